@@ -1,0 +1,242 @@
+#include "adapters/http/api.h"
+
+#include <simdjson.h>
+
+#include <vector>
+
+#include "broker/config.h"
+#include "dip/catalogue.h"
+#include "dip/json_writer.h"
+#include "dip/text.h"
+
+namespace diphub::adapters::http {
+namespace bhttp = boost::beast::http;
+using broker::SubmitResponse;
+
+namespace {
+
+Response Json(bhttp::status status, std::string body) {
+  Response res{status, 11};
+  res.set(bhttp::field::content_type, "application/json");
+  res.body() = std::move(body);
+  return res;
+}
+
+Response Error(bhttp::status status, std::string_view message) {
+  dip::JsonWriter w;
+  w.BeginObject().Key("error").String(message).EndObject();
+  return Json(status, w.Take());
+}
+
+std::vector<std::string_view> Segments(std::string_view target) {
+  if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
+  std::vector<std::string_view> out;
+  while (!target.empty()) {
+    if (target.front() == '/') {
+      target.remove_prefix(1);
+      continue;
+    }
+    auto slash = target.find('/');
+    out.push_back(target.substr(0, slash));
+    target = slash == std::string_view::npos ? std::string_view() : target.substr(slash);
+  }
+  return out;
+}
+
+std::optional<std::string> Header(const Request& req, std::string_view name) {
+  auto it = req.find(boost::beast::string_view(name.data(), name.size()));
+  if (it == req.end()) return std::nullopt;
+  return std::string(it->value());
+}
+
+bool IsAdmin(const broker::HubApi& hub, const Request& req) {
+  const std::string& token = hub.settings().admin_token;
+  if (token.empty()) return false;
+  auto auth = Header(req, "Authorization");
+  return auth && *auth == "Bearer " + token;
+}
+
+Response StatusToResponse(const dip::Status& s, bhttp::status ok_status, std::string ok_body) {
+  if (s.ok()) return Json(ok_status, std::move(ok_body));
+  if (s.code() == dip::Status::kIoCode) return Error(bhttp::status::internal_server_error, s.help());
+  if (s.help().starts_with("no participant")) return Error(bhttp::status::not_found, s.help());
+  return Error(bhttp::status::bad_request, s.help());
+}
+
+void HandleSend(broker::HubApi& hub, Request&& req, std::string channel,
+                std::shared_ptr<Responder> responder) {
+  broker::SubmitRequest submit;
+  submit.channel = std::move(channel);
+  submit.api_key = Header(req, "X-API-Key");
+  submit.body = std::move(req.body());
+  hub.Submit(std::move(submit), [responder](SubmitResponse r) {
+    bhttp::status status = bhttp::status::internal_server_error;
+    switch (r.kind) {
+      case SubmitResponse::Kind::kAccepted: status = bhttp::status::created; break;
+      case SubmitResponse::Kind::kRejected: status = bhttp::status::bad_request; break;
+      case SubmitResponse::Kind::kUnauthorized: status = bhttp::status::unauthorized; break;
+      case SubmitResponse::Kind::kOverloaded: status = bhttp::status::too_many_requests; break;
+      case SubmitResponse::Kind::kFailed: status = bhttp::status::internal_server_error; break;
+      case SubmitResponse::Kind::kUnavailable: status = bhttp::status::service_unavailable; break;
+    }
+    Response res = Json(status, std::move(r.body));
+    if (status == bhttp::status::too_many_requests) res.set(bhttp::field::retry_after, "1");
+    responder->Send(std::move(res));
+  });
+}
+
+// POST /dip-channel/{id}/pubconfig/{recipient}: body {callbackURL, maxMessageCount, maxPayloadSize (KB)}.
+Response HandlePubconfig(broker::HubApi& hub, const Request& req, std::string_view channel,
+                         std::string_view recipient) {
+  auto iface = dip::ChannelInterface(channel);
+  if (!iface) {
+    return Error(bhttp::status::bad_request,
+                 "URL: \"" + std::string(channel) + "\" is not a DIP channel (IF-0xx or PUB-0xx)");
+  }
+  auto reg = hub.registry();
+  if (reg->Find(recipient) == nullptr) {
+    return Error(bhttp::status::not_found,
+                 "recipient-id: \"" + std::string(recipient) + "\" is not a registered DIP ID");
+  }
+  if (!IsAdmin(hub, req)) {
+    auto key = Header(req, "X-API-Key");
+    const routing::Participant* caller = key ? reg->FindByApiKey(*key) : nullptr;
+    if (hub.settings().require_api_key && caller == nullptr) {
+      return Error(bhttp::status::unauthorized, "X-API-Key: missing or unknown");
+    }
+    if (caller != nullptr && caller->dip_id != recipient) {
+      return Error(bhttp::status::forbidden, "X-API-Key: belongs to " + caller->dip_id +
+                                                 ", which may not configure " +
+                                                 std::string(recipient) + "'s webhooks");
+    }
+  }
+  if (req.method() == bhttp::verb::delete_) {
+    dip::Status s = hub.SetWebhook(recipient, *iface, std::nullopt);
+    if (!s.ok()) return Error(bhttp::status::not_found, s.help());
+    return Json(bhttp::status::no_content, "");
+  }
+
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (auto e = parser.parse(req.body()).get(doc)) {
+    return Error(bhttp::status::bad_request,
+                 std::string("body: malformed JSON (") + simdjson::error_message(e) + ")");
+  }
+  simdjson::dom::object obj;
+  if (doc.get_object().get(obj)) {
+    return Error(bhttp::status::bad_request, "body: expected a WebhookConfig object");
+  }
+  routing::Webhook hook;
+  for (auto [key, value] : obj) {
+    if (dip::EqualsIgnoreCase(key, "callbackURL")) {
+      std::string_view url;
+      if (value.get_string().get(url)) {
+        return Error(bhttp::status::bad_request, "body.callbackURL: expected a string");
+      }
+      hook.url.assign(url);
+    } else if (dip::EqualsIgnoreCase(key, "maxMessageCount") ||
+               dip::EqualsIgnoreCase(key, "maxPayloadSize")) {
+      double n = 0;
+      if (value.get_double().get(n) || n < 0) {
+        return Error(bhttp::status::bad_request,
+                     "body." + std::string(key) + ": expected a non-negative number");
+      }
+      if (dip::EqualsIgnoreCase(key, "maxMessageCount")) {
+        hook.max_messages = static_cast<std::size_t>(n);
+      } else {
+        hook.max_bytes = static_cast<std::size_t>(n) * 1024;  // the spec gives it in KB
+      }
+    }
+  }
+  if (hook.url.empty()) return Error(bhttp::status::bad_request, "body.callbackURL: required");
+  if (!hook.url.starts_with("http://")) {
+    return Error(bhttp::status::bad_request,
+                 "body.callbackURL: must start with http:// (TLS egress is not built yet)");
+  }
+  dip::Status s = hub.SetWebhook(recipient, *iface, hook);
+  if (!s.ok()) return StatusToResponse(s, bhttp::status::created, "");
+  dip::JsonWriter w;
+  w.BeginObject().Key("recipientID").String(recipient).Key("channel").String(*iface);
+  w.Key("callbackURL").String(hook.url).EndObject();
+  return Json(bhttp::status::created, w.Take());
+}
+
+Response HandleAdmin(broker::HubApi& hub, const Request& req,
+                     const std::vector<std::string_view>& seg) {
+  if (hub.settings().admin_token.empty()) {
+    return Error(bhttp::status::not_found, "the admin API is disabled (auth.admin_token is empty)");
+  }
+  if (!IsAdmin(hub, req)) {
+    return Error(bhttp::status::unauthorized, "Authorization: expected Bearer <auth.admin_token>");
+  }
+  if (seg.size() < 2 || !dip::EqualsIgnoreCase(seg[1], "participants") || seg.size() > 3) {
+    return Error(bhttp::status::not_found, "no such admin resource");
+  }
+  auto reg = hub.registry();
+  if (seg.size() == 2) {
+    if (req.method() != bhttp::verb::get) {
+      return Error(bhttp::status::method_not_allowed, "GET only");
+    }
+    std::string out = "[";
+    for (const routing::Participant& p : reg->all()) {
+      if (out.size() > 1) out.push_back(',');
+      out += broker::ParticipantToJson(p);
+    }
+    out.push_back(']');
+    return Json(bhttp::status::ok, out);
+  }
+  std::string_view id = seg[2];
+  switch (req.method()) {
+    case bhttp::verb::get: {
+      const routing::Participant* p = reg->Find(id);
+      if (p == nullptr) return Error(bhttp::status::not_found, "no participant " + std::string(id));
+      return Json(bhttp::status::ok, broker::ParticipantToJson(*p));
+    }
+    case bhttp::verb::put: {
+      bool existed = reg->Find(id) != nullptr;
+      dip::Status s = hub.PutParticipant(id, req.body());
+      if (!s.ok()) return StatusToResponse(s, bhttp::status::ok, "");
+      const routing::Participant* p = hub.registry()->Find(id);
+      return Json(existed ? bhttp::status::ok : bhttp::status::created,
+                  p ? broker::ParticipantToJson(*p) : "{}");
+    }
+    case bhttp::verb::delete_: {
+      dip::Status s = hub.DeleteParticipant(id);
+      if (!s.ok()) return StatusToResponse(s, bhttp::status::no_content, "");
+      return Json(bhttp::status::no_content, "");
+    }
+    default:
+      return Error(bhttp::status::method_not_allowed, "GET, PUT or DELETE");
+  }
+}
+
+}  // namespace
+
+void HandleApiRequest(broker::HubApi& hub, Request&& req, std::shared_ptr<Responder> responder) {
+  std::vector<std::string_view> seg = Segments(std::string_view(req.target().data(), req.target().size()));
+  auto is = [&](std::size_t i, std::string_view s) {
+    return seg.size() > i && dip::EqualsIgnoreCase(seg[i], s);
+  };
+  if (seg.size() == 1 && is(0, "healthz") && req.method() == bhttp::verb::get) {
+    return responder->Send(Json(bhttp::status::ok, "{\"status\":\"ok\"}"));
+  }
+  if (is(0, "dip-channel") && seg.size() == 2) {
+    if (req.method() != bhttp::verb::post) {
+      return responder->Send(Error(bhttp::status::method_not_allowed, "POST only"));
+    }
+    std::string channel(seg[1]);
+    return HandleSend(hub, std::move(req), std::move(channel), std::move(responder));
+  }
+  if (is(0, "dip-channel") && seg.size() == 4 && is(2, "pubconfig")) {
+    if (req.method() != bhttp::verb::post && req.method() != bhttp::verb::delete_) {
+      return responder->Send(Error(bhttp::status::method_not_allowed, "POST or DELETE"));
+    }
+    return responder->Send(HandlePubconfig(hub, req, seg[1], seg[3]));
+  }
+  if (is(0, "admin")) return responder->Send(HandleAdmin(hub, req, seg));
+  responder->Send(Error(bhttp::status::not_found,
+                        "no such endpoint: " + std::string(req.method_string()) + " " +
+                            std::string(req.target())));
+}
+
+}  // namespace diphub::adapters::http

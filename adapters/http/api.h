@@ -1,0 +1,21 @@
+// The DIP HTTP API and the admin API, mapped onto HubApi:
+//   POST   /dip-channel/{id}                         send (StandardResponse; 201/400/401/413/429)
+//   POST   /dip-channel/{id}/pubconfig/{recipient}   set a webhook (WebhookConfig)
+//   DELETE /dip-channel/{id}/pubconfig/{recipient}   remove it
+//   PUT|GET|DELETE /admin/participants/{dipId}       run-time participants (Bearer admin token)
+//   GET    /admin/participants                       list them
+//   GET    /healthz                                  liveness
+// Paths match case-insensitively, as the DIP's do.
+#pragma once
+
+#include <memory>
+
+#include "adapters/http/server.h"
+#include "broker/hub_api.h"
+
+namespace diphub::adapters::http {
+
+void HandleApiRequest(broker::HubApi& hub, Request&& request,
+                      std::shared_ptr<Responder> responder);
+
+}  // namespace diphub::adapters::http

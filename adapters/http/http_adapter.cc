@@ -1,0 +1,67 @@
+#include "adapters/http/http_adapter.h"
+
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+#include "adapters/http/api.h"
+
+namespace diphub::adapters::http {
+
+HttpAdapter::HttpAdapter(broker::HubApi& hub, HttpAdapterConfig config)
+    : hub_(hub), config_(std::move(config)) {}
+
+HttpAdapter::~HttpAdapter() {
+  Stop();
+  // Answers posted by the final group commit are written within this grace period.
+  if (!threads_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  io_.stop();
+  for (std::thread& t : threads_) t.join();
+}
+
+dip::Status HttpAdapter::Start() {
+  server_ = std::make_unique<Server>(io_, config_, [this](Request&& req,
+                                                          std::shared_ptr<Responder> r) {
+    HandleApiRequest(hub_, std::move(req), std::move(r));
+  });
+  if (dip::Status s = server_->Listen(); !s.ok()) return s;
+  client_ = std::make_unique<WebhookClient>(io_, config_.webhook_timeout, hub_.signer());
+  for (std::size_t i = 0; i < config_.threads; ++i) {
+    threads_.emplace_back([this] {
+      auto guard = boost::asio::make_work_guard(io_);
+      io_.run();
+    });
+  }
+  spdlog::info("http: DIP API listening on {}:{}", config_.host, server_->port());
+  return dip::Status::Ok();
+}
+
+void HttpAdapter::Stop() {
+  if (server_) server_->StopAccepting();
+}
+
+void HttpAdapter::Deliver(broker::DeliveryRequest request,
+                          std::function<void(broker::DeliveryResult)> done) {
+  client_->Post(std::move(request), std::move(done));
+}
+
+std::vector<std::string> HttpAdapter::Endpoints() const {
+  if (!server_) return {};
+  std::string host = config_.host.find(':') != std::string::npos ? "[" + config_.host + "]"
+                                                                  : config_.host;
+  return {"http=" + host + ":" + std::to_string(server_->port())};
+}
+
+namespace {
+
+dip::Result<std::unique_ptr<broker::Adapter>> Make(broker::HubApi& hub, const YAML::Node& node) {
+  auto config = ParseHttpAdapterConfig(node);
+  if (!config.ok()) return config.status();
+  return std::unique_ptr<broker::Adapter>(new HttpAdapter(hub, std::move(config).value()));
+}
+
+}  // namespace
+
+DIPHUB_REGISTER_ADAPTER("http", Make);
+
+}  // namespace diphub::adapters::http

@@ -1,0 +1,169 @@
+#include "adapters/http/server.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <optional>
+
+#include <spdlog/spdlog.h>
+
+namespace diphub::adapters::http {
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+Response PlainError(bhttp::status status, std::string text) {
+  Response res{status, 11};
+  res.set(bhttp::field::content_type, "application/json");
+  res.body() = "{\"error\":\"" + text + "\"}";
+  res.keep_alive(false);
+  return res;
+}
+
+}  // namespace
+
+class Server::Session : public std::enable_shared_from_this<Session>, public Responder {
+ public:
+  Session(tcp::socket socket, const Server& server)
+      : stream_(std::move(socket)),
+        handler_(server.handler_),
+        config_(server.config_),
+        open_(server.open_sessions_) {
+    open_->fetch_add(1);
+  }
+  ~Session() override { open_->fetch_sub(1); }
+
+  void Run() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+  }
+
+  void Send(Response response) override {
+    net::post(stream_.get_executor(),
+              [self = shared_from_this(), r = std::move(response)]() mutable {
+                self->Write(std::move(r));
+              });
+  }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(config_.max_body_bytes);
+    parser_->header_limit(32 * 1024);
+    stream_.expires_after(config_.idle_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, std::size_t) {
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset) {
+      return Close();
+    }
+    if (ec == bhttp::error::body_limit) {
+      return Write(PlainError(bhttp::status::payload_too_large,
+                              "body larger than http.max_body_bytes (" +
+                                  std::to_string(config_.max_body_bytes) + " bytes)"));
+    }
+    if (ec == bhttp::error::header_limit) {
+      return Write(PlainError(bhttp::status::request_header_fields_too_large,
+                              "request headers larger than 32 KiB"));
+    }
+    if (ec) {
+      if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) {
+        return Write(PlainError(bhttp::status::bad_request, "malformed HTTP request"));
+      }
+      return Close();
+    }
+    keep_alive_ = parser_->get().keep_alive();
+    stream_.expires_never();  // the answer may wait for a group commit
+    Request req = parser_->release();
+    handler_(std::move(req), shared_from_this());
+  }
+
+  void Write(Response res) {
+    res.version(11);
+    if (!keep_alive_) res.keep_alive(false);
+    res.set(bhttp::field::server, "diphub");
+    res.prepare_payload();
+    response_ = std::make_shared<Response>(std::move(res));
+    stream_.expires_after(config_.idle_timeout);
+    bhttp::async_write(stream_, *response_,
+                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                         if (ec || !self->response_->keep_alive()) return self->Close();
+                         self->response_.reset();
+                         self->Read();
+                       });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<Response> response_;
+  bool keep_alive_ = true;
+  const Handler& handler_;
+  const HttpAdapterConfig& config_;
+  std::shared_ptr<std::atomic<std::size_t>> open_;
+};
+
+Server::Server(net::io_context& io, const HttpAdapterConfig& config, Handler handler)
+    : io_(io),
+      config_(config),
+      handler_(std::move(handler)),
+      acceptor_(net::make_strand(io)),
+      open_sessions_(std::make_shared<std::atomic<std::size_t>>(0)) {}
+
+Server::~Server() { StopAccepting(); }
+
+dip::Status Server::Listen() {
+  beast::error_code ec;
+  auto address = net::ip::make_address(config_.host, ec);
+  if (ec) return dip::Status::Config("http.listen: \"" + config_.host + "\" is not an IP address");
+  tcp::endpoint endpoint(address, config_.port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return dip::Status::Config("http.listen " + config_.host + ":" +
+                               std::to_string(config_.port) + ": " + ec.message());
+  }
+  port_ = acceptor_.local_endpoint().port();
+  Accept();
+  return dip::Status::Ok();
+}
+
+void Server::StopAccepting() {
+  net::post(acceptor_.get_executor(), [this] {
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+  });
+}
+
+void Server::Accept() {
+  acceptor_.async_accept(net::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+    if (!ec) {
+      if (open_sessions_->load() >= config_.max_connections) {
+        spdlog::warn("http: {} connections open (http.max_connections); refusing one",
+                     open_sessions_->load());
+        beast::error_code ignored;
+        socket.close(ignored);
+      } else {
+        std::make_shared<Session>(std::move(socket), *this)->Run();
+      }
+    }
+    Accept();
+  });
+}
+
+}  // namespace diphub::adapters::http

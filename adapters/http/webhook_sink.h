@@ -1,0 +1,45 @@
+// A webhook receiver: what a participant runs to receive publications. It checks each POST's
+// X-DIP signature against its body and URL, answers with a chosen status, and hands every
+// delivery to a callback. Used by `diphub sink` and by the integration tests.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+
+#include "adapters/http/server.h"
+#include "dip/status.h"
+
+namespace diphub::adapters::http {
+
+struct SinkDelivery {
+  std::string target;     // the request path
+  std::string body;       // DIPMessageEgressArray JSON
+  dip::Status signature;  // OK when the X-DIP headers verify
+};
+
+class WebhookSink {
+ public:
+  // `on_delivery` runs on the sink's thread; it returns the HTTP status to answer (201 = taken).
+  WebhookSink(std::string host, std::uint16_t port,
+              std::function<int(const SinkDelivery&)> on_delivery);
+  ~WebhookSink();
+
+  dip::Status Start();
+  std::uint16_t port() const { return server_ ? server_->port() : 0; }
+  // "http://host:port/dip"
+  std::string Url() const;
+
+ private:
+  std::string host_;
+  HttpAdapterConfig config_;
+  std::function<int(const SinkDelivery&)> on_delivery_;
+  boost::asio::io_context io_;
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+};
+
+}  // namespace diphub::adapters::http

@@ -1,0 +1,376 @@
+#include "broker/config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "dip/catalogue.h"
+#include "dip/json_writer.h"
+#include "routing/registry.h"
+
+namespace diphub::broker {
+namespace {
+
+// The embedded default: everything on loopback, data under ./var/diphub, and four demo
+// participants so the README's curl example works with no file written. The keys are demo
+// secrets, printed in the docs; never use this configuration outside a workstation.
+constexpr const char* kEmbeddedDefault = R"yaml(
+hub:
+  dip_id: "0000000000"
+  environment_tag: DEV
+  shards: 2
+storage:
+  data_dir: ./var/diphub
+  durability: fsync
+http:
+  listen: 127.0.0.1:8080
+metrics:
+  listen: 127.0.0.1:9464
+auth:
+  require_api_key: true
+  admin_token: demo-admin-token
+participants:
+  - dip_id: "1100000001"
+    role: SDS
+    mpid: DSDS
+    api_key: demo-sds-key
+  - dip_id: "1200000001"
+    role: MDR
+    mpid: DMDR
+    api_key: demo-mdr-key
+  - dip_id: "1300000001"
+    role: SUP
+    mpid: DSUP
+    api_key: demo-sup-key
+  - dip_id: "1400000001"
+    role: REGS
+    mpid: DREG
+    api_key: demo-regs-key
+)yaml";
+
+dip::Status Bad(const std::string& where, const std::string& what) {
+  return dip::Status::Config(where + ": " + what);
+}
+
+template <typename T>
+dip::Status Read(const YAML::Node& node, const char* key, const std::string& where, T* out) {
+  const YAML::Node v = node[key];
+  if (!v) return dip::Status::Ok();
+  try {
+    *out = v.as<T>();
+  } catch (const YAML::Exception&) {
+    return Bad(where + "." + key, "expected " +
+                                      std::string(std::is_same_v<T, bool>           ? "true or false"
+                                                  : std::is_integral_v<T>           ? "a whole number"
+                                                                                    : "a string"));
+  }
+  return dip::Status::Ok();
+}
+
+dip::Status ReadMs(const YAML::Node& node, const char* key, const std::string& where,
+                   std::chrono::milliseconds* out) {
+  long long ms = out->count();
+  if (dip::Status s = Read(node, key, where, &ms); !s.ok()) return s;
+  if (ms <= 0) return Bad(where + "." + key, "must be positive");
+  *out = std::chrono::milliseconds(ms);
+  return dip::Status::Ok();
+}
+
+dip::Result<routing::Webhook> WebhookFromYaml(const YAML::Node& node, const std::string& where) {
+  routing::Webhook w;
+  if (node.IsScalar()) {
+    w.url = node.as<std::string>();
+  } else if (node.IsMap()) {
+    if (dip::Status s = CheckKeys(node, {"url", "max_messages", "max_bytes"}, where); !s.ok()) {
+      return s;
+    }
+    if (dip::Status s = Read(node, "url", where, &w.url); !s.ok()) return s;
+    if (dip::Status s = Read(node, "max_messages", where, &w.max_messages); !s.ok()) return s;
+    if (dip::Status s = Read(node, "max_bytes", where, &w.max_bytes); !s.ok()) return s;
+  } else {
+    return Bad(where, "expected a URL or {url, max_messages, max_bytes}");
+  }
+  if (!w.url.starts_with("http://")) {
+    return Bad(where, "webhook URL must start with http:// (TLS egress is not built yet), got \"" +
+                          w.url + "\"");
+  }
+  return w;
+}
+
+dip::Result<std::string> ReadFile(const std::string& path, const std::string& where) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Bad(where, "cannot read file \"" + path + "\"");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+const char* EmbeddedDefaultConfig() { return kEmbeddedDefault; }
+
+dip::Status CheckKeys(const YAML::Node& node, std::initializer_list<std::string_view> known,
+                      const std::string& where) {
+  if (!node) return dip::Status::Ok();
+  if (!node.IsMap()) return Bad(where, "expected a mapping");
+  for (const auto& kv : node) {
+    std::string key = kv.first.as<std::string>();
+    bool ok = false;
+    for (std::string_view k : known) ok = ok || k == key;
+    if (!ok) {
+      std::string list;
+      for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+      return Bad(where, "unknown key \"" + key + "\" (known: " + list + ")");
+    }
+  }
+  return dip::Status::Ok();
+}
+
+dip::Result<routing::Participant> ParticipantFromYaml(const YAML::Node& node,
+                                                      const std::string& where) {
+  if (!node.IsMap()) return Bad(where, "expected a mapping with dip_id, role, ...");
+  if (dip::Status s = CheckKeys(node,
+                                {"dip_id", "role", "mpid", "api_key", "certificate",
+                                 "certificate_file", "adapter", "webhooks"},
+                                where);
+      !s.ok()) {
+    return s;
+  }
+  routing::Participant p;
+  for (auto [key, out] : {std::pair{"dip_id", &p.dip_id}, std::pair{"role", &p.role},
+                          std::pair{"mpid", &p.mpid}, std::pair{"api_key", &p.api_key},
+                          std::pair{"certificate", &p.certificate_pem},
+                          std::pair{"adapter", &p.adapter}}) {
+    if (dip::Status s = Read(node, key, where, out); !s.ok()) return s;
+  }
+  if (p.dip_id.empty()) return Bad(where + ".dip_id", "required");
+  if (!routing::IsValidDipId(p.dip_id)) {
+    return Bad(where + ".dip_id", "must be 10 characters of digits or A-Z, got \"" + p.dip_id + "\"");
+  }
+  if (p.role.empty()) return Bad(where + ".role", "required (SDS, MDR, SUP, REGS, ...)");
+  if (node["certificate_file"]) {
+    dip::Result<std::string> pem =
+        ReadFile(node["certificate_file"].as<std::string>(), where + ".certificate_file");
+    if (!pem.ok()) return pem.status();
+    p.certificate_pem = std::move(pem).value();
+  }
+  if (const YAML::Node hooks = node["webhooks"]) {
+    if (!hooks.IsMap()) return Bad(where + ".webhooks", "expected a mapping of channel to URL");
+    for (const auto& kv : hooks) {
+      std::string channel = kv.first.as<std::string>();
+      std::string key = channel;
+      if (channel != "*") {
+        auto iface = dip::ChannelInterface(channel);
+        if (!iface) {
+          return Bad(where + ".webhooks." + channel, "not a DIP channel (IF-0xx, PUB-0xx or *)");
+        }
+        key = std::string(*iface);
+      }
+      dip::Result<routing::Webhook> w = WebhookFromYaml(kv.second, where + ".webhooks." + channel);
+      if (!w.ok()) return w.status();
+      p.webhooks[key] = std::move(w).value();
+    }
+  }
+  return p;
+}
+
+std::string ParticipantToYaml(const routing::Participant& p) {
+  YAML::Emitter e;
+  e << YAML::BeginMap;
+  e << YAML::Key << "dip_id" << YAML::Value << YAML::DoubleQuoted << p.dip_id;
+  e << YAML::Key << "role" << YAML::Value << p.role;
+  e << YAML::Key << "mpid" << YAML::Value << p.mpid;
+  e << YAML::Key << "api_key" << YAML::Value << p.api_key;
+  e << YAML::Key << "certificate" << YAML::Value << YAML::Literal << p.certificate_pem;
+  e << YAML::Key << "adapter" << YAML::Value << p.adapter;
+  e << YAML::Key << "webhooks" << YAML::Value << YAML::BeginMap;
+  for (const auto& [channel, w] : p.webhooks) {
+    e << YAML::Key << channel << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "url" << YAML::Value << w.url;
+    e << YAML::Key << "max_messages" << YAML::Value << w.max_messages;
+    e << YAML::Key << "max_bytes" << YAML::Value << w.max_bytes;
+    e << YAML::EndMap;
+  }
+  e << YAML::EndMap << YAML::EndMap;
+  return e.c_str();
+}
+
+std::string ParticipantToJson(const routing::Participant& p) {
+  dip::JsonWriter w;
+  w.BeginObject();
+  w.Key("dip_id").String(p.dip_id).Key("role").String(p.role).Key("mpid").String(p.mpid);
+  w.Key("api_key_set").Bool(!p.api_key.empty());
+  w.Key("certificate_set").Bool(!p.certificate_pem.empty());
+  w.Key("adapter").String(p.adapter);
+  w.Key("webhooks").BeginObject();
+  for (const auto& [channel, hook] : p.webhooks) {
+    w.Key(channel).BeginObject().Key("url").String(hook.url);
+    w.Key("max_messages").Int(static_cast<long long>(hook.max_messages));
+    w.Key("max_bytes").Int(static_cast<long long>(hook.max_bytes)).EndObject();
+  }
+  w.EndObject().EndObject();
+  return w.Take();
+}
+
+dip::Result<Config> ParseConfig(const std::string& yaml_text, const std::string& origin) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    return Bad(origin, std::string("not valid YAML: ") + e.what());
+  }
+  if (!root.IsMap()) return Bad(origin, "expected a mapping at the top level");
+  Config c;
+  c.adapter_sections = root;
+  if (dip::Status s = CheckKeys(root,
+                                {"hub", "storage", "http", "metrics", "auth", "delivery", "log",
+                                 "adapters", "participants"},
+                                origin);
+      !s.ok()) {
+    return s;
+  }
+
+  const YAML::Node hub = root["hub"];
+  if (dip::Status s = CheckKeys(hub, {"dip_id", "environment_tag", "certificate_file",
+                                      "private_key_file", "shards"},
+                                "hub");
+      !s.ok()) {
+    return s;
+  }
+  if (hub) {
+    for (auto [key, out] : {std::pair{"dip_id", &c.hub.dip_id},
+                            std::pair{"environment_tag", &c.hub.environment_tag},
+                            std::pair{"certificate_file", &c.hub.certificate_file},
+                            std::pair{"private_key_file", &c.hub.private_key_file}}) {
+      if (dip::Status s = Read(hub, key, "hub", out); !s.ok()) return s;
+    }
+    if (dip::Status s = Read(hub, "shards", "hub", &c.hub.shards); !s.ok()) return s;
+  }
+  if (!routing::IsValidDipId(c.hub.dip_id)) {
+    return Bad("hub.dip_id", "must be 10 characters of digits or A-Z");
+  }
+  if (c.hub.shards < 1 || c.hub.shards > 256) return Bad("hub.shards", "must be 1 to 256");
+  static constexpr std::string_view kTags[] = {"PRD", "SITB", "SIT", "UIT", "DEV"};
+  bool tag_ok = false;
+  for (std::string_view t : kTags) tag_ok = tag_ok || t == c.hub.environment_tag;
+  if (!tag_ok) return Bad("hub.environment_tag", "must be one of PRD, SITB, SIT, UIT, DEV");
+  if (c.hub.certificate_file.empty() != c.hub.private_key_file.empty()) {
+    return Bad("hub", "certificate_file and private_key_file go together");
+  }
+
+  const YAML::Node st = root["storage"];
+  if (dip::Status s = CheckKeys(st, {"data_dir", "durability", "group_commit_max_messages",
+                                     "group_commit_max_bytes", "max_pending_bytes"},
+                                "storage");
+      !s.ok()) {
+    return s;
+  }
+  if (st) {
+    std::string durability = "fsync";
+    if (dip::Status s = Read(st, "data_dir", "storage", &c.storage.data_dir); !s.ok()) return s;
+    if (dip::Status s = Read(st, "durability", "storage", &durability); !s.ok()) return s;
+    if (durability == "fsync") {
+      c.storage.durability = storage::Durability::kFsync;
+    } else if (durability == "os-buffered") {
+      c.storage.durability = storage::Durability::kOsBuffered;
+    } else {
+      return Bad("storage.durability", "must be fsync or os-buffered, got \"" + durability + "\"");
+    }
+    if (dip::Status s = Read(st, "group_commit_max_messages", "storage",
+                             &c.storage.group_commit_max_messages);
+        !s.ok()) {
+      return s;
+    }
+    if (dip::Status s =
+            Read(st, "group_commit_max_bytes", "storage", &c.storage.group_commit_max_bytes);
+        !s.ok()) {
+      return s;
+    }
+    if (dip::Status s = Read(st, "max_pending_bytes", "storage", &c.storage.max_pending_bytes);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (c.storage.data_dir.empty()) return Bad("storage.data_dir", "must not be empty");
+
+  const YAML::Node me = root["metrics"];
+  if (dip::Status s = CheckKeys(me, {"listen"}, "metrics"); !s.ok()) return s;
+  if (me) {
+    if (dip::Status s = Read(me, "listen", "metrics", &c.metrics.listen); !s.ok()) return s;
+  }
+
+  const YAML::Node au = root["auth"];
+  if (dip::Status s = CheckKeys(au, {"require_api_key", "admin_token"}, "auth"); !s.ok()) return s;
+  if (au) {
+    if (dip::Status s = Read(au, "require_api_key", "auth", &c.auth.require_api_key); !s.ok()) {
+      return s;
+    }
+    if (dip::Status s = Read(au, "admin_token", "auth", &c.auth.admin_token); !s.ok()) return s;
+  }
+
+  const YAML::Node de = root["delivery"];
+  if (dip::Status s = CheckKeys(de, {"max_messages_per_post", "max_bytes_per_post",
+                                     "initial_backoff_ms", "max_backoff_ms", "max_attempts",
+                                     "memory_queue_limit"},
+                                "delivery");
+      !s.ok()) {
+    return s;
+  }
+  if (de) {
+    for (auto [key, out] :
+         {std::pair{"max_messages_per_post", &c.delivery.max_messages_per_post},
+          std::pair{"max_bytes_per_post", &c.delivery.max_bytes_per_post},
+          std::pair{"memory_queue_limit", &c.delivery.memory_queue_limit}}) {
+      if (dip::Status s = Read(de, key, "delivery", out); !s.ok()) return s;
+      if (*out == 0) return Bad(std::string("delivery.") + key, "must be positive");
+    }
+    if (dip::Status s = Read(de, "max_attempts", "delivery", &c.delivery.max_attempts); !s.ok()) {
+      return s;
+    }
+    if (dip::Status s = ReadMs(de, "initial_backoff_ms", "delivery", &c.delivery.initial_backoff);
+        !s.ok()) {
+      return s;
+    }
+    if (dip::Status s = ReadMs(de, "max_backoff_ms", "delivery", &c.delivery.max_backoff);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (c.delivery.max_attempts < 1) return Bad("delivery.max_attempts", "must be at least 1");
+
+  const YAML::Node lo = root["log"];
+  if (dip::Status s = CheckKeys(lo, {"level", "format"}, "log"); !s.ok()) return s;
+  if (lo) {
+    if (dip::Status s = Read(lo, "level", "log", &c.log.level); !s.ok()) return s;
+    if (dip::Status s = Read(lo, "format", "log", &c.log.format); !s.ok()) return s;
+  }
+  if (c.log.format != "plain" && c.log.format != "json") {
+    return Bad("log.format", "must be plain or json");
+  }
+
+  if (const YAML::Node ad = root["adapters"]) {
+    if (!ad.IsSequence()) return Bad("adapters", "expected a list of adapter names, e.g. [http]");
+    c.adapters.clear();
+    for (const auto& a : ad) c.adapters.push_back(a.as<std::string>());
+  }
+
+  if (const YAML::Node ps = root["participants"]) {
+    if (!ps.IsSequence()) return Bad("participants", "expected a list");
+    for (std::size_t i = 0; i < ps.size(); ++i) {
+      dip::Result<routing::Participant> p =
+          ParticipantFromYaml(ps[i], "participants[" + std::to_string(i) + "]");
+      if (!p.ok()) return p.status();
+      c.participants.push_back(std::move(p).value());
+    }
+  }
+  // Duplicate IDs or keys are caught here rather than at first use.
+  if (auto r = routing::Registry::Build(c.participants); !r.ok()) return r.status();
+  return c;
+}
+
+dip::Result<Config> LoadConfigFile(const std::string& path) {
+  dip::Result<std::string> text = ReadFile(path, "--config");
+  if (!text.ok()) return text.status();
+  return ParseConfig(text.value(), path);
+}
+
+}  // namespace diphub::broker

@@ -1,0 +1,86 @@
+// The hub's configuration: plain structs with in-class defaults, split by scope, loaded from
+// YAML and validated once at start-up. Every key is documented in docs/configuration.md.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "dip/status.h"
+#include "routing/participant.h"
+#include "storage/records.h"
+
+namespace diphub::broker {
+
+struct HubOptions {
+  std::string dip_id = "0000000000";   // the hub's own DIP ID (D0, StandardResponse senderID). Default: "0000000000"
+  std::string environment_tag = "DEV";  // the S1.environmentTag accepted. Default: "DEV"
+  std::string certificate_file;  // PEM used to sign webhooks. Default: "" = self-signed in data_dir
+  std::string private_key_file;  // PEM private key of certificate_file. Default: ""
+  std::size_t shards = 2;        // delivery shard threads. Default: 2
+};
+
+struct StorageOptions {
+  std::string data_dir = "./var/diphub";  // RocksDB lives here. Default: "./var/diphub"
+  storage::Durability durability = storage::Durability::kFsync;  // Default: fsync
+  std::size_t group_commit_max_messages = 4096;  // Default: 4096
+  std::size_t group_commit_max_bytes = 16u << 20;  // Default: 16 MiB
+  std::size_t max_pending_bytes = 256u << 20;  // queued for commit before 429. Default: 256 MiB
+};
+
+struct MetricsOptions {
+  std::string listen = "127.0.0.1:9464";  // Prometheus /metrics; "" disables. Default: 127.0.0.1:9464
+};
+
+struct AuthOptions {
+  bool require_api_key = true;  // sends must carry a participant's X-API-Key. Default: true
+  std::string admin_token;      // bearer token of /admin; "" disables the admin API. Default: ""
+};
+
+struct DeliveryOptions {
+  std::size_t max_messages_per_post = 100;   // Default: 100
+  std::size_t max_bytes_per_post = 1u << 20;  // Default: 1 MiB
+  std::chrono::milliseconds initial_backoff{500};  // Default: 500 ms
+  std::chrono::milliseconds max_backoff{60000};    // Default: 60 s
+  std::uint32_t max_attempts = 20;  // then RetriesExhausted (dead letter). Default: 20
+  std::size_t memory_queue_limit = 10000;  // per recipient; the rest waits on disk. Default: 10000
+};
+
+struct LogOptions {
+  std::string level = "info";  // trace, debug, info, warn, error. Default: info
+  std::string format = "plain";  // plain or json. Default: plain
+};
+
+struct Config {
+  HubOptions hub;
+  StorageOptions storage;
+  MetricsOptions metrics;
+  AuthOptions auth;
+  DeliveryOptions delivery;
+  LogOptions log;
+  std::vector<std::string> adapters = {"http"};  // edge adapters to start. Default: [http]
+  YAML::Node adapter_sections;  // the whole document; each adapter reads its own section
+  std::vector<routing::Participant> participants;
+};
+
+// The configuration `diphub` runs with when given no --config: the demo participant set.
+const char* EmbeddedDefaultConfig();
+
+dip::Result<Config> ParseConfig(const std::string& yaml_text, const std::string& origin);
+dip::Result<Config> LoadConfigFile(const std::string& path);
+
+// A participant from YAML or JSON (the admin API body is JSON, a subset of YAML).
+dip::Result<routing::Participant> ParticipantFromYaml(const YAML::Node& node,
+                                                      const std::string& where);
+std::string ParticipantToYaml(const routing::Participant& p);
+// The participant as JSON for GET /admin/participants/{id}; the API key is not shown.
+std::string ParticipantToJson(const routing::Participant& p);
+
+// Rejects keys of `node` not in `known` (catches typos in configuration files).
+dip::Status CheckKeys(const YAML::Node& node, std::initializer_list<std::string_view> known,
+                      const std::string& where);
+
+}  // namespace diphub::broker

@@ -1,0 +1,285 @@
+#include "broker/delivery.h"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <deque>
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+#include <spdlog/spdlog.h>
+
+#include "dip/catalogue.h"
+#include "dip/egress.h"
+#include "routing/shard.h"
+
+namespace diphub::broker {
+namespace net = boost::asio;
+using storage::OutboundStatus;
+
+struct DeliveryScheduler::Recipient {
+  explicit Recipient(net::io_context& io, std::string id) : dip_id(std::move(id)), timer(io) {}
+  std::string dip_id;
+  std::deque<storage::OutboxEntry> queue;
+  bool spilled = false;        // entries past the memory limit wait in the store's outbox
+  std::uint64_t max_seq = 0;   // highest seq taken into `queue` (from memory or the outbox)
+  bool in_flight = false;
+  bool backing_off = false;
+  std::uint32_t attempts = 0;  // failed attempts of the batch at the front
+  bool waiting_logged = false;
+  net::steady_timer timer;
+};
+
+struct DeliveryScheduler::Shard {
+  net::io_context io;
+  net::executor_work_guard<net::io_context::executor_type> work{io.get_executor()};
+  std::unordered_map<std::string, std::unique_ptr<Recipient>> recipients;
+  std::mt19937 rng{std::random_device{}()};
+  std::thread thread;
+
+  Recipient& Get(const std::string& id) {
+    auto& slot = recipients[id];
+    if (!slot) slot = std::make_unique<Recipient>(io, id);
+    return *slot;
+  }
+};
+
+namespace {
+
+bool Retryable(int status) {
+  return status == 0 || status == 408 || status == 429 || status == 500 || status == 502 ||
+         status == 503 || status == 504;
+}
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+DeliveryScheduler::DeliveryScheduler(storage::Store* store, std::size_t shards,
+                                     DeliveryOptions options, RegistryFn registry,
+                                     AdapterFn adapter_for, Probe* probe)
+    : store_(store),
+      options_(options),
+      registry_(std::move(registry)),
+      adapter_for_(std::move(adapter_for)),
+      probe_(probe) {
+  for (std::size_t i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>());
+}
+
+DeliveryScheduler::~DeliveryScheduler() { Stop(); }
+
+DeliveryScheduler::Shard& DeliveryScheduler::ShardOf(std::string_view recipient) {
+  return *shards_[routing::ShardFor(recipient, shards_.size())];
+}
+
+dip::Status DeliveryScheduler::Start() {
+  dip::Result<std::vector<std::string>> pending = store_->OutboxRecipients();
+  if (!pending.ok()) return pending.status();
+  for (const std::string& id : pending.value()) {
+    Shard& shard = ShardOf(id);
+    Recipient& r = shard.Get(id);
+    r.spilled = true;  // everything it has is in the outbox
+    net::post(shard.io, [this, &shard, &r] { Pump(shard, r); });
+  }
+  if (!pending.value().empty()) {
+    spdlog::info("delivery: resuming pending deliveries for {} recipients",
+                 pending.value().size());
+  }
+  for (auto& shard : shards_) {
+    shard->thread = std::thread([s = shard.get()] { s->io.run(); });
+  }
+  return dip::Status::Ok();
+}
+
+void DeliveryScheduler::Stop() {
+  for (auto& shard : shards_) {
+    shard->work.reset();
+    shard->io.stop();
+  }
+  for (auto& shard : shards_) {
+    if (shard->thread.joinable()) shard->thread.join();
+  }
+}
+
+void DeliveryScheduler::Enqueue(const std::vector<storage::MessageRecord>& records) {
+  // Group per recipient so each shard gets one hand-off per commit, not one per message.
+  std::unordered_map<std::string, std::vector<storage::OutboxEntry>> by_recipient;
+  for (const storage::MessageRecord& m : records) {
+    for (const std::string& to : m.recipients) {
+      by_recipient[to].push_back({to, m.seq, m.interface_id});
+    }
+  }
+  for (auto& [to, entries] : by_recipient) {
+    Shard& shard = ShardOf(to);
+    net::post(shard.io, [this, &shard, to = to, entries = std::move(entries)]() mutable {
+      Recipient& r = shard.Get(to);
+      for (storage::OutboxEntry& e : entries) {
+        if (e.seq <= r.max_seq) continue;  // already taken from the outbox by a refill
+        if (r.spilled || r.queue.size() >= options_.memory_queue_limit) {
+          r.spilled = true;
+          continue;
+        }
+        r.max_seq = e.seq;
+        r.queue.push_back(std::move(e));
+      }
+      Pump(shard, r);
+    });
+  }
+}
+
+void DeliveryScheduler::Kick(std::string_view recipient) {
+  Shard& shard = ShardOf(recipient);
+  net::post(shard.io, [this, &shard, id = std::string(recipient)] {
+    Recipient& r = shard.Get(id);
+    r.waiting_logged = false;
+    if (r.backing_off) {
+      r.timer.cancel();  // a new webhook: try now rather than after the backoff
+    } else {
+      Pump(shard, r);
+    }
+  });
+}
+
+void DeliveryScheduler::Refill(Recipient& r) {
+  dip::Result<std::vector<storage::OutboxEntry>> more =
+      store_->ScanOutbox(r.dip_id, r.max_seq, options_.memory_queue_limit);
+  if (!more.ok()) {
+    spdlog::error("delivery: outbox scan for {} failed: {}", r.dip_id, more.status().ToString());
+    return;
+  }
+  if (more.value().size() < options_.memory_queue_limit) r.spilled = false;
+  for (storage::OutboxEntry& e : more.value()) {
+    r.max_seq = e.seq;
+    r.queue.push_back(std::move(e));
+  }
+}
+
+void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
+  if (r.in_flight || r.backing_off) return;
+  if (r.queue.empty() && r.spilled) Refill(r);
+  if (r.queue.empty()) return;
+
+  std::shared_ptr<const routing::Registry> reg = registry_();
+  const routing::Participant* p = reg->Find(r.dip_id);
+  const routing::Webhook* hook = p ? p->WebhookFor(r.queue.front().interface_id) : nullptr;
+  Adapter* adapter = p ? adapter_for_(p->adapter) : nullptr;
+  if (hook == nullptr || adapter == nullptr) {
+    if (!r.waiting_logged) {
+      spdlog::info("delivery: {} messages for {} wait: {}", r.queue.size(), r.dip_id,
+                   p == nullptr         ? "recipient is not registered"
+                   : adapter == nullptr ? "adapter \"" + p->adapter + "\" is not running"
+                                        : "no webhook for " + r.queue.front().interface_id);
+      r.waiting_logged = true;
+    }
+    return;  // Kick() resumes it when the participant or its webhook changes
+  }
+
+  const std::size_t max_messages = hook->max_messages ? hook->max_messages
+                                                      : options_.max_messages_per_post;
+  const std::size_t max_bytes = hook->max_bytes ? hook->max_bytes : options_.max_bytes_per_post;
+  std::vector<std::uint64_t> seqs;
+  for (const storage::OutboxEntry& e : r.queue) {
+    if (seqs.size() >= max_messages) break;
+    const routing::Webhook* h = p->WebhookFor(e.interface_id);
+    if (h == nullptr || h->url != hook->url) break;  // a batch goes to one URL
+    seqs.push_back(e.seq);
+  }
+  dip::Result<std::vector<storage::MessageRecord>> msgs = store_->GetMessages(seqs);
+  if (!msgs.ok()) {
+    spdlog::error("delivery: cannot read messages for {}: {}", r.dip_id,
+                  msgs.status().ToString());
+    return;
+  }
+  std::string body = "[";
+  std::size_t count = 0;
+  for (const storage::MessageRecord& m : msgs.value()) {
+    std::size_t mark = body.size();
+    if (count > 0) body.push_back(',');
+    dip::Addressing a0{m.primary_recipients, {}, {}};
+    dip::DipBlock d0{m.transaction_id, m.transaction_timestamp, dip::PublicationId(m.interface_id),
+                     m.correlation_id, false, std::nullopt};
+    if (dip::Status s = dip::AppendEgressMessage(m.raw, a0, d0, &body); !s.ok()) {
+      spdlog::error("delivery: message {} for {}: {}", m.seq, r.dip_id, s.ToString());
+      body.resize(mark);
+      break;
+    }
+    if (count > 0 && body.size() + 1 > max_bytes) {  // keep the batch under the byte budget
+      body.resize(mark);
+      break;
+    }
+    ++count;
+  }
+  body.push_back(']');
+  if (count == 0) return;
+
+  r.in_flight = true;
+  probe_->DeliveryAttempt(r.attempts > 0);
+  DeliveryRequest req{r.dip_id, hook->url, std::move(body), count};
+  adapter->Deliver(std::move(req), [this, &shard, id = r.dip_id, count](DeliveryResult res) {
+    net::post(shard.io, [this, &shard, id, count, res = std::move(res)]() mutable {
+      OnResult(shard, id, count, std::move(res));
+    });
+  });
+}
+
+void DeliveryScheduler::FinishFront(Recipient& r, std::size_t count, OutboundStatus status,
+                                    int http_status) {
+  std::vector<storage::DeliveryOutcome> outcomes;
+  std::int64_t now = NowMs();
+  for (std::size_t i = 0; i < count && !r.queue.empty(); ++i) {
+    outcomes.push_back({r.dip_id, r.queue.front().seq, status, http_status, r.attempts + 1, now});
+    r.queue.pop_front();
+  }
+  if (dip::Status s = store_->Finish(outcomes); !s.ok()) {
+    spdlog::error("delivery: recording {} outcomes for {} failed: {}", outcomes.size(), r.dip_id,
+                  s.ToString());
+  }
+  probe_->Delivery(status, outcomes.size());
+  r.attempts = 0;
+}
+
+void DeliveryScheduler::OnResult(Shard& shard, const std::string& recipient, std::size_t count,
+                                 DeliveryResult result) {
+  Recipient& r = shard.Get(recipient);
+  r.in_flight = false;
+  const int status = result.http_status;
+  if (status >= 200 && status < 300) {
+    FinishFront(r, count, OutboundStatus::kDelivered, status);
+  } else if (!Retryable(status)) {
+    spdlog::warn("delivery: {} rejected {} messages with HTTP {}; not retried", recipient, count,
+                 status);
+    FinishFront(r, count, OutboundStatus::kRejectedByRecipient, status);
+  } else if (r.attempts + 1 >= options_.max_attempts) {
+    spdlog::warn("delivery: {} messages for {} exhausted {} attempts (last: {}); dead-lettered",
+                 count, recipient, options_.max_attempts,
+                 status ? "HTTP " + std::to_string(status) : result.error);
+    FinishFront(r, count, OutboundStatus::kRetriesExhausted, status);
+  } else {
+    ++r.attempts;
+    probe_->Delivery(OutboundStatus::kRetrying, count);
+    auto base = options_.initial_backoff * (1LL << std::min<std::uint32_t>(r.attempts - 1, 20));
+    auto capped = std::min<std::chrono::milliseconds>(base, options_.max_backoff);
+    std::uniform_real_distribution<double> jitter(0.5, 1.0);
+    auto wait = std::chrono::milliseconds(
+        static_cast<long long>(static_cast<double>(capped.count()) * jitter(shard.rng)));
+    spdlog::debug("delivery: {} attempt {} failed ({}); retry in {} ms", recipient, r.attempts,
+                  status ? "HTTP " + std::to_string(status) : result.error, wait.count());
+    r.backing_off = true;
+    r.timer.expires_after(wait);
+    r.timer.async_wait([this, &shard, &r](const boost::system::error_code&) {
+      r.backing_off = false;
+      Pump(shard, r);
+    });
+    return;
+  }
+  Pump(shard, r);
+}
+
+}  // namespace diphub::broker

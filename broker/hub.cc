@@ -1,0 +1,274 @@
+#include "broker/hub.h"
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <prometheus/exposer.h>
+#include <spdlog/spdlog.h>
+
+#include "dip/catalogue.h"
+
+namespace diphub::broker {
+namespace {
+
+dip::Result<std::string> Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return dip::Status::Config("cannot read \"" + path + "\"");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+dip::Status WritePrivate(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return dip::Status::Io("cannot write \"" + path + "\"");
+  out << text;
+  out.close();
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read |
+                                         std::filesystem::perms::owner_write);
+  return out ? dip::Status::Ok() : dip::Status::Io("cannot write \"" + path + "\"");
+}
+
+}  // namespace
+
+Hub::Hub(Config config) : config_(std::move(config)) {
+  settings_.dip_id = config_.hub.dip_id;
+  settings_.environment_tag = config_.hub.environment_tag;
+  settings_.require_api_key = config_.auth.require_api_key;
+  settings_.admin_token = config_.auth.admin_token;
+}
+
+Hub::~Hub() { Stop(); }
+
+std::shared_ptr<const routing::Registry> Hub::registry() const {
+  std::lock_guard lock(registry_mu_);
+  return registry_;
+}
+
+dip::Status Hub::LoadSigner() {
+  std::string key_pem, cert_pem;
+  if (!config_.hub.certificate_file.empty()) {
+    auto k = Slurp(config_.hub.private_key_file);
+    auto c = Slurp(config_.hub.certificate_file);
+    if (!k.ok()) return k.status();
+    if (!c.ok()) return c.status();
+    key_pem = std::move(k).value();
+    cert_pem = std::move(c).value();
+  } else {
+    // A self-signed identity kept in the data dir, so it is stable across restarts.
+    std::string key_path = config_.storage.data_dir + "/hub-key.pem";
+    std::string cert_path = config_.storage.data_dir + "/hub-cert.pem";
+    if (std::filesystem::exists(key_path) && std::filesystem::exists(cert_path)) {
+      auto k = Slurp(key_path);
+      auto c = Slurp(cert_path);
+      if (!k.ok()) return k.status();
+      if (!c.ok()) return c.status();
+      key_pem = std::move(k).value();
+      cert_pem = std::move(c).value();
+    } else {
+      auto kc = dip::GenerateSelfSigned("diphub " + config_.hub.dip_id);
+      if (!kc.ok()) return kc.status();
+      key_pem = kc.value().key_pem;
+      cert_pem = kc.value().cert_pem;
+      if (auto s = WritePrivate(key_path, key_pem); !s.ok()) return s;
+      if (auto s = WritePrivate(cert_path, cert_pem); !s.ok()) return s;
+      spdlog::info("generated a self-signed signing identity in {}", cert_path);
+    }
+  }
+  auto signer = dip::Signer::FromPem(key_pem, cert_pem);
+  if (!signer.ok()) return signer.status();
+  signer_ = std::move(signer).value();
+  return dip::Status::Ok();
+}
+
+dip::Status Hub::LoadParticipants() {
+  std::vector<routing::Participant> participants = config_.participants;
+  auto overrides = store_->ParticipantOverrides();
+  if (!overrides.ok()) return overrides.status();
+  for (const auto& [id, text] : overrides.value()) {
+    std::erase_if(participants, [&id](const routing::Participant& p) { return p.dip_id == id; });
+    if (text.empty()) continue;  // deleted at run time
+    YAML::Node node;
+    try {
+      node = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+      return dip::Status::Io("stored participant " + id + " is unreadable: " + e.what());
+    }
+    auto p = ParticipantFromYaml(node, "stored participant " + id);
+    if (!p.ok()) return p.status();
+    participants.push_back(std::move(p).value());
+  }
+  auto reg = routing::Registry::Build(std::move(participants));
+  if (!reg.ok()) return reg.status();
+  std::lock_guard lock(registry_mu_);
+  registry_ = std::move(reg).value();
+  return dip::Status::Ok();
+}
+
+Adapter* Hub::AdapterNamed(std::string_view name) {
+  for (auto& a : adapters_) {
+    if (a->Name() == name) return a.get();
+  }
+  return nullptr;
+}
+
+dip::Status Hub::Start() {
+  auto store = storage::OpenRocksStore(config_.storage.data_dir);
+  if (!store.ok()) return store.status();
+  store_ = std::move(store).value();
+  if (auto s = LoadSigner(); !s.ok()) return s;
+  if (auto s = LoadParticipants(); !s.ok()) return s;
+
+  // Four hex digits per data dir, so transaction IDs of two hubs (or a wiped dir) differ.
+  auto tag = store_->GetMeta("instance_tag");
+  if (!tag.ok()) return tag.status();
+  std::string instance_tag = tag.value();
+  if (instance_tag.empty()) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%04X", std::random_device{}() & 0xFFFFu);
+    instance_tag = buf;
+    if (auto s = store_->PutMeta("instance_tag", instance_tag); !s.ok()) return s;
+  }
+
+  if (!config_.metrics.listen.empty()) {
+    try {
+      exposer_ = std::make_unique<prometheus::Exposer>(config_.metrics.listen);
+    } catch (const std::exception& e) {
+      return dip::Status::Config("metrics.listen \"" + config_.metrics.listen +
+                                 "\": cannot listen: " + e.what());
+    }
+    exposer_->RegisterCollectable(probe_.registry());
+  }
+
+  storage::GroupCommitOptions gc;
+  gc.max_messages = config_.storage.group_commit_max_messages;
+  gc.max_bytes = config_.storage.group_commit_max_bytes;
+  gc.max_pending_bytes = config_.storage.max_pending_bytes;
+  gc.durability = config_.storage.durability;
+  gc.instance_tag = instance_tag;
+  committer_ = std::make_unique<storage::GroupCommitter>(
+      store_.get(), gc, [this](const storage::BatchStats& s) { probe_.Batch(s); });
+
+  delivery_ = std::make_unique<DeliveryScheduler>(
+      store_.get(), config_.hub.shards, config_.delivery, [this] { return registry(); },
+      [this](std::string_view name) { return AdapterNamed(name); }, &probe_);
+  ingest_ = std::make_unique<Ingest>(
+      &settings_, [this] { return registry(); }, committer_.get(), &probe_,
+      [this](const std::vector<storage::MessageRecord>& records) { delivery_->Enqueue(records); });
+
+  for (const std::string& name : config_.adapters) {
+    const AdapterFactory* factory = AdapterRegistry::Find(name);
+    if (factory == nullptr) {
+      std::string known;
+      for (const std::string& n : AdapterRegistry::Names()) known += (known.empty() ? "" : ", ") + n;
+      return dip::Status::Config("adapters: no adapter named \"" + name + "\" (built in: " +
+                                 known + ")");
+    }
+    auto adapter = (*factory)(*this, config_.adapter_sections[name]);
+    if (!adapter.ok()) return adapter.status();
+    adapters_.push_back(std::move(adapter).value());
+  }
+  if (auto s = delivery_->Start(); !s.ok()) return s;
+  for (auto& a : adapters_) {
+    if (auto s = a->Start(); !s.ok()) return s;
+  }
+  started_ = true;
+  return dip::Status::Ok();
+}
+
+void Hub::Stop() {
+  for (auto& a : adapters_) a->Stop();          // no new sends
+  if (committer_) committer_->Stop();           // finish and answer what is queued
+  if (delivery_) delivery_->Stop();             // in-flight batches stay in the outbox
+  adapters_.clear();
+  delivery_.reset();
+  ingest_.reset();
+  committer_.reset();
+  exposer_.reset();
+  store_.reset();
+  started_ = false;
+}
+
+std::vector<std::string> Hub::Endpoints() const {
+  std::vector<std::string> out;
+  for (const auto& a : adapters_) {
+    for (const std::string& e : a->Endpoints()) out.push_back(e);
+  }
+  if (exposer_) {
+    for (int port : exposer_->GetListeningPorts()) {
+      std::string host = config_.metrics.listen.substr(0, config_.metrics.listen.rfind(':'));
+      out.push_back("metrics=" + host + ":" + std::to_string(port));
+    }
+  }
+  return out;
+}
+
+void Hub::Submit(SubmitRequest request, std::function<void(SubmitResponse)> done) {
+  ingest_->Submit(std::move(request), std::move(done));
+}
+
+dip::Status Hub::Replace(const routing::Participant& p) {
+  auto next = registry()->With(p);
+  if (!next.ok()) return next.status();
+  if (auto s = store_->PutParticipantOverride(p.dip_id, ParticipantToYaml(p)); !s.ok()) return s;
+  {
+    std::lock_guard lock(registry_mu_);
+    registry_ = std::move(next).value();
+  }
+  delivery_->Kick(p.dip_id);
+  return dip::Status::Ok();
+}
+
+dip::Status Hub::PutParticipant(std::string_view dip_id, std::string_view text) {
+  YAML::Node node;
+  try {
+    node = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    return dip::Status::Config(std::string("body: not valid JSON or YAML: ") + e.what());
+  }
+  if (node.IsMap() && !node["dip_id"]) node["dip_id"] = std::string(dip_id);
+  auto p = ParticipantFromYaml(node, "body");
+  if (!p.ok()) return p.status();
+  if (p.value().dip_id != dip_id) {
+    return dip::Status::Config("body.dip_id: \"" + p.value().dip_id +
+                               "\" differs from the DIP ID in the URL");
+  }
+  std::lock_guard lock(admin_mu_);
+  return Replace(p.value());
+}
+
+dip::Status Hub::DeleteParticipant(std::string_view dip_id) {
+  std::lock_guard lock(admin_mu_);
+  if (registry()->Find(dip_id) == nullptr) {
+    return dip::Status::Config("no participant " + std::string(dip_id));
+  }
+  auto next = registry()->Without(dip_id);
+  if (!next.ok()) return next.status();
+  if (auto s = store_->PutParticipantOverride(dip_id, ""); !s.ok()) return s;
+  std::lock_guard rlock(registry_mu_);
+  registry_ = std::move(next).value();
+  return dip::Status::Ok();
+}
+
+dip::Status Hub::SetWebhook(std::string_view dip_id, std::string_view interface_id,
+                            std::optional<routing::Webhook> webhook) {
+  std::lock_guard lock(admin_mu_);
+  const routing::Participant* current = registry()->Find(dip_id);
+  if (current == nullptr) return dip::Status::Config("no participant " + std::string(dip_id));
+  routing::Participant p = *current;
+  if (webhook) {
+    p.webhooks[std::string(interface_id)] = *webhook;
+  } else {
+    auto it = p.webhooks.find(interface_id);
+    if (it == p.webhooks.end()) {
+      return dip::Status::Config("participant " + std::string(dip_id) + " has no webhook for " +
+                                 std::string(interface_id));
+    }
+    p.webhooks.erase(it);
+  }
+  return Replace(p);
+}
+
+}  // namespace diphub::broker

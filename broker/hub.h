@@ -1,0 +1,73 @@
+// The hub: owns the store, the registry, the group committer, the delivery scheduler, the
+// metrics exposer and the adapters, and starts and stops them in order.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "broker/adapter.h"
+#include "broker/config.h"
+#include "broker/delivery.h"
+#include "broker/hub_api.h"
+#include "broker/ingest.h"
+#include "broker/probe.h"
+#include "storage/group_commit.h"
+#include "storage/store.h"
+
+namespace prometheus {
+class Exposer;
+}
+
+namespace diphub::broker {
+
+class Hub final : public HubApi {
+ public:
+  explicit Hub(Config config);
+  ~Hub() override;
+
+  // Opens storage, loads participants (configuration, then run-time changes), the signing
+  // identity, metrics, the committer, delivery (resuming the outbox) and the adapters.
+  dip::Status Start();
+  // Stops accepting, finishes the commit in progress, stops delivery and closes the store.
+  void Stop();
+
+  // "http=127.0.0.1:8080", "metrics=127.0.0.1:9464", ... once started.
+  std::vector<std::string> Endpoints() const;
+
+  // HubApi
+  const HubSettings& settings() const override { return settings_; }
+  std::shared_ptr<const routing::Registry> registry() const override;
+  std::shared_ptr<const dip::Signer> signer() const override { return signer_; }
+  void Submit(SubmitRequest request, std::function<void(SubmitResponse)> done) override;
+  dip::Status PutParticipant(std::string_view dip_id, std::string_view text) override;
+  dip::Status DeleteParticipant(std::string_view dip_id) override;
+  dip::Status SetWebhook(std::string_view dip_id, std::string_view interface_id,
+                         std::optional<routing::Webhook> webhook) override;
+
+ private:
+  dip::Status LoadParticipants();
+  dip::Status LoadSigner();
+  // Persists `p` as a run-time override and swaps in a registry with it.
+  dip::Status Replace(const routing::Participant& p);
+  Adapter* AdapterNamed(std::string_view name);
+
+  Config config_;
+  HubSettings settings_;
+  Probe probe_;
+  std::unique_ptr<storage::Store> store_;
+  std::shared_ptr<const dip::Signer> signer_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<storage::GroupCommitter> committer_;
+  std::unique_ptr<DeliveryScheduler> delivery_;
+  std::unique_ptr<Ingest> ingest_;
+  std::vector<std::unique_ptr<Adapter>> adapters_;
+
+  mutable std::mutex registry_mu_;
+  std::shared_ptr<const routing::Registry> registry_;  // guarded by registry_mu_
+  std::mutex admin_mu_;  // serialises run-time participant changes
+  bool started_ = false;
+};
+
+}  // namespace diphub::broker

@@ -1,0 +1,66 @@
+// What the hub offers its edge adapters. Adapters translate a transport (HTTP, ZeroMQ, a
+// simulator) to these calls; the core never names a concrete adapter.
+// Thread-safety: every method is safe from any thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "dip/signature.h"
+#include "dip/status.h"
+#include "routing/registry.h"
+
+namespace diphub::broker {
+
+struct SubmitRequest {
+  std::string channel;  // the {id} of POST /dip-channel/{id}, as given
+  std::string body;     // the message array; views into it are taken, so it is moved in
+  std::optional<std::string> api_key;  // X-API-Key
+};
+
+struct SubmitResponse {
+  enum class Kind {
+    kAccepted,      // 201: durable, every message has a transactionID
+    kRejected,      // 400: level-1 failure, nothing stored
+    kUnauthorized,  // 401: no or unknown API key
+    kOverloaded,    // 429: the commit queue is full; retry later
+    kFailed,        // 500: storage failed, nothing stored
+    kUnavailable,   // 503: shutting down
+  };
+  Kind kind = Kind::kFailed;
+  std::string body;  // StandardResponse JSON
+};
+
+struct HubSettings {
+  std::string dip_id;
+  std::string environment_tag;
+  bool require_api_key = true;
+  std::string admin_token;
+};
+
+class HubApi {
+ public:
+  virtual ~HubApi() = default;
+
+  virtual const HubSettings& settings() const = 0;
+  virtual std::shared_ptr<const routing::Registry> registry() const = 0;
+  // The hub's signing identity for egress (X-DIP headers on webhooks).
+  virtual std::shared_ptr<const dip::Signer> signer() const = 0;
+
+  // Validates, routes and durably stores a send; `done` runs exactly once, on any thread, after
+  // the group commit for an accepted send.
+  virtual void Submit(SubmitRequest request, std::function<void(SubmitResponse)> done) = 0;
+
+  // Run-time participant changes, persisted before they return.
+  // `text` is the participant as YAML or JSON; its dip_id must equal `dip_id` (or be absent).
+  virtual dip::Status PutParticipant(std::string_view dip_id, std::string_view text) = 0;
+  virtual dip::Status DeleteParticipant(std::string_view dip_id) = 0;  // Config error if unknown
+  // Sets (or with nullopt removes) `dip_id`'s webhook for `interface_id` ("*" = every channel).
+  virtual dip::Status SetWebhook(std::string_view dip_id, std::string_view interface_id,
+                                 std::optional<routing::Webhook> webhook) = 0;
+};
+
+}  // namespace diphub::broker

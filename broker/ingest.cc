@@ -1,0 +1,232 @@
+#include "broker/ingest.h"
+
+#include <spdlog/spdlog.h>
+
+#include "dip/catalogue.h"
+#include "dip/codes.h"
+#include "dip/envelope.h"
+#include "dip/l1.h"
+#include "dip/standard_response.h"
+#include "routing/router.h"
+
+namespace diphub::broker {
+namespace {
+
+using dip::codes::kConnectionProviderInvalid;
+using dip::codes::kInterfaceInvalid;
+using dip::codes::kProcessingFailed;
+using dip::codes::kRoleInvalid;
+using dip::codes::kSenderInvalid;
+using Kind = SubmitResponse::Kind;
+
+dip::ResponseItem ItemFor(const HubSettings& s, const dip::Envelope* env, std::string_view code,
+                          std::optional<std::string> help, dip::Clock::time_point now) {
+  dip::ResponseItem it;
+  it.sent_timestamp = dip::FormatDipTimestamp(now);
+  it.sender_id = s.dip_id;
+  it.message = dip::CodeMessage(code);
+  it.help = std::move(help);
+  if (env != nullptr) {
+    it.sender_unique_reference = env->sender_unique_reference.opt();
+    it.correlation_id = env->sender_correlation_id.opt();
+    it.recipient_id = env->sender_dip_id.opt();
+    it.connection_provider_id = env->connection_provider_id.opt();
+  }
+  return it;
+}
+
+SubmitResponse Whole(const HubSettings& s, Kind kind, std::string_view code, std::string help) {
+  auto now = dip::Clock::now();
+  return {kind, dip::RenderStandardResponse({ItemFor(s, nullptr, code, std::move(help), now)}, now)};
+}
+
+// The registry rules of level 1: who may send, as whom, in which role.
+dip::Status CheckSender(const dip::Envelope& env, const routing::Registry& reg,
+                        const routing::Participant* caller) {
+  const routing::Participant* sender = reg.Find(env.sender_dip_id.value);
+  if (sender == nullptr) {
+    return dip::Status::Dip(kSenderInvalid, "S1.senderDIPID: \"" + env.sender_dip_id.value +
+                                                "\" is not a registered DIP ID");
+  }
+  if (sender->role != env.sender_role_id.value) {
+    return dip::Status::Dip(kRoleInvalid, "S1.senderRoleID: " + sender->dip_id +
+                                              " is registered as " + sender->role + ", got \"" +
+                                              env.sender_role_id.value + "\"");
+  }
+  const routing::Participant* provider = nullptr;
+  if (env.connection_provider_id.is_string()) {
+    provider = reg.Find(env.connection_provider_id.value);
+    if (provider == nullptr) {
+      return dip::Status::Dip(kConnectionProviderInvalid,
+                              "S1.DIPConnectionProviderID: \"" + env.connection_provider_id.value +
+                                  "\" is not a registered DIP ID");
+    }
+  }
+  if (caller != nullptr && caller != sender && caller != provider) {
+    return dip::Status::Dip(kSenderInvalid, "S1.senderDIPID: \"" + sender->dip_id +
+                                                "\" is not the participant of this X-API-Key (" +
+                                                caller->dip_id +
+                                                ") nor is that participant named as "
+                                                "S1.DIPConnectionProviderID");
+  }
+  return dip::Status::Ok();
+}
+
+}  // namespace
+
+Ingest::Ingest(const HubSettings* settings, RegistryFn registry,
+               storage::GroupCommitter* committer, Probe* probe, CommittedFn on_committed)
+    : settings_(settings),
+      registry_(std::move(registry)),
+      committer_(committer),
+      probe_(probe),
+      on_committed_(std::move(on_committed)) {}
+
+void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> done) {
+  const HubSettings& s = *settings_;
+  std::optional<std::string_view> iface = dip::CanonicalInterface(request.channel);
+  if (!iface) {
+    probe_->Rejected(kInterfaceInvalid, 1);
+    done(Whole(s, Kind::kRejected, kInterfaceInvalid,
+               "URL: \"" + request.channel + "\" is not a DIP interface (IF-0xx or REP-0xx)"));
+    return;
+  }
+  std::shared_ptr<const routing::Registry> reg = registry_();
+  const routing::Participant* caller = nullptr;
+  if (s.require_api_key) {
+    caller = request.api_key ? reg->FindByApiKey(*request.api_key) : nullptr;
+    if (caller == nullptr) {
+      done(Whole(s, Kind::kUnauthorized, kSenderInvalid,
+                 request.api_key ? "X-API-Key: not the key of any registered participant"
+                                 : "X-API-Key: header required"));
+      return;
+    }
+  }
+
+  std::string scratch;
+  dip::ParsedArray parsed = dip::ParseMessageArray(request.body, &scratch);
+  if (!parsed.status.ok()) {
+    probe_->Rejected(parsed.status.code(), 1);
+    done(Whole(s, Kind::kRejected, parsed.status.code(), parsed.status.help()));
+    return;
+  }
+
+  const dip::L1Options l1{*iface, s.environment_tag};
+  std::vector<dip::Status> verdicts(parsed.items.size());
+  std::vector<std::vector<routing::Recipient>> routes(parsed.items.size());
+  std::size_t failures = 0;
+  for (std::size_t i = 0; i < parsed.items.size(); ++i) {
+    const dip::ParsedItem& item = parsed.items[i];
+    dip::Status v = item.status;
+    if (v.ok()) v = dip::CheckEnvelope(item.envelope, l1);
+    if (v.ok()) v = CheckSender(item.envelope, *reg, caller);
+    if (v.ok()) {
+      dip::Result<std::vector<routing::Recipient>> r = routing::Route(item.envelope, *reg);
+      if (r.ok()) {
+        routes[i] = std::move(r).value();
+      } else {
+        v = r.status();
+      }
+    }
+    if (!v.ok()) ++failures;
+    verdicts[i] = std::move(v);
+  }
+
+  if (failures > 0) {
+    auto now = dip::Clock::now();
+    std::vector<dip::ResponseItem> items;
+    std::size_t first_failed = verdicts.size();
+    for (std::size_t i = 0; i < verdicts.size(); ++i) {
+      if (!verdicts[i].ok()) {
+        first_failed = std::min(first_failed, i);
+        probe_->Rejected(verdicts[i].code(), 1);
+        items.push_back(ItemFor(s, &parsed.items[i].envelope, verdicts[i].code(),
+                                verdicts[i].help(), now));
+      } else {
+        items.push_back(ItemFor(s, &parsed.items[i].envelope, kProcessingFailed,
+                                "not stored: the array is accepted or rejected as a whole and "
+                                "another message in it failed",
+                                now));
+      }
+    }
+    spdlog::info("rejected send on {}: {} of {} messages failed level 1, first: {}", *iface,
+                 failures, verdicts.size(), verdicts[first_failed].ToString());
+    done({Kind::kRejected, dip::RenderStandardResponse(items, now)});
+    return;
+  }
+
+  storage::GroupCommitter::Request commit;
+  commit.records.reserve(parsed.items.size());
+  for (std::size_t i = 0; i < parsed.items.size(); ++i) {
+    const dip::Envelope& env = parsed.items[i].envelope;
+    storage::MessageRecord m;
+    m.interface_id = std::string(*iface);
+    m.sender_dip_id = env.sender_dip_id.value;
+    m.sender_role = env.sender_role_id.value;
+    m.sender_unique_reference = env.sender_unique_reference.value;
+    m.correlation_id = env.sender_correlation_id.opt();
+    m.primary_recipients = env.primary_recipients;
+    for (routing::Recipient& r : routes[i]) m.recipients.push_back(std::move(r.dip_id));
+    m.raw.assign(env.raw);
+    commit.records.push_back(std::move(m));
+  }
+  // The envelope's response fields are needed after the commit; keep a copy per message.
+  struct Echo {
+    std::optional<std::string> correlation, provider;
+  };
+  std::vector<Echo> echoes;
+  echoes.reserve(parsed.items.size());
+  for (const dip::ParsedItem& item : parsed.items) {
+    echoes.push_back({item.envelope.sender_correlation_id.opt(),
+                      item.envelope.connection_provider_id.opt()});
+  }
+  const std::size_t count = commit.records.size();
+  auto shared_done = std::make_shared<std::function<void(SubmitResponse)>>(std::move(done));
+  commit.done = [this, &s, echoes = std::move(echoes), shared_done](
+                    const dip::Status& status, std::size_t failed_index,
+                    std::vector<storage::MessageRecord>& records) {
+    auto now = dip::Clock::now();
+    std::vector<dip::ResponseItem> items;
+    items.reserve(records.size());
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      const storage::MessageRecord& m = records[i];
+      dip::ResponseItem it;
+      it.sent_timestamp = dip::FormatDipTimestamp(now);
+      it.sender_id = s.dip_id;
+      it.recipient_id = m.sender_dip_id;
+      it.sender_unique_reference = m.sender_unique_reference;
+      it.correlation_id = echoes[i].correlation;
+      it.connection_provider_id = echoes[i].provider;
+      if (status.ok()) {
+        it.transaction_id = m.transaction_id;
+        it.message = dip::CodeMessage(dip::codes::kSuccess);
+      } else if (i == failed_index || status.code() == kProcessingFailed) {
+        it.message = dip::CodeMessage(status.code());
+        it.help = status.help();
+      } else {
+        it.message = dip::CodeMessage(kProcessingFailed);
+        it.help = "not stored: the array is accepted or rejected as a whole and another message "
+                  "in it failed";
+      }
+      items.push_back(std::move(it));
+    }
+    Kind kind = Kind::kAccepted;
+    if (!status.ok()) {
+      kind = status.code() == kProcessingFailed ? Kind::kFailed : Kind::kRejected;
+      probe_->Rejected(status.code(), records.size());
+      spdlog::info("rejected send: {} ({} messages)", status.ToString(), records.size());
+    } else {
+      probe_->Accepted(records.size());
+      on_committed_(records);
+    }
+    (*shared_done)({kind, dip::RenderStandardResponse(items, now)});
+  };
+  if (!committer_->Submit(std::move(commit))) {
+    probe_->Overloaded();
+    (*shared_done)(Whole(s, Kind::kOverloaded, kProcessingFailed,
+                         "the hub's commit queue is full (" + std::to_string(count) +
+                             " messages not accepted); retry after a short delay"));
+  }
+}
+
+}  // namespace diphub::broker

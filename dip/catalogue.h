@@ -1,0 +1,30 @@
+// Look-ups over the generated catalogue: which interfaces exist, which event codes and schema
+// versions each accepts, and the publication an interface is delivered as.
+// Thread-safety: all functions are pure; safe from any thread.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "dip/catalogue_data.h"
+
+namespace diphub::dip {
+
+// Canonical interface ID ("IF-061") for a path or field value compared case-insensitively,
+// or nullopt when the spec has no such interface.
+std::optional<std::string_view> CanonicalInterface(std::string_view id);
+
+// The catalogue row for (interface, event code), or nullptr. `interface_id` must be canonical.
+const generated::EventRow* FindEvent(std::string_view interface_id, std::string_view event_code);
+
+// True when the spec lists `version` for any event of the interface.
+bool KnowsSchemaVersion(std::string_view interface_id, std::string_view version);
+
+// "IF-061" -> "PUB-061"; reports ("REP-002A") are published under their own ID.
+std::string PublicationId(std::string_view interface_id);
+
+// Accepts "IF-061" or "PUB-061" (any case) and returns the canonical interface ID.
+std::optional<std::string_view> ChannelInterface(std::string_view channel);
+
+}  // namespace diphub::dip

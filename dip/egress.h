@@ -1,0 +1,36 @@
+// Renders a message as the DIP publishes it (DIPMessageEgress): the payload as received, with
+// the A0 addressing block completed and the D0 block the hub assigns on publication.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dip/status.h"
+
+namespace diphub::dip {
+
+struct DipBlock {  // D0
+  std::string transaction_id;
+  std::string transaction_timestamp;  // DT-003
+  std::string publication_id;         // "PUB-061"
+  std::optional<std::string> initial_correlation_id;
+  bool replay_indicator = false;
+  std::optional<std::string> service_ticket_url;
+};
+
+struct Addressing {  // A0
+  std::vector<std::string> primary_recipients;
+  std::vector<std::string> secondary_recipients;
+  std::vector<std::string> always;
+};
+
+// Appends {"payload":{"CommonBlock":{...,"A0":{...},"D0":{...}},"CustomBlock":...}} to `out`.
+// `raw_item` is an array element as accepted by ParseMessageArray. The block and envelope names
+// the hub knows are written in the spec's case; everything else is passed through as received.
+// Safe from any thread (thread-local parser).
+Status AppendEgressMessage(std::string_view raw_item, const Addressing& a0, const DipBlock& d0,
+                           std::string* out);
+
+}  // namespace diphub::dip

@@ -1,0 +1,378 @@
+#include "dip/envelope.h"
+
+#include <simdjson.h>
+
+#include "dip/codes.h"
+#include "dip/text.h"
+
+namespace diphub::dip {
+namespace od = simdjson::ondemand;
+namespace {
+
+Status Malformed(std::string_view where, simdjson::error_code e) {
+  return Status::Dip(codes::kSchemaFailure,
+                     std::string(where) + ": malformed JSON (" + simdjson::error_message(e) + ")");
+}
+
+Status Schema(std::string where, std::string_view rule) {
+  return Status::Dip(codes::kSchemaFailure, where + ": " + std::string(rule));
+}
+
+std::string_view TypeName(od::json_type t) {
+  switch (t) {
+    case od::json_type::array: return "an array";
+    case od::json_type::object: return "an object";
+    case od::json_type::number: return "a number";
+    case od::json_type::string: return "a string";
+    case od::json_type::boolean: return "a boolean";
+    case od::json_type::null: return "null";
+  }
+  return "a value";
+}
+
+// Walks a value to its end, checking every atom, so that malformed JSON anywhere in a message
+// is caught even where the hub does not interpret the content.
+Status Validate(od::value v, std::string_view where, int depth) {
+  if (depth > kMaxJsonDepth) return Schema(std::string(where), "JSON nested too deeply");
+  od::json_type t;
+  if (auto e = v.type().get(t)) return Malformed(where, e);
+  switch (t) {
+    case od::json_type::object: {
+      od::object o;
+      if (auto e = v.get_object().get(o)) return Malformed(where, e);
+      for (auto field : o) {
+        od::field f;
+        if (auto e = std::move(field).get(f)) return Malformed(where, e);
+        std::string_view key;
+        if (auto e = f.unescaped_key().get(key)) return Malformed(where, e);
+        if (Status s = Validate(f.value(), where, depth + 1); !s.ok()) return s;
+      }
+      return Status::Ok();
+    }
+    case od::json_type::array: {
+      od::array a;
+      if (auto e = v.get_array().get(a)) return Malformed(where, e);
+      for (auto el : a) {
+        od::value ev;
+        if (auto e = std::move(el).get(ev)) return Malformed(where, e);
+        if (Status s = Validate(ev, where, depth + 1); !s.ok()) return s;
+      }
+      return Status::Ok();
+    }
+    case od::json_type::string: {
+      std::string_view s;
+      if (auto e = v.get_string().get(s)) return Malformed(where, e);
+      return Status::Ok();
+    }
+    case od::json_type::number: {
+      od::number n;
+      if (auto e = v.get_number().get(n)) return Malformed(where, e);
+      return Status::Ok();
+    }
+    case od::json_type::boolean: {
+      bool b;
+      if (auto e = v.get_bool().get(b)) return Malformed(where, e);
+      return Status::Ok();
+    }
+    case od::json_type::null: {
+      bool is_null = false;
+      if (auto e = v.is_null().get(is_null); e || !is_null) {
+        return Malformed(where, e ? e : simdjson::N_ATOM_ERROR);
+      }
+      return Status::Ok();
+    }
+  }
+  return Status::Ok();
+}
+
+Status ReadString(od::value v, std::string_view where, StrField* out) {
+  od::json_type t;
+  if (auto e = v.type().get(t)) return Malformed(where, e);
+  if (t == od::json_type::string) {
+    std::string_view s;
+    if (auto e = v.get_string().get(s)) return Malformed(where, e);
+    out->state = StrField::State::kString;
+    out->value.assign(s);
+    return Status::Ok();
+  }
+  out->state = t == od::json_type::null ? StrField::State::kNull : StrField::State::kOther;
+  out->value = TypeName(t);
+  return Validate(v, where, 1);
+}
+
+struct FieldSlot {
+  std::string_view name;
+  StrField* target;
+};
+
+// Reads an object of string fields (S0, S1, M0): known names into their slots, other names are
+// validated and left for the schema check of the conformance layer.
+Status ReadBlock(od::value v, std::string_view block, std::initializer_list<FieldSlot> slots) {
+  od::object o;
+  od::json_type t;
+  if (auto e = v.type().get(t)) return Malformed(block, e);
+  if (t != od::json_type::object) {
+    return Schema(std::string(block), "expected an object, got " + std::string(TypeName(t)));
+  }
+  if (auto e = v.get_object().get(o)) return Malformed(block, e);
+  for (auto field : o) {
+    od::field f;
+    if (auto e = std::move(field).get(f)) return Malformed(block, e);
+    std::string_view key;
+    if (auto e = f.unescaped_key().get(key)) return Malformed(block, e);
+    const FieldSlot* slot = nullptr;
+    for (const FieldSlot& s : slots) {
+      if (EqualsIgnoreCase(s.name, key)) slot = &s;
+    }
+    std::string where = std::string(block) + "." + std::string(slot ? slot->name : key);
+    if (slot == nullptr) {
+      if (Status s = Validate(f.value(), where, 2); !s.ok()) return s;
+      continue;
+    }
+    if (slot->target->state != StrField::State::kMissing) {
+      return Schema(where, "field appears more than once");
+    }
+    if (Status s = ReadString(f.value(), where, slot->target); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status ReadA0(od::value v, Envelope* env) {
+  od::json_type t;
+  if (auto e = v.type().get(t)) return Malformed("A0", e);
+  if (t != od::json_type::object) {
+    return Schema("A0", "expected an object, got " + std::string(TypeName(t)));
+  }
+  od::object o;
+  if (auto e = v.get_object().get(o)) return Malformed("A0", e);
+  for (auto field : o) {
+    od::field f;
+    if (auto e = std::move(field).get(f)) return Malformed("A0", e);
+    std::string_view key;
+    if (auto e = f.unescaped_key().get(key)) return Malformed("A0", e);
+    if (!EqualsIgnoreCase(key, "primaryRecipients")) {
+      if (Status s = Validate(f.value(), "A0." + std::string(key), 2); !s.ok()) return s;
+      continue;
+    }
+    env->primary_recipients_present = true;
+    od::value pv = f.value();
+    if (auto e = pv.type().get(t)) return Malformed("A0.primaryRecipients", e);
+    if (t != od::json_type::array) {
+      return Schema("A0.primaryRecipients", "expected an array of DIP IDs, got " +
+                                                std::string(TypeName(t)));
+    }
+    od::array a;
+    if (auto e = pv.get_array().get(a)) return Malformed("A0.primaryRecipients", e);
+    std::size_t i = 0;
+    for (auto el : a) {
+      std::string where = "A0.primaryRecipients[" + std::to_string(i++) + "]";
+      od::value ev;
+      if (auto e = std::move(el).get(ev)) return Malformed(where, e);
+      StrField id;
+      if (Status s = ReadString(ev, where, &id); !s.ok()) return s;
+      if (!id.is_string()) return Schema(where, "expected a DIP ID string, got " + id.value);
+      env->primary_recipients.push_back(std::move(id.value));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ReadCommonBlock(od::value v, Envelope* env) {
+  od::json_type t;
+  if (auto e = v.type().get(t)) return Malformed("CommonBlock", e);
+  if (t != od::json_type::object) {
+    return Schema("CommonBlock", "expected an object, got " + std::string(TypeName(t)));
+  }
+  od::object o;
+  if (auto e = v.get_object().get(o)) return Malformed("CommonBlock", e);
+  for (auto field : o) {
+    od::field f;
+    if (auto e = std::move(field).get(f)) return Malformed("CommonBlock", e);
+    std::string_view key;
+    if (auto e = f.unescaped_key().get(key)) return Malformed("CommonBlock", e);
+    Status s;
+    auto once = [&](bool* seen, std::string_view name) {
+      if (*seen) return Schema(std::string(name), "block appears more than once");
+      *seen = true;
+      return Status::Ok();
+    };
+    if (EqualsIgnoreCase(key, "S0")) {
+      if (s = once(&env->has_s0, "S0"); s.ok()) {
+        s = ReadBlock(f.value(), "S0",
+                      {{"interfaceID", &env->interface_id},
+                       {"schemaVersion", &env->schema_version},
+                       {"eventCode", &env->event_code}});
+      }
+    } else if (EqualsIgnoreCase(key, "S1")) {
+      if (s = once(&env->has_s1, "S1"); s.ok()) {
+        s = ReadBlock(f.value(), "S1",
+                      {{"environmentTag", &env->environment_tag},
+                       {"subText", &env->sub_text},
+                       {"senderUniqueReference", &env->sender_unique_reference},
+                       {"senderTimestamp", &env->sender_timestamp},
+                       {"senderDIPID", &env->sender_dip_id},
+                       {"senderRoleID", &env->sender_role_id},
+                       {"senderCorrelationID", &env->sender_correlation_id},
+                       {"DIPConnectionProviderID", &env->connection_provider_id}});
+      }
+    } else if (EqualsIgnoreCase(key, "M0")) {
+      if (s = once(&env->has_m0, "M0"); s.ok()) {
+        s = ReadBlock(f.value(), "M0", {{"MPANCore", &env->mpan_core}});
+      }
+    } else if (EqualsIgnoreCase(key, "A0")) {
+      if (s = once(&env->has_a0, "A0"); s.ok()) s = ReadA0(f.value(), env);
+    } else {
+      if (EqualsIgnoreCase(key, "R0")) env->has_r0 = true;
+      s = Validate(f.value(), key, 1);
+    }
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status ReadItem(std::string_view raw, std::size_t capacity, Envelope* env) {
+  thread_local od::parser parser;
+  od::document doc;
+  if (auto e = parser.iterate(raw.data(), raw.size(), capacity).get(doc)) {
+    return Malformed("payload", e);
+  }
+  od::object item;
+  if (auto e = doc.get_object().get(item)) return Malformed("message", e);
+  bool has_payload = false;
+  for (auto field : item) {
+    od::field f;
+    if (auto e = std::move(field).get(f)) return Malformed("message", e);
+    std::string_view key;
+    if (auto e = f.unescaped_key().get(key)) return Malformed("message", e);
+    if (!EqualsIgnoreCase(key, "payload")) {
+      return Schema(std::string(key), "unexpected field; a message holds only \"payload\"");
+    }
+    if (has_payload) return Schema("payload", "field appears more than once");
+    has_payload = true;
+    od::value pv = f.value();
+    od::json_type t;
+    if (auto e = pv.type().get(t)) return Malformed("payload", e);
+    if (t != od::json_type::object) {
+      return Schema("payload", "expected an object, got " + std::string(TypeName(t)));
+    }
+    od::object payload;
+    if (auto e = pv.get_object().get(payload)) return Malformed("payload", e);
+    bool has_common = false;
+    for (auto pfield : payload) {
+      od::field pf;
+      if (auto e = std::move(pfield).get(pf)) return Malformed("payload", e);
+      std::string_view pkey;
+      if (auto e = pf.unescaped_key().get(pkey)) return Malformed("payload", e);
+      Status s;
+      if (EqualsIgnoreCase(pkey, "CommonBlock")) {
+        if (has_common) return Schema("CommonBlock", "block appears more than once");
+        has_common = true;
+        s = ReadCommonBlock(pf.value(), env);
+      } else {
+        if (EqualsIgnoreCase(pkey, "CustomBlock")) env->has_custom_block = true;
+        s = Validate(pf.value(), pkey, 1);
+      }
+      if (!s.ok()) return s;
+    }
+    if (!has_common) return Schema("payload.CommonBlock", "required block missing");
+  }
+  if (!has_payload) return Schema("payload", "required field missing");
+  return Status::Ok();
+}
+
+}  // namespace
+
+ParsedArray ParseMessageArray(const std::string& body, std::string* scratch) {
+  ParsedArray out;
+  const char* data = body.data();
+  std::size_t capacity = body.capacity();
+  if (capacity < body.size() + simdjson::SIMDJSON_PADDING) {
+    scratch->reserve(body.size() + simdjson::SIMDJSON_PADDING);
+    scratch->assign(body);
+    data = scratch->data();
+    capacity = scratch->capacity();
+  }
+  const char* end_of_buffer = data + capacity;
+
+  thread_local od::parser parser;
+  od::document doc;
+  if (auto e = parser.iterate(data, body.size(), capacity).get(doc)) {
+    out.status = Malformed("body", e);
+    return out;
+  }
+  od::json_type t;
+  if (auto e = doc.type().get(t)) {
+    out.status = Malformed("body", e);
+    return out;
+  }
+  if (t != od::json_type::array) {
+    out.status = Schema("body", "expected a JSON array of messages, got " +
+                                    std::string(TypeName(t)));
+    return out;
+  }
+  od::array arr;
+  if (auto e = doc.get_array().get(arr)) {
+    out.status = Malformed("body", e);
+    return out;
+  }
+  // First pass: find each element's extent; malformed structure fails the whole body.
+  std::vector<std::string_view> raws;
+  std::vector<Status> shape;
+  for (auto el : arr) {
+    od::value v;
+    if (auto e = std::move(el).get(v)) {
+      out.status = Malformed("body", e);
+      return out;
+    }
+    if (auto e = v.type().get(t)) {
+      out.status = Malformed("body", e);
+      return out;
+    }
+    std::string_view raw;
+    simdjson::error_code e = simdjson::SUCCESS;
+    if (t == od::json_type::object) {
+      od::object o;
+      e = v.get_object().get(o);
+      if (!e) e = o.raw_json().get(raw);
+      shape.push_back(Status::Ok());
+    } else {
+      Status s = Validate(v, "message", 1);
+      if (!s.ok()) {
+        out.status = s;
+        return out;
+      }
+      shape.push_back(Schema("message", "expected an object {\"payload\": {...}}, got " +
+                                            std::string(TypeName(t))));
+    }
+    if (e) {
+      out.status = Malformed("body", e);
+      return out;
+    }
+    raws.push_back(raw);
+  }
+  const char* trailing = nullptr;
+  if (doc.current_location().get(trailing) == simdjson::SUCCESS) {
+    out.status = Schema("body", "trailing content after the message array");
+    return out;
+  }
+  if (raws.empty()) {
+    out.status = Schema("body", "the message array is empty (minItems 1)");
+    return out;
+  }
+  out.items.resize(raws.size());
+  for (std::size_t i = 0; i < raws.size(); ++i) {
+    ParsedItem& item = out.items[i];
+    if (!shape[i].ok()) {
+      item.status = shape[i];
+      continue;
+    }
+    // Offsets into `body`, whichever buffer was parsed.
+    std::size_t offset = static_cast<std::size_t>(raws[i].data() - data);
+    item.envelope.raw = std::string_view(body.data() + offset, raws[i].size());
+    item.status = ReadItem(raws[i], static_cast<std::size_t>(end_of_buffer - raws[i].data()),
+                           &item.envelope);
+  }
+  return out;
+}
+
+}  // namespace diphub::dip

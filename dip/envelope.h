@@ -1,0 +1,66 @@
+// Zero-copy-on-ingress view of a DIP message array: one pass of simdjson On-Demand over the body
+// pulls out the envelope facts that level-1 checks and routing need (S0, S1, M0, A0) and
+// validates the rest of each message as JSON, without building a DOM.
+//
+// Field names are matched case-insensitively, as the DIP does on ingress. Values are kept
+// exactly as sent. Every string field records whether it was missing, null, a string, or some
+// other JSON type, so the rules in l1.h can name precisely what was wrong.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dip/status.h"
+
+namespace diphub::dip {
+
+struct StrField {
+  enum class State { kMissing, kNull, kString, kOther };
+  State state = State::kMissing;
+  std::string value;
+
+  bool is_string() const { return state == State::kString; }
+  std::optional<std::string> opt() const {
+    return is_string() ? std::optional<std::string>(value) : std::nullopt;
+  }
+};
+
+struct Envelope {
+  bool has_s0 = false, has_s1 = false, has_m0 = false, has_a0 = false, has_r0 = false;
+  bool has_custom_block = false;
+  // S0
+  StrField interface_id, schema_version, event_code;
+  // S1
+  StrField environment_tag, sub_text, sender_unique_reference, sender_timestamp, sender_dip_id,
+      sender_role_id, sender_correlation_id, connection_provider_id;
+  // M0
+  StrField mpan_core;
+  // A0.primaryRecipients (strings only; anything else is a schema failure recorded in `status`)
+  bool primary_recipients_present = false;
+  std::vector<std::string> primary_recipients;
+  // The array element exactly as received: {"payload": {...}}.
+  std::string_view raw;
+};
+
+struct ParsedItem {
+  Envelope envelope;
+  Status status;  // a structural failure of this message (MSG1001), else OK
+};
+
+struct ParsedArray {
+  Status status;  // a failure of the body as a whole (not JSON, not an array, empty)
+  std::vector<ParsedItem> items;
+};
+
+// Parses `body` (the request body of POST /dip-channel/{id}). The returned views point into
+// `body`, which must outlive the result. Copies `body` once into a padded buffer only when its
+// capacity lacks simdjson's padding. Thread-safety: uses thread-local parsers; safe from any
+// thread.
+ParsedArray ParseMessageArray(const std::string& body, std::string* scratch);
+
+// Maximum nesting accepted inside one message (deeper input is a schema failure).
+inline constexpr int kMaxJsonDepth = 64;
+
+}  // namespace diphub::dip

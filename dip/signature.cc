@@ -1,0 +1,199 @@
+#include "dip/signature.h"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "dip/text.h"
+
+namespace diphub::dip {
+namespace {
+
+constexpr std::string_view kSignatureInvalid = "RCP9999";
+
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct PkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+using BioPtr = std::unique_ptr<BIO, BioFree>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
+
+BioPtr MemBio(std::string_view s) {
+  return BioPtr(BIO_new_mem_buf(s.data(), static_cast<int>(s.size())));
+}
+
+std::string BioString(BIO* bio) {
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio, &data);
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
+}  // namespace
+
+struct Signer::Key {
+  PkeyPtr pkey;
+};
+
+std::string Base64Encode(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(bytes.data()),
+                          static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+Result<std::string> Base64Decode(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
+    text.remove_suffix(1);
+  }
+  if (text.size() % 4 != 0) {
+    return Status::Dip(kSignatureInvalid, "base64 text length is not a multiple of 4");
+  }
+  std::string out(3 * text.size() / 4, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()),
+                          static_cast<int>(text.size()));
+  if (n < 0) return Status::Dip(kSignatureInvalid, "invalid base64");
+  std::size_t len = static_cast<std::size_t>(n);
+  if (text.size() >= 1 && text[text.size() - 1] == '=') --len;
+  if (text.size() >= 2 && text[text.size() - 2] == '=') --len;
+  out.resize(len);
+  return out;
+}
+
+std::string ContentHash(std::string_view body) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(body.data(), body.size(), digest, &len, EVP_sha256(), nullptr);
+  return Base64Encode(std::string_view(reinterpret_cast<const char*>(digest), len));
+}
+
+std::string SigningString(std::string_view method, std::string_view url, std::string_view date,
+                          std::string_view content_hash) {
+  std::string out;
+  out.reserve(method.size() + url.size() + date.size() + content_hash.size() + 3);
+  out.append(method).append(";").append(ToLowerAscii(url)).append(";");
+  out.append(date).append(";").append(content_hash);
+  return out;
+}
+
+Signer::~Signer() = default;
+
+Result<std::shared_ptr<const Signer>> Signer::FromPem(std::string_view key_pem,
+                                                      std::string_view cert_pem) {
+  BioPtr kb = MemBio(key_pem);
+  PkeyPtr pkey(PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr));
+  if (!pkey) return Status::Config("hub private key: not a PEM private key");
+  BioPtr cb = MemBio(cert_pem);
+  X509Ptr cert(PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr));
+  if (!cert) return Status::Config("hub certificate: not a PEM X.509 certificate");
+  if (X509_check_private_key(cert.get(), pkey.get()) != 1) {
+    return Status::Config("hub certificate: does not match the private key");
+  }
+  std::shared_ptr<Signer> s(new Signer());
+  s->key_ = std::make_unique<Key>();
+  s->key_->pkey = std::move(pkey);
+  s->cert_pem_.assign(cert_pem);
+  s->cert_b64_ = Base64Encode(cert_pem);
+  return std::shared_ptr<const Signer>(std::move(s));
+}
+
+Result<std::string> Signer::Sign(std::string_view data) const {
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  std::size_t len = 0;
+  if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_->pkey.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &len,
+                     reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
+    return Status::Io("signing failed");
+  }
+  std::string sig(len, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
+                     reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
+    return Status::Io("signing failed");
+  }
+  sig.resize(len);
+  return Base64Encode(sig);
+}
+
+SignatureHeaders Signer::SignRequest(std::string_view method, std::string_view url,
+                                     std::string_view body, std::string_view date) const {
+  SignatureHeaders h;
+  h.date.assign(date);
+  h.content_hash = ContentHash(body);
+  h.certificate = cert_b64_;
+  Result<std::string> sig = Sign(SigningString(method, url, date, h.content_hash));
+  if (sig.ok()) h.signature = std::move(sig).value();
+  return h;
+}
+
+Status VerifyRequest(std::string_view method, std::string_view url, std::string_view body,
+                     const SignatureHeaders& headers) {
+  if (headers.date.empty() || headers.content_hash.empty() || headers.certificate.empty() ||
+      headers.signature.empty()) {
+    return Status::Dip(kSignatureInvalid, "X-DIP signature headers: one or more missing");
+  }
+  if (ContentHash(body) != headers.content_hash) {
+    return Status::Dip(kSignatureInvalid,
+                       "X-DIP-Content-Hash: does not match base64(SHA-256) of the body");
+  }
+  Result<std::string> pem = Base64Decode(headers.certificate);
+  if (!pem.ok()) return Status::Dip(kSignatureInvalid, "X-DIP-Signature-Certificate: invalid base64");
+  BioPtr cb = MemBio(pem.value());
+  X509Ptr cert(PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr));
+  if (!cert) {
+    return Status::Dip(kSignatureInvalid, "X-DIP-Signature-Certificate: not a PEM certificate");
+  }
+  PkeyPtr pub(X509_get_pubkey(cert.get()));
+  Result<std::string> sig = Base64Decode(headers.signature);
+  if (!pub || !sig.ok()) return Status::Dip(kSignatureInvalid, "X-DIP-Signature: invalid");
+  std::string signed_text = SigningString(method, url, headers.date, headers.content_hash);
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, pub.get()) != 1 ||
+      EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.value().data()),
+                       sig.value().size(),
+                       reinterpret_cast<const unsigned char*>(signed_text.data()),
+                       signed_text.size()) != 1) {
+    return Status::Dip(kSignatureInvalid,
+                       "X-DIP-Signature: does not verify against the certificate for "
+                       "METHOD;url;date;contentHash");
+  }
+  return Status::Ok();
+}
+
+Result<KeyAndCertificate> GenerateSelfSigned(std::string_view common_name) {
+  PkeyPtr pkey(EVP_RSA_gen(2048));
+  if (!pkey) return Status::Io("RSA key generation failed");
+  X509Ptr cert(X509_new());
+  X509_set_version(cert.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 10L * 365 * 24 * 3600);
+  X509_set_pubkey(cert.get(), pkey.get());
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  std::string cn(common_name);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  X509_set_issuer_name(cert.get(), name);
+  if (X509_sign(cert.get(), pkey.get(), EVP_sha256()) == 0) {
+    return Status::Io("self-signed certificate: signing failed");
+  }
+  BioPtr kb(BIO_new(BIO_s_mem()));
+  BioPtr cb(BIO_new(BIO_s_mem()));
+  PEM_write_bio_PrivateKey(kb.get(), pkey.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  PEM_write_bio_X509(cb.get(), cert.get());
+  return KeyAndCertificate{BioString(kb.get()), BioString(cb.get())};
+}
+
+}  // namespace diphub::dip
