@@ -9,7 +9,10 @@
 namespace diphub::adapters::http {
 
 HttpAdapter::HttpAdapter(broker::HubApi& hub, HttpAdapterConfig config)
-    : hub_(hub), config_(std::move(config)) {}
+    : hub_(hub),
+      config_(std::move(config)),
+      // Egress exists from construction: delivery may resume the outbox before ingress opens.
+      client_(std::make_unique<WebhookClient>(io_, config_.webhook_timeout, hub_.signer())) {}
 
 HttpAdapter::~HttpAdapter() {
   Stop();
@@ -25,7 +28,6 @@ dip::Status HttpAdapter::Start() {
     HandleApiRequest(hub_, std::move(req), std::move(r));
   });
   if (dip::Status s = server_->Listen(); !s.ok()) return s;
-  client_ = std::make_unique<WebhookClient>(io_, config_.webhook_timeout, hub_.signer());
   for (std::size_t i = 0; i < config_.threads; ++i) {
     threads_.emplace_back([this] {
       auto guard = boost::asio::make_work_guard(io_);

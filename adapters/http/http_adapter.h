@@ -31,8 +31,8 @@ class HttpAdapter final : public broker::Adapter {
   broker::HubApi& hub_;
   const HttpAdapterConfig config_;
   boost::asio::io_context io_;
+  std::unique_ptr<WebhookClient> client_;  // declared after io_, which it uses
   std::unique_ptr<Server> server_;
-  std::unique_ptr<WebhookClient> client_;
   std::vector<std::thread> threads_;
 };
 

@@ -5,6 +5,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <optional>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -93,10 +94,27 @@ class Server::Session : public std::enable_shared_from_this<Session>, public Res
     stream_.expires_after(config_.idle_timeout);
     bhttp::async_write(stream_, *response_,
                        [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                         if (ec || !self->response_->keep_alive()) return self->Close();
+                         if (ec) return self->Close();
+                         if (!self->response_->keep_alive()) return self->Linger();
                          self->response_.reset();
                          self->Read();
                        });
+  }
+
+  // After an early answer (413, 400 on a broken request) the client may still be sending: stop
+  // our side, then read and discard for a short while so the close does not reset the
+  // connection and destroy the answer before the client reads it.
+  void Linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(2));
+    drain_.resize(64 * 1024);
+    stream_.async_read_some(net::buffer(drain_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > (64u << 20)) return self->Close();
+                              self->Linger();
+                            });
   }
 
   void Close() {
@@ -110,6 +128,8 @@ class Server::Session : public std::enable_shared_from_this<Session>, public Res
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<Response> response_;
   bool keep_alive_ = true;
+  std::vector<char> drain_;
+  std::size_t drained_ = 0;
   const Handler& handler_;
   const HttpAdapterConfig& config_;
   std::shared_ptr<std::atomic<std::size_t>> open_;

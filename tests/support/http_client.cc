@@ -36,11 +36,8 @@ HttpResult HttpRequest(const std::string& host, std::uint16_t port, const std::s
   http::response<http::string_body> res;
   io.restart();
   stream.expires_after(timeout);
-  http::async_write(stream, req, [&](beast::error_code e, std::size_t) {
-    if (e) {
-      ec = e;
-      return;
-    }
+  // A server may answer early (413) and stop reading: read its answer even if the write failed.
+  http::async_write(stream, req, [&](beast::error_code, std::size_t) {
     http::async_read(stream, buffer, res, [&](beast::error_code e2, std::size_t) { ec = e2; });
   });
   io.run();

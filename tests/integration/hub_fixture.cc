@@ -1,0 +1,139 @@
+#include "tests/integration/hub_fixture.h"
+
+#include <signal.h>
+
+#include <sstream>
+#include <thread>
+
+namespace diphub::testing {
+
+RecordingSink::RecordingSink(std::uint16_t port) {
+  sink_ = std::make_unique<adapters::http::WebhookSink>(
+      "127.0.0.1", port, [this](const adapters::http::SinkDelivery& d) {
+        std::lock_guard lock(mu_);
+        received_.push_back(d);
+        cv_.notify_all();
+        return status_;
+      });
+  dip::Status s = sink_->Start();
+  if (!s.ok()) throw std::runtime_error("webhook sink: " + s.ToString());
+}
+
+void RecordingSink::set_status(int status) {
+  std::lock_guard lock(mu_);
+  status_ = status;
+}
+
+std::size_t RecordingSink::count() {
+  std::lock_guard lock(mu_);
+  return received_.size();
+}
+
+std::vector<adapters::http::SinkDelivery> RecordingSink::WaitFor(std::size_t n,
+                                                                 std::chrono::milliseconds t) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, t, [&] { return received_.size() >= n; });
+  return received_;
+}
+
+HubProcess::HubProcess(const TempDir& dir, std::string mdr_webhook, std::string extra_yaml)
+    : dir_(dir),
+      config_(dir.File("diphub.yaml")),
+      log_(dir.File("diphub.log")),
+      ready_(dir.File("ready")) {
+  std::ostringstream y;
+  y << "hub:\n  dip_id: \"0000000000\"\n  environment_tag: DEV\n  shards: 2\n"
+    << "storage:\n  data_dir: " << dir.File("data") << "\n  durability: fsync\n"
+    << "auth:\n  require_api_key: true\n  admin_token: test-admin\n"
+    << "delivery:\n  initial_backoff_ms: 50\n  max_backoff_ms: 200\n  max_attempts: 1000\n"
+    << "log:\n  level: debug\n"
+    << "participants:\n"
+    << "  - {dip_id: \"1100000001\", role: SDS, mpid: DSDS, api_key: demo-sds-key}\n"
+    << "  - dip_id: \"1200000001\"\n    role: MDR\n    mpid: DMDR\n    api_key: demo-mdr-key\n";
+  if (!mdr_webhook.empty()) y << "    webhooks:\n      \"*\": " << mdr_webhook << "\n";
+  y << "  - {dip_id: \"1300000001\", role: SUP, mpid: DSUP, api_key: demo-sup-key}\n";
+  y << extra_yaml;
+  WriteFile(config_, y.str());
+}
+
+HubProcess::~HubProcess() = default;
+
+bool HubProcess::Start(std::string* error) {
+  std::remove(ready_.c_str());
+  process_ = std::make_unique<ChildProcess>(
+      DIPHUB_BINARY,
+      std::vector<std::string>{"--config", config_, "--http-listen", "127.0.0.1:0",
+                               "--metrics-listen", "127.0.0.1:0", "--ready-file", ready_},
+      log_);
+  if (!process_->Start()) {
+    *error = "fork failed";
+    return false;
+  }
+  std::string ready = WaitForFile(ready_, std::chrono::seconds(20));
+  if (ready.empty()) {
+    *error = "no ready file within 20 s; log:\n" + Log();
+    return false;
+  }
+  std::istringstream lines(ready);
+  for (std::string line; std::getline(lines, line);) {
+    auto port_of = [&line] { return static_cast<std::uint16_t>(std::stoi(line.substr(line.rfind(':') + 1))); };
+    if (line.starts_with("http=")) http_port_ = port_of();
+    if (line.starts_with("metrics=")) metrics_port_ = port_of();
+  }
+  return http_port_ != 0;
+}
+
+void HubProcess::Kill() {
+  process_->Signal(SIGKILL);
+  process_->Wait(std::chrono::seconds(10));
+}
+
+int HubProcess::Terminate() {
+  process_->Signal(SIGTERM);
+  return process_->Wait(std::chrono::seconds(20)).value_or(-1);
+}
+
+bool HubProcess::WaitForMetric(const std::string& line_prefix, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    HttpResult r = HttpRequest("127.0.0.1", metrics_port_, "GET", "/metrics");
+    if (r.body.starts_with(line_prefix) || r.body.find("\n" + line_prefix) != std::string::npos) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+HttpResult HubProcess::Send(const std::string& channel, const std::string& body,
+                            const std::string& api_key) {
+  std::map<std::string, std::string> headers{{"Content-Type", "application/json"}};
+  if (!api_key.empty()) headers["X-API-Key"] = api_key;
+  return HttpRequest("127.0.0.1", http_port_, "POST", "/dip-channel/" + channel, body, headers);
+}
+
+HttpResult HubProcess::Call(const std::string& method, const std::string& target,
+                            const std::string& body,
+                            const std::map<std::string, std::string>& headers) {
+  return HttpRequest("127.0.0.1", http_port_, method, target, body, headers);
+}
+
+std::string MdrStart(const std::string& reference) {
+  return R"([{"payload":{"CommonBlock":{
+  "S0":{"interfaceID":"IF-061","schemaVersion":"011","eventCode":"[MDRStart]"},
+  "S1":{"environmentTag":"DEV","subText":null,"senderUniqueReference":")" +
+         reference + R"(",
+        "senderTimestamp":"2026-11-22T09:30:00+00:00","senderDIPID":"1100000001",
+        "senderRoleID":"SDS","senderCorrelationID":"CI-)" + reference + R"(",
+        "DIPConnectionProviderID":null},
+  "A0":{"primaryRecipients":["1200000001"],"secondaryRecipients":[],"always":[]},
+  "M0":{"MPANCore":"2000056535971","distributorDIPID":"1009012345","GSPGroupID":"_K"}},
+ "CustomBlock":{
+  "B019":{"assignedMDRDIPID":"1200000001","assignedMDRMPID":"DMDR",
+          "assignedMDREffectiveFromDate":"2026-11-23T00:00:00+00:00"},
+  "B078":{"energyDirection":"I"},
+  "B025":{"energisationStatus":"E","energisationStatusEffectiveFromDate":"2024-01-01T00:00:00+00:00"},
+  "B068":{"consentGranularity":"H","consentGranularityEffectiveFromDate":"2024-01-01T00:00:00+00:00"}}}}])";
+}
+
+}  // namespace diphub::testing

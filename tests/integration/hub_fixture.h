@@ -1,0 +1,73 @@
+// Runs the real diphub binary for integration tests: a config in a temp dir, the DIP API and
+// metrics on 127.0.0.1 port 0, a real RocksDB in the temp dir, and a real webhook receiver.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "adapters/http/webhook_sink.h"
+#include "tests/support/http_client.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
+namespace diphub::testing {
+
+// A webhook receiver that records what it is sent and answers a settable status.
+class RecordingSink {
+ public:
+  explicit RecordingSink(std::uint16_t port = 0);
+  std::uint16_t port() const { return sink_->port(); }
+  std::string Url() const { return sink_->Url(); }
+  void set_status(int status);
+  // Waits until at least `n` deliveries arrived; returns all received so far.
+  std::vector<adapters::http::SinkDelivery> WaitFor(std::size_t n, std::chrono::milliseconds timeout);
+  std::size_t count();
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<adapters::http::SinkDelivery> received_;
+  int status_ = 201;
+  std::unique_ptr<adapters::http::WebhookSink> sink_;
+};
+
+class HubProcess {
+ public:
+  // `extra_yaml` is appended to a base config (fsync durability, fast retries, the demo
+  // participants with the MDR's webhook at `mdr_webhook` unless empty).
+  HubProcess(const TempDir& dir, std::string mdr_webhook, std::string extra_yaml = "");
+  ~HubProcess();
+
+  // Starts diphub and waits for its ready file; false with the log in `error` on failure.
+  bool Start(std::string* error);
+  void Kill();              // SIGKILL: a crash
+  int Terminate();          // SIGTERM, then the exit code
+  std::uint16_t http_port() const { return http_port_; }
+  std::uint16_t metrics_port() const { return metrics_port_; }
+  std::string Log() const { return ReadFile(log_); }
+
+  // Polls /metrics until it has a line starting with `line_prefix`; false on timeout.
+  bool WaitForMetric(const std::string& line_prefix, std::chrono::milliseconds timeout);
+
+  HttpResult Send(const std::string& channel, const std::string& body,
+                  const std::string& api_key = "demo-sds-key");
+  HttpResult Call(const std::string& method, const std::string& target,
+                  const std::string& body = "",
+                  const std::map<std::string, std::string>& headers = {});
+
+ private:
+  const TempDir& dir_;
+  std::string config_, log_, ready_;
+  std::unique_ptr<ChildProcess> process_;
+  std::uint16_t http_port_ = 0, metrics_port_ = 0;
+};
+
+// A schema-valid IF-061 [MDRStart] from the demo SDS to the demo MDR, with `reference` as its
+// senderUniqueReference.
+std::string MdrStart(const std::string& reference);
+
+}  // namespace diphub::testing
