@@ -3,13 +3,13 @@
 // start it; a participant's "adapter: http" to deliver through it). Duplicate names are refused.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "broker/hub_api.h"
 #include "dip/status.h"
@@ -43,8 +43,8 @@ class Adapter {
 };
 
 // `config` is the adapter's own section of the configuration (may be undefined).
-using AdapterFactory = std::function<dip::Result<std::unique_ptr<Adapter>>(
-    HubApi& hub, const YAML::Node& config)>;
+using AdapterFactory =
+    std::function<dip::Result<std::unique_ptr<Adapter>>(HubApi& hub, const YAML::Node& config)>;
 
 class AdapterRegistry {
  public:
@@ -54,8 +54,8 @@ class AdapterRegistry {
   static std::vector<std::string> Names();
 };
 
-#define DIPHUB_REGISTER_ADAPTER(name, factory) \
-  static const bool diphub_adapter_registered_ =  \
+#define DIPHUB_REGISTER_ADAPTER(name, factory)   \
+  static const bool diphub_adapter_registered_ = \
       ::diphub::broker::AdapterRegistry::Register(name, factory)
 
 }  // namespace diphub::broker

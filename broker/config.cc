@@ -58,10 +58,10 @@ dip::Status Read(const YAML::Node& node, const char* key, const std::string& whe
   try {
     *out = v.as<T>();
   } catch (const YAML::Exception&) {
-    return Bad(where + "." + key, "expected " +
-                                      std::string(std::is_same_v<T, bool>           ? "true or false"
-                                                  : std::is_integral_v<T>           ? "a whole number"
-                                                                                    : "a string"));
+    return Bad(where + "." + key,
+               "expected " + std::string(std::is_same_v<T, bool> ? "true or false"
+                                         : std::is_integral_v<T> ? "a whole number"
+                                                                 : "a string"));
   }
   return dip::Status::Ok();
 }
@@ -136,15 +136,16 @@ dip::Result<routing::Participant> ParticipantFromYaml(const YAML::Node& node,
     return s;
   }
   routing::Participant p;
-  for (auto [key, out] : {std::pair{"dip_id", &p.dip_id}, std::pair{"role", &p.role},
-                          std::pair{"mpid", &p.mpid}, std::pair{"api_key", &p.api_key},
-                          std::pair{"certificate", &p.certificate_pem},
-                          std::pair{"adapter", &p.adapter}}) {
+  for (auto [key, out] :
+       {std::pair{"dip_id", &p.dip_id}, std::pair{"role", &p.role}, std::pair{"mpid", &p.mpid},
+        std::pair{"api_key", &p.api_key}, std::pair{"certificate", &p.certificate_pem},
+        std::pair{"adapter", &p.adapter}}) {
     if (dip::Status s = Read(node, key, where, out); !s.ok()) return s;
   }
   if (p.dip_id.empty()) return Bad(where + ".dip_id", "required");
   if (!routing::IsValidDipId(p.dip_id)) {
-    return Bad(where + ".dip_id", "must be 10 characters of digits or A-Z, got \"" + p.dip_id + "\"");
+    return Bad(where + ".dip_id",
+               "must be 10 characters of digits or A-Z, got \"" + p.dip_id + "\"");
   }
   if (p.role.empty()) return Bad(where + ".role", "required (SDS, MDR, SUP, REGS, ...)");
   if (node["certificate_file"]) {
@@ -230,17 +231,17 @@ dip::Result<Config> ParseConfig(const std::string& yaml_text, const std::string&
   }
 
   const YAML::Node hub = root["hub"];
-  if (dip::Status s = CheckKeys(hub, {"dip_id", "environment_tag", "certificate_file",
-                                      "private_key_file", "shards"},
-                                "hub");
+  if (dip::Status s = CheckKeys(
+          hub, {"dip_id", "environment_tag", "certificate_file", "private_key_file", "shards"},
+          "hub");
       !s.ok()) {
     return s;
   }
   if (hub) {
-    for (auto [key, out] : {std::pair{"dip_id", &c.hub.dip_id},
-                            std::pair{"environment_tag", &c.hub.environment_tag},
-                            std::pair{"certificate_file", &c.hub.certificate_file},
-                            std::pair{"private_key_file", &c.hub.private_key_file}}) {
+    for (auto [key, out] :
+         {std::pair{"dip_id", &c.hub.dip_id}, std::pair{"environment_tag", &c.hub.environment_tag},
+          std::pair{"certificate_file", &c.hub.certificate_file},
+          std::pair{"private_key_file", &c.hub.private_key_file}}) {
       if (dip::Status s = Read(hub, key, "hub", out); !s.ok()) return s;
     }
     if (dip::Status s = Read(hub, "shards", "hub", &c.hub.shards); !s.ok()) return s;
@@ -258,8 +259,9 @@ dip::Result<Config> ParseConfig(const std::string& yaml_text, const std::string&
   }
 
   const YAML::Node st = root["storage"];
-  if (dip::Status s = CheckKeys(st, {"data_dir", "durability", "group_commit_max_messages",
-                                     "group_commit_max_bytes", "max_pending_bytes"},
+  if (dip::Status s = CheckKeys(st,
+                                {"data_dir", "durability", "group_commit_max_messages",
+                                 "group_commit_max_bytes", "max_pending_bytes"},
                                 "storage");
       !s.ok()) {
     return s;
@@ -275,8 +277,8 @@ dip::Result<Config> ParseConfig(const std::string& yaml_text, const std::string&
     } else {
       return Bad("storage.durability", "must be fsync or os-buffered, got \"" + durability + "\"");
     }
-    if (dip::Status s = Read(st, "group_commit_max_messages", "storage",
-                             &c.storage.group_commit_max_messages);
+    if (dip::Status s =
+            Read(st, "group_commit_max_messages", "storage", &c.storage.group_commit_max_messages);
         !s.ok()) {
       return s;
     }
@@ -308,18 +310,18 @@ dip::Result<Config> ParseConfig(const std::string& yaml_text, const std::string&
   }
 
   const YAML::Node de = root["delivery"];
-  if (dip::Status s = CheckKeys(de, {"max_messages_per_post", "max_bytes_per_post",
-                                     "initial_backoff_ms", "max_backoff_ms", "max_attempts",
-                                     "memory_queue_limit"},
-                                "delivery");
+  if (dip::Status s =
+          CheckKeys(de,
+                    {"max_messages_per_post", "max_bytes_per_post", "initial_backoff_ms",
+                     "max_backoff_ms", "max_attempts", "memory_queue_limit"},
+                    "delivery");
       !s.ok()) {
     return s;
   }
   if (de) {
-    for (auto [key, out] :
-         {std::pair{"max_messages_per_post", &c.delivery.max_messages_per_post},
-          std::pair{"max_bytes_per_post", &c.delivery.max_bytes_per_post},
-          std::pair{"memory_queue_limit", &c.delivery.memory_queue_limit}}) {
+    for (auto [key, out] : {std::pair{"max_messages_per_post", &c.delivery.max_messages_per_post},
+                            std::pair{"max_bytes_per_post", &c.delivery.max_bytes_per_post},
+                            std::pair{"memory_queue_limit", &c.delivery.memory_queue_limit}}) {
       if (dip::Status s = Read(de, key, "delivery", out); !s.ok()) return s;
       if (*out == 0) return Bad(std::string("delivery.") + key, "must be positive");
     }

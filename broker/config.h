@@ -2,12 +2,12 @@
 // YAML and validated once at start-up. Every key is documented in docs/configuration.md.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "dip/status.h"
 #include "routing/participant.h"
@@ -16,7 +16,8 @@
 namespace diphub::broker {
 
 struct HubOptions {
-  std::string dip_id = "0000000000";   // the hub's own DIP ID (D0, StandardResponse senderID). Default: "0000000000"
+  std::string dip_id =
+      "0000000000";  // the hub's own DIP ID (D0, StandardResponse senderID). Default: "0000000000"
   std::string environment_tag = "DEV";  // the S1.environmentTag accepted. Default: "DEV"
   std::string certificate_file;  // PEM used to sign webhooks. Default: "" = self-signed in data_dir
   std::string private_key_file;  // PEM private key of certificate_file. Default: ""
@@ -26,13 +27,14 @@ struct HubOptions {
 struct StorageOptions {
   std::string data_dir = "./var/diphub";  // RocksDB lives here. Default: "./var/diphub"
   storage::Durability durability = storage::Durability::kFsync;  // Default: fsync
-  std::size_t group_commit_max_messages = 4096;  // Default: 4096
-  std::size_t group_commit_max_bytes = 16u << 20;  // Default: 16 MiB
+  std::size_t group_commit_max_messages = 4096;                  // Default: 4096
+  std::size_t group_commit_max_bytes = 16u << 20;                // Default: 16 MiB
   std::size_t max_pending_bytes = 256u << 20;  // queued for commit before 429. Default: 256 MiB
 };
 
 struct MetricsOptions {
-  std::string listen = "127.0.0.1:9464";  // Prometheus /metrics; "" disables. Default: 127.0.0.1:9464
+  std::string listen =
+      "127.0.0.1:9464";  // Prometheus /metrics; "" disables. Default: 127.0.0.1:9464
 };
 
 struct AuthOptions {
@@ -41,16 +43,16 @@ struct AuthOptions {
 };
 
 struct DeliveryOptions {
-  std::size_t max_messages_per_post = 100;   // Default: 100
-  std::size_t max_bytes_per_post = 1u << 20;  // Default: 1 MiB
+  std::size_t max_messages_per_post = 100;         // Default: 100
+  std::size_t max_bytes_per_post = 1u << 20;       // Default: 1 MiB
   std::chrono::milliseconds initial_backoff{500};  // Default: 500 ms
   std::chrono::milliseconds max_backoff{60000};    // Default: 60 s
-  std::uint32_t max_attempts = 20;  // then RetriesExhausted (dead letter). Default: 20
+  std::uint32_t max_attempts = 20;         // then RetriesExhausted (dead letter). Default: 20
   std::size_t memory_queue_limit = 10000;  // per recipient; the rest waits on disk. Default: 10000
 };
 
 struct LogOptions {
-  std::string level = "info";  // trace, debug, info, warn, error. Default: info
+  std::string level = "info";    // trace, debug, info, warn, error. Default: info
   std::string format = "plain";  // plain or json. Default: plain
 };
 

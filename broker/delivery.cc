@@ -1,5 +1,7 @@
 #include "broker/delivery.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -9,8 +11,6 @@
 #include <random>
 #include <thread>
 #include <unordered_map>
-
-#include <spdlog/spdlog.h>
 
 #include "dip/catalogue.h"
 #include "dip/egress.h"
@@ -24,8 +24,8 @@ struct DeliveryScheduler::Recipient {
   explicit Recipient(net::io_context& io, std::string id) : dip_id(std::move(id)), timer(io) {}
   std::string dip_id;
   std::deque<storage::OutboxEntry> queue;
-  bool spilled = false;        // entries past the memory limit wait in the store's outbox
-  std::uint64_t max_seq = 0;   // highest seq taken into `queue` (from memory or the outbox)
+  bool spilled = false;       // entries past the memory limit wait in the store's outbox
+  std::uint64_t max_seq = 0;  // highest seq taken into `queue` (from memory or the outbox)
   bool in_flight = false;
   bool backing_off = false;
   std::uint32_t attempts = 0;  // failed attempts of the batch at the front
@@ -89,8 +89,7 @@ dip::Status DeliveryScheduler::Start() {
     net::post(shard.io, [this, &shard, &r] { Pump(shard, r); });
   }
   if (!pending.value().empty()) {
-    spdlog::info("delivery: resuming pending deliveries for {} recipients",
-                 pending.value().size());
+    spdlog::info("delivery: resuming pending deliveries for {} recipients", pending.value().size());
   }
   for (auto& shard : shards_) {
     shard->thread = std::thread([s = shard.get()] { s->io.run(); });
@@ -181,8 +180,8 @@ void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
     return;  // Kick() resumes it when the participant or its webhook changes
   }
 
-  const std::size_t max_messages = hook->max_messages ? hook->max_messages
-                                                      : options_.max_messages_per_post;
+  const std::size_t max_messages =
+      hook->max_messages ? hook->max_messages : options_.max_messages_per_post;
   const std::size_t max_bytes = hook->max_bytes ? hook->max_bytes : options_.max_bytes_per_post;
   std::vector<std::uint64_t> seqs;
   for (const storage::OutboxEntry& e : r.queue) {
@@ -193,8 +192,7 @@ void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
   }
   dip::Result<std::vector<storage::MessageRecord>> msgs = store_->GetMessages(seqs);
   if (!msgs.ok()) {
-    spdlog::error("delivery: cannot read messages for {}: {}", r.dip_id,
-                  msgs.status().ToString());
+    spdlog::error("delivery: cannot read messages for {}: {}", r.dip_id, msgs.status().ToString());
     return;
   }
   std::string body = "[";
@@ -203,8 +201,12 @@ void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
     std::size_t mark = body.size();
     if (count > 0) body.push_back(',');
     dip::Addressing a0{m.primary_recipients, {}, {}};
-    dip::DipBlock d0{m.transaction_id, m.transaction_timestamp, dip::PublicationId(m.interface_id),
-                     m.correlation_id, false, std::nullopt};
+    dip::DipBlock d0{m.transaction_id,
+                     m.transaction_timestamp,
+                     dip::PublicationId(m.interface_id),
+                     m.correlation_id,
+                     false,
+                     std::nullopt};
     if (dip::Status s = dip::AppendEgressMessage(m.raw, a0, d0, &body); !s.ok()) {
       spdlog::error("delivery: message {} for {}: {}", m.seq, r.dip_id, s.ToString());
       body.resize(mark);

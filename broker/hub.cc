@@ -1,12 +1,12 @@
 #include "broker/hub.h"
 
+#include <prometheus/exposer.h>
+#include <spdlog/spdlog.h>
+
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
-
-#include <prometheus/exposer.h>
-#include <spdlog/spdlog.h>
 
 #include "dip/catalogue.h"
 
@@ -26,8 +26,8 @@ dip::Status WritePrivate(const std::string& path, const std::string& text) {
   if (!out) return dip::Status::Io("cannot write \"" + path + "\"");
   out << text;
   out.close();
-  std::filesystem::permissions(path, std::filesystem::perms::owner_read |
-                                         std::filesystem::perms::owner_write);
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   return out ? dip::Status::Ok() : dip::Status::Io("cannot write \"" + path + "\"");
 }
 
@@ -162,9 +162,10 @@ dip::Status Hub::Start() {
     const AdapterFactory* factory = AdapterRegistry::Find(name);
     if (factory == nullptr) {
       std::string known;
-      for (const std::string& n : AdapterRegistry::Names()) known += (known.empty() ? "" : ", ") + n;
-      return dip::Status::Config("adapters: no adapter named \"" + name + "\" (built in: " +
-                                 known + ")");
+      for (const std::string& n : AdapterRegistry::Names())
+        known += (known.empty() ? "" : ", ") + n;
+      return dip::Status::Config("adapters: no adapter named \"" + name + "\" (built in: " + known +
+                                 ")");
     }
     auto adapter = (*factory)(*this, config_.adapter_sections[name]);
     if (!adapter.ok()) return adapter.status();
@@ -179,9 +180,9 @@ dip::Status Hub::Start() {
 }
 
 void Hub::Stop() {
-  for (auto& a : adapters_) a->Stop();          // no new sends
-  if (committer_) committer_->Stop();           // finish and answer what is queued
-  if (delivery_) delivery_->Stop();             // in-flight batches stay in the outbox
+  for (auto& a : adapters_) a->Stop();  // no new sends
+  if (committer_) committer_->Stop();   // finish and answer what is queued
+  if (delivery_) delivery_->Stop();     // in-flight batches stay in the outbox
   adapters_.clear();
   delivery_.reset();
   ingest_.reset();

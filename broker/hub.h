@@ -66,7 +66,7 @@ class Hub final : public HubApi {
 
   mutable std::mutex registry_mu_;
   std::shared_ptr<const routing::Registry> registry_;  // guarded by registry_mu_
-  std::mutex admin_mu_;  // serialises run-time participant changes
+  std::mutex admin_mu_;                                // serialises run-time participant changes
   bool started_ = false;
 };
 

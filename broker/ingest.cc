@@ -37,7 +37,8 @@ dip::ResponseItem ItemFor(const HubSettings& s, const dip::Envelope* env, std::s
 
 SubmitResponse Whole(const HubSettings& s, Kind kind, std::string_view code, std::string help) {
   auto now = dip::Clock::now();
-  return {kind, dip::RenderStandardResponse({ItemFor(s, nullptr, code, std::move(help), now)}, now)};
+  return {kind,
+          dip::RenderStandardResponse({ItemFor(s, nullptr, code, std::move(help), now)}, now)};
 }
 
 // The registry rules of level 1: who may send, as whom, in which role.
@@ -57,9 +58,9 @@ dip::Status CheckSender(const dip::Envelope& env, const routing::Registry& reg,
   if (env.connection_provider_id.is_string()) {
     provider = reg.Find(env.connection_provider_id.value);
     if (provider == nullptr) {
-      return dip::Status::Dip(kConnectionProviderInvalid,
-                              "S1.DIPConnectionProviderID: \"" + env.connection_provider_id.value +
-                                  "\" is not a registered DIP ID");
+      return dip::Status::Dip(kConnectionProviderInvalid, "S1.DIPConnectionProviderID: \"" +
+                                                              env.connection_provider_id.value +
+                                                              "\" is not a registered DIP ID");
     }
   }
   if (caller != nullptr && caller != sender && caller != provider) {
@@ -74,8 +75,8 @@ dip::Status CheckSender(const dip::Envelope& env, const routing::Registry& reg,
 
 }  // namespace
 
-Ingest::Ingest(const HubSettings* settings, RegistryFn registry,
-               storage::GroupCommitter* committer, Probe* probe, CommittedFn on_committed)
+Ingest::Ingest(const HubSettings* settings, RegistryFn registry, storage::GroupCommitter* committer,
+               Probe* probe, CommittedFn on_committed)
     : settings_(settings),
       registry_(std::move(registry)),
       committer_(committer),
@@ -140,8 +141,8 @@ void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> d
       if (!verdicts[i].ok()) {
         first_failed = std::min(first_failed, i);
         probe_->Rejected(verdicts[i].code(), 1);
-        items.push_back(ItemFor(s, &parsed.items[i].envelope, verdicts[i].code(),
-                                verdicts[i].help(), now));
+        items.push_back(
+            ItemFor(s, &parsed.items[i].envelope, verdicts[i].code(), verdicts[i].help(), now));
       } else {
         items.push_back(ItemFor(s, &parsed.items[i].envelope, kProcessingFailed,
                                 "not stored: the array is accepted or rejected as a whole and "
@@ -177,8 +178,8 @@ void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> d
   std::vector<Echo> echoes;
   echoes.reserve(parsed.items.size());
   for (const dip::ParsedItem& item : parsed.items) {
-    echoes.push_back({item.envelope.sender_correlation_id.opt(),
-                      item.envelope.connection_provider_id.opt()});
+    echoes.push_back(
+        {item.envelope.sender_correlation_id.opt(), item.envelope.connection_provider_id.opt()});
   }
   const std::size_t count = commit.records.size();
   auto shared_done = std::make_shared<std::function<void(SubmitResponse)>>(std::move(done));
@@ -205,8 +206,9 @@ void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> d
         it.help = status.help();
       } else {
         it.message = dip::CodeMessage(kProcessingFailed);
-        it.help = "not stored: the array is accepted or rejected as a whole and another message "
-                  "in it failed";
+        it.help =
+            "not stored: the array is accepted or rejected as a whole and another message "
+            "in it failed";
       }
       items.push_back(std::move(it));
     }

@@ -2,14 +2,14 @@
 //   diphub                         start on the embedded default (demo participants, loopback)
 //   diphub --config FILE           start with a YAML configuration
 //   diphub sink --listen ADDR      run a webhook receiver that prints what it gets
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-
-#include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "adapters/http/config.h"
 #include "adapters/http/webhook_sink.h"
@@ -30,8 +30,7 @@ void SetUpLogging(const diphub::broker::LogOptions& log) {
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(log.level));
   if (log.format == "json") {
-    spdlog::set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","thread":%t,"msg":"%v"})");
+    spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","thread":%t,"msg":"%v"})");
   } else {
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
   }
@@ -80,10 +79,11 @@ int RunSink(const std::string& listen, int status, bool quiet) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"diphub: a message hub that speaks the MHHS DIP protocol.\n"
-               "With no options it starts on the embedded default: data in ./var/diphub, the DIP\n"
-               "API on 127.0.0.1:8080, metrics on 127.0.0.1:9464 and four demo participants\n"
-               "(see docs/configuration.md)."};
+  CLI::App app{
+      "diphub: a message hub that speaks the MHHS DIP protocol.\n"
+      "With no options it starts on the embedded default: data in ./var/diphub, the DIP\n"
+      "API on 127.0.0.1:8080, metrics on 127.0.0.1:9464 and four demo participants\n"
+      "(see docs/configuration.md)."};
   app.set_version_flag("--version", "diphub 0.1.0");
   std::string config_path, data_dir, http_listen, metrics_listen, ready_file;
   bool print_default = false;
@@ -96,7 +96,8 @@ int main(int argc, char** argv) {
                  "write the bound endpoints (http=host:port, metrics=host:port) here once ready");
   app.add_flag("--print-default-config", print_default, "print the embedded default and exit");
 
-  auto* sink = app.add_subcommand("sink", "run a webhook receiver that verifies and prints deliveries");
+  auto* sink =
+      app.add_subcommand("sink", "run a webhook receiver that verifies and prints deliveries");
   std::string sink_listen = "127.0.0.1:9000";
   int sink_status = 201;
   bool sink_quiet = false;
@@ -113,10 +114,10 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  auto config = config_path.empty()
-                    ? diphub::broker::ParseConfig(diphub::broker::EmbeddedDefaultConfig(),
-                                                  "embedded default")
-                    : diphub::broker::LoadConfigFile(config_path);
+  auto config =
+      config_path.empty()
+          ? diphub::broker::ParseConfig(diphub::broker::EmbeddedDefaultConfig(), "embedded default")
+          : diphub::broker::LoadConfigFile(config_path);
   if (!config.ok()) return Fail(config.status().ToString());
   diphub::broker::Config& c = config.value();
   if (!data_dir.empty()) c.storage.data_dir = data_dir;

@@ -30,17 +30,15 @@ Probe::Probe() : registry_(std::make_shared<prometheus::Registry>()) {
                          .Name("diphub_group_commit_messages")
                          .Help("Messages per group commit")
                          .Register(*registry_)
-                         .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64,
-                                                                          128, 256, 512, 1024,
-                                                                          2048, 4096});
-  fsync_seconds_ =
-      &prometheus::BuildHistogram()
-           .Name("diphub_group_commit_write_seconds")
-           .Help("Time to write and fsync one group commit")
-           .Register(*registry_)
-           .Add({}, prometheus::Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001,
-                                                            0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                            0.1, 0.25, 1});
+                         .Add({}, prometheus::Histogram::BucketBoundaries{
+                                      1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096});
+  fsync_seconds_ = &prometheus::BuildHistogram()
+                        .Name("diphub_group_commit_write_seconds")
+                        .Help("Time to write and fsync one group commit")
+                        .Register(*registry_)
+                        .Add({}, prometheus::Histogram::BucketBoundaries{
+                                     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                     0.05, 0.1, 0.25, 1});
   auto& deliveries = prometheus::BuildCounter()
                          .Name("diphub_deliveries_total")
                          .Help("Messages leaving the outbox, by outbound status")

@@ -3,15 +3,15 @@
 // recipient, latency histograms) is the observability work; these are the foundation's.
 #pragma once
 
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
 #include <array>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <prometheus/counter.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
 
 #include "storage/group_commit.h"
 #include "storage/records.h"

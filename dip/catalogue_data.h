@@ -13,14 +13,21 @@ struct InterfaceRow {
 
 // Bits of EventRow::required_common_blocks.
 enum CommonBlockBit : std::uint32_t {
-  kS0 = 1, kS1 = 2, kM0 = 4, kM1 = 8, kA0 = 16, kR0 = 32, kD0 = 64, kCustomBlock = 128,
+  kS0 = 1,
+  kS1 = 2,
+  kM0 = 4,
+  kM1 = 8,
+  kA0 = 16,
+  kR0 = 32,
+  kD0 = 64,
+  kCustomBlock = 128,
 };
 
 struct EventRow {
-  const char* interface_id;    // "IF-061"
-  const char* event_code;      // "[MDRStart]"
-  const char* schema_version;  // "011"
-  const char* variant;         // the spec's schema name, e.g. "IF-061-Payload"
+  const char* interface_id;       // "IF-061"
+  const char* event_code;         // "[MDRStart]"
+  const char* schema_version;     // "011"
+  const char* variant;            // the spec's schema name, e.g. "IF-061-Payload"
   std::uint32_t required_blocks;  // CommonBlockBit mask
 };
 

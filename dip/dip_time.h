@@ -1,6 +1,7 @@
 // The DIP's time formats.
-//   DT-003 DateTime (25 chars): 2025-08-11T09:30:00+01:00   (S1.senderTimestamp, D0.transactionTimestamp)
-//   signature date (UTC, ms):   2025-06-27T14:29:09.061Z    (X-DIP-Signature-Date)
+//   DT-003 DateTime (25 chars): 2025-08-11T09:30:00+01:00   (S1.senderTimestamp,
+//   D0.transactionTimestamp) signature date (UTC, ms):   2025-06-27T14:29:09.061Z
+//   (X-DIP-Signature-Date)
 #pragma once
 
 #include <chrono>

@@ -20,12 +20,18 @@ Status Schema(std::string where, std::string_view rule) {
 
 std::string_view TypeName(od::json_type t) {
   switch (t) {
-    case od::json_type::array: return "an array";
-    case od::json_type::object: return "an object";
-    case od::json_type::number: return "a number";
-    case od::json_type::string: return "a string";
-    case od::json_type::boolean: return "a boolean";
-    case od::json_type::null: return "null";
+    case od::json_type::array:
+      return "an array";
+    case od::json_type::object:
+      return "an object";
+    case od::json_type::number:
+      return "a number";
+    case od::json_type::string:
+      return "a string";
+    case od::json_type::boolean:
+      return "a boolean";
+    case od::json_type::null:
+      return "null";
   }
   return "a value";
 }
@@ -158,8 +164,8 @@ Status ReadA0(od::value v, Envelope* env) {
     od::value pv = f.value();
     if (auto e = pv.type().get(t)) return Malformed("A0.primaryRecipients", e);
     if (t != od::json_type::array) {
-      return Schema("A0.primaryRecipients", "expected an array of DIP IDs, got " +
-                                                std::string(TypeName(t)));
+      return Schema("A0.primaryRecipients",
+                    "expected an array of DIP IDs, got " + std::string(TypeName(t)));
     }
     od::array a;
     if (auto e = pv.get_array().get(a)) return Malformed("A0.primaryRecipients", e);
@@ -306,8 +312,8 @@ ParsedArray ParseMessageArray(const std::string& body, std::string* scratch) {
     return out;
   }
   if (t != od::json_type::array) {
-    out.status = Schema("body", "expected a JSON array of messages, got " +
-                                    std::string(TypeName(t)));
+    out.status =
+        Schema("body", "expected a JSON array of messages, got " + std::string(TypeName(t)));
     return out;
   }
   od::array arr;
@@ -341,8 +347,8 @@ ParsedArray ParseMessageArray(const std::string& body, std::string* scratch) {
         out.status = s;
         return out;
       }
-      shape.push_back(Schema("message", "expected an object {\"payload\": {...}}, got " +
-                                            std::string(TypeName(t))));
+      shape.push_back(Schema(
+          "message", "expected an object {\"payload\": {...}}, got " + std::string(TypeName(t))));
     }
     if (e) {
       out.status = Malformed("body", e);
@@ -369,8 +375,8 @@ ParsedArray ParseMessageArray(const std::string& body, std::string* scratch) {
     // Offsets into `body`, whichever buffer was parsed.
     std::size_t offset = static_cast<std::size_t>(raws[i].data() - data);
     item.envelope.raw = std::string_view(body.data() + offset, raws[i].size());
-    item.status = ReadItem(raws[i], static_cast<std::size_t>(end_of_buffer - raws[i].data()),
-                           &item.envelope);
+    item.status =
+        ReadItem(raws[i], static_cast<std::size_t>(end_of_buffer - raws[i].data()), &item.envelope);
   }
   return out;
 }

@@ -11,10 +11,14 @@ std::string Quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 std::string Got(const StrField& f) {
   switch (f.state) {
-    case StrField::State::kMissing: return "the field is missing";
-    case StrField::State::kNull: return "got null";
-    case StrField::State::kOther: return "got " + f.value;
-    case StrField::State::kString: return "got " + Quoted(f.value);
+    case StrField::State::kMissing:
+      return "the field is missing";
+    case StrField::State::kNull:
+      return "got null";
+    case StrField::State::kOther:
+      return "got " + f.value;
+    case StrField::State::kString:
+      return "got " + Quoted(f.value);
   }
   return {};
 }
@@ -55,8 +59,10 @@ bool AllDigits(std::string_view s) {
 }  // namespace
 
 Status CheckEnvelope(const Envelope& env, const L1Options& options) {
-  if (!env.has_s0) return Status::Dip(codes::kSchemaFailure, "CommonBlock.S0: required block missing");
-  if (!env.has_s1) return Status::Dip(codes::kSchemaFailure, "CommonBlock.S1: required block missing");
+  if (!env.has_s0)
+    return Status::Dip(codes::kSchemaFailure, "CommonBlock.S0: required block missing");
+  if (!env.has_s1)
+    return Status::Dip(codes::kSchemaFailure, "CommonBlock.S1: required block missing");
 
   // S0
   if (Status s = RequireString(env.interface_id, "S0.interfaceID", codes::kInterfaceInvalid, 6, 8);
@@ -76,11 +82,11 @@ Status CheckEnvelope(const Envelope& env, const L1Options& options) {
   const generated::EventRow* event = FindEvent(options.path_interface, env.event_code.value);
   if (event == nullptr) {
     return Status::Dip(codes::kSchemaFailure,
-                       "S0.eventCode: " + Quoted(env.event_code.value) +
-                           " is not an event of " + std::string(options.path_interface) +
-                           " in the DIP catalogue");
+                       "S0.eventCode: " + Quoted(env.event_code.value) + " is not an event of " +
+                           std::string(options.path_interface) + " in the DIP catalogue");
   }
-  if (Status s = RequireString(env.schema_version, "S0.schemaVersion", codes::kSchemaFailure, 1, 10);
+  if (Status s =
+          RequireString(env.schema_version, "S0.schemaVersion", codes::kSchemaFailure, 1, 10);
       !s.ok()) {
     return s;
   }
@@ -92,17 +98,18 @@ Status CheckEnvelope(const Envelope& env, const L1Options& options) {
   }
 
   // S1
-  if (Status s = RequireString(env.environment_tag, "S1.environmentTag", codes::kSchemaFailure, 3, 10);
+  if (Status s =
+          RequireString(env.environment_tag, "S1.environmentTag", codes::kSchemaFailure, 3, 10);
       !s.ok()) {
     return s;
   }
   if (env.environment_tag.value != options.environment_tag) {
-    return Status::Dip(codes::kSchemaFailure,
-                       "S1.environmentTag: this hub accepts " +
-                           Quoted(options.environment_tag) + ", got " +
-                           Quoted(env.environment_tag.value));
+    return Status::Dip(codes::kSchemaFailure, "S1.environmentTag: this hub accepts " +
+                                                  Quoted(options.environment_tag) + ", got " +
+                                                  Quoted(env.environment_tag.value));
   }
-  if (Status s = NullableString(env.sub_text, "S1.subText", codes::kSchemaFailure, 1, 500); !s.ok()) {
+  if (Status s = NullableString(env.sub_text, "S1.subText", codes::kSchemaFailure, 1, 500);
+      !s.ok()) {
     return s;
   }
   if (Status s = RequireString(env.sender_unique_reference, "S1.senderUniqueReference",

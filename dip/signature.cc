@@ -114,8 +114,8 @@ Result<std::string> Signer::Sign(std::string_view data) const {
   MdCtxPtr ctx(EVP_MD_CTX_new());
   std::size_t len = 0;
   if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_->pkey.get()) != 1 ||
-      EVP_DigestSign(ctx.get(), nullptr, &len,
-                     reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
+      EVP_DigestSign(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size()) != 1) {
     return Status::Io("signing failed");
   }
   std::string sig(len, '\0');
@@ -149,7 +149,8 @@ Status VerifyRequest(std::string_view method, std::string_view url, std::string_
                        "X-DIP-Content-Hash: does not match base64(SHA-256) of the body");
   }
   Result<std::string> pem = Base64Decode(headers.certificate);
-  if (!pem.ok()) return Status::Dip(kSignatureInvalid, "X-DIP-Signature-Certificate: invalid base64");
+  if (!pem.ok())
+    return Status::Dip(kSignatureInvalid, "X-DIP-Signature-Certificate: invalid base64");
   BioPtr cb = MemBio(pem.value());
   X509Ptr cert(PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr));
   if (!cert) {
@@ -161,10 +162,9 @@ Status VerifyRequest(std::string_view method, std::string_view url, std::string_
   std::string signed_text = SigningString(method, url, headers.date, headers.content_hash);
   MdCtxPtr ctx(EVP_MD_CTX_new());
   if (EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, pub.get()) != 1 ||
-      EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.value().data()),
-                       sig.value().size(),
-                       reinterpret_cast<const unsigned char*>(signed_text.data()),
-                       signed_text.size()) != 1) {
+      EVP_DigestVerify(
+          ctx.get(), reinterpret_cast<const unsigned char*>(sig.value().data()), sig.value().size(),
+          reinterpret_cast<const unsigned char*>(signed_text.data()), signed_text.size()) != 1) {
     return Status::Dip(kSignatureInvalid,
                        "X-DIP-Signature: does not verify against the certificate for "
                        "METHOD;url;date;contentHash");

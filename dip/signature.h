@@ -42,8 +42,8 @@ class Signer {
 
   // base64 RSA-SHA256 signature of `data`.
   Result<std::string> Sign(std::string_view data) const;
-  SignatureHeaders SignRequest(std::string_view method, std::string_view url,
-                               std::string_view body, std::string_view date) const;
+  SignatureHeaders SignRequest(std::string_view method, std::string_view url, std::string_view body,
+                               std::string_view date) const;
   const std::string& certificate_pem() const { return cert_pem_; }
   const std::string& certificate_b64() const { return cert_b64_; }
 

@@ -9,15 +9,15 @@
 namespace diphub::routing {
 
 struct Webhook {
-  std::string url;                // http://host:port/path
-  std::size_t max_messages = 0;   // per POST; 0 = the hub's default (delivery.max_messages_per_post)
-  std::size_t max_bytes = 0;      // per POST; 0 = the hub's default (delivery.max_bytes_per_post)
+  std::string url;               // http://host:port/path
+  std::size_t max_messages = 0;  // per POST; 0 = the hub's default (delivery.max_messages_per_post)
+  std::size_t max_bytes = 0;     // per POST; 0 = the hub's default (delivery.max_bytes_per_post)
 };
 
 struct Participant {
-  std::string dip_id;  // 10 characters, e.g. "1100000001"
-  std::string role;    // SDS, MDR, SUP, REGS, ...
-  std::string mpid;    // market participant ID, e.g. "SDSA"
+  std::string dip_id;            // 10 characters, e.g. "1100000001"
+  std::string role;              // SDS, MDR, SUP, REGS, ...
+  std::string mpid;              // market participant ID, e.g. "SDSA"
   std::string api_key;           // X-API-Key; empty = none (only when auth allows it)
   std::string certificate_pem;   // for signature checks (conformance issue); may be empty
   std::string adapter = "http";  // the edge adapter that delivers to this participant

@@ -10,7 +10,8 @@ bool IsValidDipId(std::string_view id) {
   return true;
 }
 
-dip::Result<std::shared_ptr<const Registry>> Registry::Build(std::vector<Participant> participants) {
+dip::Result<std::shared_ptr<const Registry>> Registry::Build(
+    std::vector<Participant> participants) {
   auto r = std::make_shared<Registry>();
   r->participants_ = std::move(participants);
   for (std::size_t i = 0; i < r->participants_.size(); ++i) {

@@ -78,8 +78,7 @@ void GroupCommitter::Run() {
   }
 }
 
-std::string GroupCommitter::NextTransactionId(const MessageRecord& r,
-                                              const std::string& yyyymmdd) {
+std::string GroupCommitter::NextTransactionId(const MessageRecord& r, const std::string& yyyymmdd) {
   // T-IF-061-<senderDIPID>-<role>-<yyyymmdd>-<16 hex>: 4 hex of instance tag, 12 of sequence.
   char hex[20];
   std::snprintf(hex, sizeof hex, "%012llX",
@@ -118,19 +117,19 @@ void GroupCommitter::CommitBatch(std::vector<Request>& batch) {
       if (!dup) {
         dip::Result<bool> stored = store_->IsDuplicate(m.sender_dip_id, m.sender_unique_reference);
         if (!stored.ok()) {
-          verdicts[ri] = {dip::Status::Dip(dip::codes::kProcessingFailed,
-                                           "storage: " + stored.status().help()),
-                          i};
+          verdicts[ri] = {
+              dip::Status::Dip(dip::codes::kProcessingFailed, "storage: " + stored.status().help()),
+              i};
           break;
         }
         dup = stored.value();
       }
       if (dup) {
-        verdicts[ri] = {dip::Status::Dip(dip::codes::kDuplicateReference,
-                                         "S1.senderUniqueReference: \"" +
-                                             m.sender_unique_reference +
-                                             "\" was already used by sender " + m.sender_dip_id),
-                        i};
+        verdicts[ri] = {
+            dip::Status::Dip(dip::codes::kDuplicateReference,
+                             "S1.senderUniqueReference: \"" + m.sender_unique_reference +
+                                 "\" was already used by sender " + m.sender_dip_id),
+            i};
       }
       keys.push_back(std::move(key));
     }

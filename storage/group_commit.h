@@ -23,11 +23,11 @@
 namespace diphub::storage {
 
 struct GroupCommitOptions {
-  std::size_t max_messages = 4096;           // per batch. Default: 4096
-  std::size_t max_bytes = 16u << 20;         // per batch. Default: 16 MiB
+  std::size_t max_messages = 4096;             // per batch. Default: 4096
+  std::size_t max_bytes = 16u << 20;           // per batch. Default: 16 MiB
   std::size_t max_pending_bytes = 256u << 20;  // queued, not yet committed. Default: 256 MiB
   Durability durability = Durability::kFsync;  // Default: kFsync
-  std::string instance_tag = "0000";         // 4 hex digits folded into transaction IDs
+  std::string instance_tag = "0000";           // 4 hex digits folded into transaction IDs
 };
 
 struct BatchStats {
@@ -44,7 +44,7 @@ class GroupCommitter {
     // this request was not stored: MSG1006 with `failed_index` naming the duplicate message, or
     // an I/O error (MSG1000) for the whole batch.
     std::function<void(const dip::Status& status, std::size_t failed_index,
-                        std::vector<MessageRecord>& records)>
+                       std::vector<MessageRecord>& records)>
         done;
   };
 
@@ -72,9 +72,9 @@ class GroupCommitter {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Request> queue_;       // guarded by mu_
-  std::size_t pending_bytes_ = 0;   // guarded by mu_
-  bool stopping_ = false;           // guarded by mu_
+  std::deque<Request> queue_;      // guarded by mu_
+  std::size_t pending_bytes_ = 0;  // guarded by mu_
+  bool stopping_ = false;          // guarded by mu_
   std::thread thread_;
 };
 

@@ -76,13 +76,20 @@ dip::Result<MessageRecord> DecodeMessage(std::uint64_t seq, std::string_view in)
 
 std::string_view OutboundStatusName(OutboundStatus s) {
   switch (s) {
-    case OutboundStatus::kDelivered: return "Delivered";
-    case OutboundStatus::kDeliveryFailure: return "DeliveryFailure";
-    case OutboundStatus::kRejectedByRecipient: return "RejectedByRecipient";
-    case OutboundStatus::kRetrying: return "Retrying";
-    case OutboundStatus::kRetriesExhausted: return "RetriesExhausted";
-    case OutboundStatus::kPaused: return "Paused";
-    case OutboundStatus::kUnknownDeliveryStatus: return "UnknownDeliveryStatus";
+    case OutboundStatus::kDelivered:
+      return "Delivered";
+    case OutboundStatus::kDeliveryFailure:
+      return "DeliveryFailure";
+    case OutboundStatus::kRejectedByRecipient:
+      return "RejectedByRecipient";
+    case OutboundStatus::kRetrying:
+      return "Retrying";
+    case OutboundStatus::kRetriesExhausted:
+      return "RetriesExhausted";
+    case OutboundStatus::kPaused:
+      return "Paused";
+    case OutboundStatus::kUnknownDeliveryStatus:
+      return "UnknownDeliveryStatus";
   }
   return "UnknownDeliveryStatus";
 }

@@ -17,10 +17,10 @@ enum class Durability {
 };
 
 struct MessageRecord {
-  std::uint64_t seq = 0;            // assigned by the committer; orders all messages
-  std::string transaction_id;       // D0.transactionID, assigned by the committer
+  std::uint64_t seq = 0;              // assigned by the committer; orders all messages
+  std::string transaction_id;         // D0.transactionID, assigned by the committer
   std::string transaction_timestamp;  // D0.transactionTimestamp, assigned by the committer
-  std::string interface_id;         // "IF-061"
+  std::string interface_id;           // "IF-061"
   std::string sender_dip_id;
   std::string sender_role;
   std::string sender_unique_reference;

@@ -19,9 +19,8 @@ namespace diphub::storage {
 namespace {
 
 enum Cf { kDefault, kMessages, kOutbox, kDeliveries, kDedupe, kParticipants, kCfCount };
-constexpr const char* kCfNames[kCfCount] = {"default",
-                                            "messages", "outbox", "deliveries", "dedupe",
-                                            "participants"};
+constexpr const char* kCfNames[kCfCount] = {"default",    "messages", "outbox",
+                                            "deliveries", "dedupe",   "participants"};
 
 dip::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return dip::Status::Ok();

@@ -50,8 +50,7 @@ class Store {
   // Participant changes made at run time (admin API, pubconfig): the participant's YAML text,
   // or an empty text for one deleted at run time. Applied over the configuration at start.
   virtual dip::Status PutParticipantOverride(std::string_view dip_id, std::string_view text) = 0;
-  virtual dip::Result<std::vector<std::pair<std::string, std::string>>>
-  ParticipantOverrides() = 0;
+  virtual dip::Result<std::vector<std::pair<std::string, std::string>>> ParticipantOverrides() = 0;
 
   // Small named values (the hub's instance ID, ...).
   virtual dip::Result<std::string> GetMeta(std::string_view key) = 0;  // "" when absent

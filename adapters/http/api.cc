@@ -58,7 +58,8 @@ bool IsAdmin(const broker::HubApi& hub, const Request& req) {
 
 Response StatusToResponse(const dip::Status& s, bhttp::status ok_status, std::string ok_body) {
   if (s.ok()) return Json(ok_status, std::move(ok_body));
-  if (s.code() == dip::Status::kIoCode) return Error(bhttp::status::internal_server_error, s.help());
+  if (s.code() == dip::Status::kIoCode)
+    return Error(bhttp::status::internal_server_error, s.help());
   if (s.help().starts_with("no participant")) return Error(bhttp::status::not_found, s.help());
   return Error(bhttp::status::bad_request, s.help());
 }
@@ -72,12 +73,24 @@ void HandleSend(broker::HubApi& hub, Request&& req, std::string channel,
   hub.Submit(std::move(submit), [responder](SubmitResponse r) {
     bhttp::status status = bhttp::status::internal_server_error;
     switch (r.kind) {
-      case SubmitResponse::Kind::kAccepted: status = bhttp::status::created; break;
-      case SubmitResponse::Kind::kRejected: status = bhttp::status::bad_request; break;
-      case SubmitResponse::Kind::kUnauthorized: status = bhttp::status::unauthorized; break;
-      case SubmitResponse::Kind::kOverloaded: status = bhttp::status::too_many_requests; break;
-      case SubmitResponse::Kind::kFailed: status = bhttp::status::internal_server_error; break;
-      case SubmitResponse::Kind::kUnavailable: status = bhttp::status::service_unavailable; break;
+      case SubmitResponse::Kind::kAccepted:
+        status = bhttp::status::created;
+        break;
+      case SubmitResponse::Kind::kRejected:
+        status = bhttp::status::bad_request;
+        break;
+      case SubmitResponse::Kind::kUnauthorized:
+        status = bhttp::status::unauthorized;
+        break;
+      case SubmitResponse::Kind::kOverloaded:
+        status = bhttp::status::too_many_requests;
+        break;
+      case SubmitResponse::Kind::kFailed:
+        status = bhttp::status::internal_server_error;
+        break;
+      case SubmitResponse::Kind::kUnavailable:
+        status = bhttp::status::service_unavailable;
+        break;
     }
     Response res = Json(status, std::move(r.body));
     if (status == bhttp::status::too_many_requests) res.set(bhttp::field::retry_after, "1");
@@ -85,7 +98,8 @@ void HandleSend(broker::HubApi& hub, Request&& req, std::string channel,
   });
 }
 
-// POST /dip-channel/{id}/pubconfig/{recipient}: body {callbackURL, maxMessageCount, maxPayloadSize (KB)}.
+// POST /dip-channel/{id}/pubconfig/{recipient}: body {callbackURL, maxMessageCount, maxPayloadSize
+// (KB)}.
 Response HandlePubconfig(broker::HubApi& hub, const Request& req, std::string_view channel,
                          std::string_view recipient) {
   auto iface = dip::ChannelInterface(channel);
@@ -213,7 +227,8 @@ Response HandleAdmin(broker::HubApi& hub, const Request& req,
 }  // namespace
 
 void HandleApiRequest(broker::HubApi& hub, Request&& req, std::shared_ptr<Responder> responder) {
-  std::vector<std::string_view> seg = Segments(std::string_view(req.target().data(), req.target().size()));
+  std::vector<std::string_view> seg =
+      Segments(std::string_view(req.target().data(), req.target().size()));
   auto is = [&](std::size_t i, std::string_view s) {
     return seg.size() > i && dip::EqualsIgnoreCase(seg[i], s);
   };
@@ -234,9 +249,9 @@ void HandleApiRequest(broker::HubApi& hub, Request&& req, std::shared_ptr<Respon
     return responder->Send(HandlePubconfig(hub, req, seg[1], seg[3]));
   }
   if (is(0, "admin")) return responder->Send(HandleAdmin(hub, req, seg));
-  responder->Send(Error(bhttp::status::not_found,
-                        "no such endpoint: " + std::string(req.method_string()) + " " +
-                            std::string(req.target())));
+  responder->Send(Error(
+      bhttp::status::not_found,
+      "no such endpoint: " + std::string(req.method_string()) + " " + std::string(req.target())));
 }
 
 }  // namespace diphub::adapters::http

@@ -15,7 +15,6 @@
 
 namespace diphub::adapters::http {
 
-void HandleApiRequest(broker::HubApi& hub, Request&& request,
-                      std::shared_ptr<Responder> responder);
+void HandleApiRequest(broker::HubApi& hub, Request&& request, std::shared_ptr<Responder> responder);
 
 }  // namespace diphub::adapters::http

@@ -1,23 +1,23 @@
 // Typed configuration of the http adapter (the "http:" section), validated once at start-up.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <chrono>
 #include <cstdint>
 #include <string>
-
-#include <yaml-cpp/yaml.h>
 
 #include "dip/status.h"
 
 namespace diphub::adapters::http {
 
 struct HttpAdapterConfig {
-  std::string host = "127.0.0.1";  // from listen. Default: 127.0.0.1
-  std::uint16_t port = 8080;       // from listen; 0 picks a free port. Default: 8080
-  std::size_t threads = 2;         // I/O threads. Default: 2
-  std::size_t max_body_bytes = 16u << 20;  // larger sends get 413. Default: 16 MiB
-  std::size_t max_connections = 10000;     // more are closed at once. Default: 10000
-  std::chrono::milliseconds idle_timeout{60000};     // keep-alive idle. Default: 60 s
+  std::string host = "127.0.0.1";                 // from listen. Default: 127.0.0.1
+  std::uint16_t port = 8080;                      // from listen; 0 picks a free port. Default: 8080
+  std::size_t threads = 2;                        // I/O threads. Default: 2
+  std::size_t max_body_bytes = 16u << 20;         // larger sends get 413. Default: 16 MiB
+  std::size_t max_connections = 10000;            // more are closed at once. Default: 10000
+  std::chrono::milliseconds idle_timeout{60000};  // keep-alive idle. Default: 60 s
   std::chrono::milliseconds webhook_timeout{10000};  // per webhook POST. Default: 10 s
 };
 

@@ -1,8 +1,8 @@
 #include "adapters/http/http_adapter.h"
 
-#include <chrono>
-
 #include <spdlog/spdlog.h>
+
+#include <chrono>
 
 #include "adapters/http/api.h"
 
@@ -23,10 +23,10 @@ HttpAdapter::~HttpAdapter() {
 }
 
 dip::Status HttpAdapter::Start() {
-  server_ = std::make_unique<Server>(io_, config_, [this](Request&& req,
-                                                          std::shared_ptr<Responder> r) {
-    HandleApiRequest(hub_, std::move(req), std::move(r));
-  });
+  server_ =
+      std::make_unique<Server>(io_, config_, [this](Request&& req, std::shared_ptr<Responder> r) {
+        HandleApiRequest(hub_, std::move(req), std::move(r));
+      });
   if (dip::Status s = server_->Listen(); !s.ok()) return s;
   for (std::size_t i = 0; i < config_.threads; ++i) {
     threads_.emplace_back([this] {
@@ -49,8 +49,8 @@ void HttpAdapter::Deliver(broker::DeliveryRequest request,
 
 std::vector<std::string> HttpAdapter::Endpoints() const {
   if (!server_) return {};
-  std::string host = config_.host.find(':') != std::string::npos ? "[" + config_.host + "]"
-                                                                  : config_.host;
+  std::string host =
+      config_.host.find(':') != std::string::npos ? "[" + config_.host + "]" : config_.host;
   return {"http=" + host + ":" + std::to_string(server_->port())};
 }
 

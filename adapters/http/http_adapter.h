@@ -2,11 +2,10 @@
 // (webhook_client.h), on one io_context with `http.threads` threads.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <memory>
 #include <thread>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
 
 #include "adapters/http/config.h"
 #include "adapters/http/server.h"

@@ -1,13 +1,13 @@
 #include "adapters/http/server.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <optional>
 #include <vector>
-
-#include <spdlog/spdlog.h>
 
 namespace diphub::adapters::http {
 namespace beast = boost::beast;
@@ -154,8 +154,8 @@ dip::Status Server::Listen() {
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
   if (ec) {
-    return dip::Status::Config("http.listen " + config_.host + ":" +
-                               std::to_string(config_.port) + ": " + ec.message());
+    return dip::Status::Config("http.listen " + config_.host + ":" + std::to_string(config_.port) +
+                               ": " + ec.message());
   }
   port_ = acceptor_.local_endpoint().port();
   Accept();

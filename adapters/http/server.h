@@ -3,13 +3,12 @@
 #pragma once
 
 #include <atomic>
-#include <functional>
-#include <memory>
-#include <string>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http.hpp>
+#include <functional>
+#include <memory>
+#include <string>
 
 #include "adapters/http/config.h"
 #include "dip/status.h"

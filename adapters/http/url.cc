@@ -16,14 +16,14 @@ dip::Result<Url> ParseUrl(const std::string& url) {
   }
   std::size_t host_start = scheme_end + 3;
   std::size_t path_start = url.find('/', host_start);
-  std::string authority = url.substr(host_start, path_start == std::string::npos
-                                                     ? std::string::npos
-                                                     : path_start - host_start);
+  std::string authority = url.substr(
+      host_start, path_start == std::string::npos ? std::string::npos : path_start - host_start);
   u.target = path_start == std::string::npos ? "/" : url.substr(path_start);
   std::size_t colon = authority.rfind(':');
   if (!authority.empty() && authority.front() == '[') {  // [v6]:port
     std::size_t close = authority.find(']');
-    if (close == std::string::npos) return dip::Status::Config("URL \"" + url + "\": bad IPv6 host");
+    if (close == std::string::npos)
+      return dip::Status::Config("URL \"" + url + "\": bad IPv6 host");
     u.host = authority.substr(1, close - 1);
     u.port = close + 2 <= authority.size() && authority[close + 1] == ':'
                  ? authority.substr(close + 2)

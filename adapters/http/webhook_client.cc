@@ -5,8 +5,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
-#include <optional>
 #include <boost/beast/http.hpp>
+#include <optional>
 
 #include "adapters/http/url.h"
 #include "dip/dip_time.h"
@@ -47,38 +47,37 @@ class WebhookClient::Connection : public std::enable_shared_from_this<Connection
     stream_.socket().close(ignored);
     host_ = url_.host;
     port_ = url_.port;
-    resolver_.async_resolve(url_.host, url_.port,
-                            [self = shared_from_this()](beast::error_code ec,
-                                                        tcp::resolver::results_type results) {
-                              if (ec) return self->Fail("resolve " + self->url_.host, ec);
-                              self->stream_.expires_after(self->timeout_);
-                              self->stream_.async_connect(
-                                  results, [self](beast::error_code ec2, const tcp::endpoint&) {
-                                    if (ec2) return self->Fail("connect", ec2);
-                                    self->Write();
-                                  });
-                            });
+    resolver_.async_resolve(
+        url_.host, url_.port,
+        [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type results) {
+          if (ec) return self->Fail("resolve " + self->url_.host, ec);
+          self->stream_.expires_after(self->timeout_);
+          self->stream_.async_connect(results, [self](beast::error_code ec2, const tcp::endpoint&) {
+            if (ec2) return self->Fail("connect", ec2);
+            self->Write();
+          });
+        });
   }
 
   void Write() {
     stream_.expires_after(timeout_);
-    bhttp::async_write(stream_, *req_, [self = shared_from_this()](beast::error_code ec,
-                                                                    std::size_t) {
-      if (ec) return self->RetryFresh("write", ec);
-      self->res_.emplace();
-      self->res_->body_limit(1u << 20);
-      self->buffer_.clear();
-      bhttp::async_read(self->stream_, self->buffer_, *self->res_,
-                        [self](beast::error_code ec2, std::size_t) {
-                          if (ec2) return self->RetryFresh("read", ec2);
-                          auto res = self->res_->release();
-                          if (!res.keep_alive()) {
-                            beast::error_code ignored;
-                            self->stream_.socket().close(ignored);
-                          }
-                          self->Done({static_cast<int>(res.result_int()), {}});
-                        });
-    });
+    bhttp::async_write(stream_, *req_,
+                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                         if (ec) return self->RetryFresh("write", ec);
+                         self->res_.emplace();
+                         self->res_->body_limit(1u << 20);
+                         self->buffer_.clear();
+                         bhttp::async_read(self->stream_, self->buffer_, *self->res_,
+                                           [self](beast::error_code ec2, std::size_t) {
+                                             if (ec2) return self->RetryFresh("read", ec2);
+                                             auto res = self->res_->release();
+                                             if (!res.keep_alive()) {
+                                               beast::error_code ignored;
+                                               self->stream_.socket().close(ignored);
+                                             }
+                                             self->Done({static_cast<int>(res.result_int()), {}});
+                                           });
+                       });
   }
 
   // A kept-alive connection the server has closed fails on first use: try once more on a new one.
@@ -129,8 +128,8 @@ void WebhookClient::Post(broker::DeliveryRequest request,
   req->set(bhttp::field::host, url.value().host + ":" + url.value().port);
   req->set(bhttp::field::content_type, "application/json");
   req->set(bhttp::field::user_agent, "diphub");
-  dip::SignatureHeaders sig = signer_->SignRequest(
-      "POST", request.url, request.body, dip::FormatSignatureDate(dip::Clock::now()));
+  dip::SignatureHeaders sig = signer_->SignRequest("POST", request.url, request.body,
+                                                   dip::FormatSignatureDate(dip::Clock::now()));
   req->set("X-DIP-Signature-Date", sig.date);
   req->set("X-DIP-Content-Hash", sig.content_hash);
   req->set("X-DIP-Signature-Certificate", sig.certificate);

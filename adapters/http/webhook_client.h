@@ -3,14 +3,13 @@
 // recipient. One POST per recipient at a time (the scheduler guarantees it).
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
-
-#include <boost/asio/io_context.hpp>
 
 #include "broker/adapter.h"
 #include "dip/signature.h"

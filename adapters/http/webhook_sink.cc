@@ -23,26 +23,26 @@ std::string WebhookSink::Url() const {
 }
 
 dip::Status WebhookSink::Start() {
-  server_ = std::make_unique<Server>(io_, config_, [this](Request&& req,
-                                                          std::shared_ptr<Responder> r) {
-    SinkDelivery d;
-    d.target = std::string(req.target());
-    auto header = [&req](const char* name) {
-      auto it = req.find(name);
-      return it == req.end() ? std::string() : std::string(it->value());
-    };
-    dip::SignatureHeaders h{header("X-DIP-Signature-Date"), header("X-DIP-Content-Hash"),
-                            header("X-DIP-Signature-Certificate"), header("X-DIP-Signature")};
-    // The signed URL is the one the hub was given: rebuild it from our own address.
-    std::string url = "http://" + host_ + ":" + std::to_string(port()) + d.target;
-    d.signature = dip::VerifyRequest(std::string(req.method_string()), url, req.body(), h);
-    d.body = std::move(req.body());
-    int status = on_delivery_(d);
-    Response res{static_cast<bhttp::status>(status), 11};
-    res.set(bhttp::field::content_type, "application/json");
-    res.body() = "{}";
-    r->Send(std::move(res));
-  });
+  server_ =
+      std::make_unique<Server>(io_, config_, [this](Request&& req, std::shared_ptr<Responder> r) {
+        SinkDelivery d;
+        d.target = std::string(req.target());
+        auto header = [&req](const char* name) {
+          auto it = req.find(name);
+          return it == req.end() ? std::string() : std::string(it->value());
+        };
+        dip::SignatureHeaders h{header("X-DIP-Signature-Date"), header("X-DIP-Content-Hash"),
+                                header("X-DIP-Signature-Certificate"), header("X-DIP-Signature")};
+        // The signed URL is the one the hub was given: rebuild it from our own address.
+        std::string url = "http://" + host_ + ":" + std::to_string(port()) + d.target;
+        d.signature = dip::VerifyRequest(std::string(req.method_string()), url, req.body(), h);
+        d.body = std::move(req.body());
+        int status = on_delivery_(d);
+        Response res{static_cast<bhttp::status>(status), 11};
+        res.set(bhttp::field::content_type, "application/json");
+        res.body() = "{}";
+        r->Send(std::move(res));
+      });
   if (dip::Status s = server_->Listen(); !s.ok()) return s;
   thread_ = std::thread([this] {
     auto guard = boost::asio::make_work_guard(io_);

@@ -3,12 +3,11 @@
 // delivery to a callback. Used by `diphub sink` and by the integration tests.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
-
-#include <boost/asio/io_context.hpp>
 
 #include "adapters/http/server.h"
 #include "dip/status.h"

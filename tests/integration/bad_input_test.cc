@@ -73,11 +73,11 @@ TEST_F(BadInput, BodyNotAnArray) {
 }
 
 TEST_F(BadInput, MissingS0OrS1) {
-  std::string no_s1 = std::regex_replace(MdrStart(std::string(kRef) + "5"),
-                                         std::regex(R"("S1":\{[^}]*\},)"), "");
+  std::string no_s1 =
+      std::regex_replace(MdrStart(std::string(kRef) + "5"), std::regex(R"("S1":\{[^}]*\},)"), "");
   ExpectRejected("IF-061", no_s1, 400, "MSG1001", "S1: required block missing", "");
-  std::string no_s0 = std::regex_replace(MdrStart(std::string(kRef) + "5"),
-                                         std::regex(R"("S0":\{[^}]*\},)"), "");
+  std::string no_s0 =
+      std::regex_replace(MdrStart(std::string(kRef) + "5"), std::regex(R"("S0":\{[^}]*\},)"), "");
   ExpectRejected("IF-061", no_s0, 400, "MSG1001", "S0: required block missing",
                  std::string(kRef) + "5");
 }
@@ -94,8 +94,7 @@ TEST_F(BadInput, SenderNotTheApiKeyOwner) {
 }
 
 TEST_F(BadInput, MissingOrUnknownApiKeyIs401) {
-  ExpectRejected("IF-061", MdrStart(std::string(kRef) + "8"), 401, "MSG1009", "X-API-Key", "",
-                 "");
+  ExpectRejected("IF-061", MdrStart(std::string(kRef) + "8"), 401, "MSG1009", "X-API-Key", "", "");
   ExpectRejected("IF-061", MdrStart(std::string(kRef) + "8"), 401, "MSG1009", "X-API-Key",
                  std::string(kRef) + "8", "wrong-key");
 }
@@ -112,10 +111,11 @@ TEST_F(BadInput, BadTimestampRoleAndRecipient) {
                  Replace(MdrStart(std::string(kRef) + "9"), "\"senderRoleID\":\"SDS\"",
                          "\"senderRoleID\":\"MDR\""),
                  400, "MSG1010", "S1.senderRoleID", "");
-  ExpectRejected("IF-061",
-                 Replace(MdrStart(std::string(kRef) + "9"), "\"primaryRecipients\":[\"1200000001\"]",
-                         "\"primaryRecipients\":[\"1777777777\"]"),
-                 400, "MSG1031", "A0.primaryRecipients[0]", std::string(kRef) + "9");
+  ExpectRejected(
+      "IF-061",
+      Replace(MdrStart(std::string(kRef) + "9"), "\"primaryRecipients\":[\"1200000001\"]",
+              "\"primaryRecipients\":[\"1777777777\"]"),
+      400, "MSG1031", "A0.primaryRecipients[0]", std::string(kRef) + "9");
 }
 
 TEST_F(BadInput, OneBadMessageRejectsTheWholeArray) {

@@ -76,7 +76,9 @@ bool HubProcess::Start(std::string* error) {
   }
   std::istringstream lines(ready);
   for (std::string line; std::getline(lines, line);) {
-    auto port_of = [&line] { return static_cast<std::uint16_t>(std::stoi(line.substr(line.rfind(':') + 1))); };
+    auto port_of = [&line] {
+      return static_cast<std::uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
+    };
     if (line.starts_with("http=")) http_port_ = port_of();
     if (line.starts_with("metrics=")) metrics_port_ = port_of();
   }
@@ -124,7 +126,8 @@ std::string MdrStart(const std::string& reference) {
   "S1":{"environmentTag":"DEV","subText":null,"senderUniqueReference":")" +
          reference + R"(",
         "senderTimestamp":"2026-11-22T09:30:00+00:00","senderDIPID":"1100000001",
-        "senderRoleID":"SDS","senderCorrelationID":"CI-)" + reference + R"(",
+        "senderRoleID":"SDS","senderCorrelationID":"CI-)" +
+         reference + R"(",
         "DIPConnectionProviderID":null},
   "A0":{"primaryRecipients":["1200000001"],"secondaryRecipients":[],"always":[]},
   "M0":{"MPANCore":"2000056535971","distributorDIPID":"1009012345","GSPGroupID":"_K"}},

@@ -24,7 +24,8 @@ class RecordingSink {
   std::string Url() const { return sink_->Url(); }
   void set_status(int status);
   // Waits until at least `n` deliveries arrived; returns all received so far.
-  std::vector<adapters::http::SinkDelivery> WaitFor(std::size_t n, std::chrono::milliseconds timeout);
+  std::vector<adapters::http::SinkDelivery> WaitFor(std::size_t n,
+                                                    std::chrono::milliseconds timeout);
   std::size_t count();
 
  private:
@@ -44,8 +45,8 @@ class HubProcess {
 
   // Starts diphub and waits for its ready file; false with the log in `error` on failure.
   bool Start(std::string* error);
-  void Kill();              // SIGKILL: a crash
-  int Terminate();          // SIGTERM, then the exit code
+  void Kill();      // SIGKILL: a crash
+  int Terminate();  // SIGTERM, then the exit code
   std::uint16_t http_port() const { return http_port_; }
   std::uint16_t metrics_port() const { return metrics_port_; }
   std::string Log() const { return ReadFile(log_); }

@@ -58,8 +58,8 @@ TEST(SendDeliver, AcceptedMessageReachesWebhookWithD0AndSurvivesKill9) {
   auto pub = Parse(p2, got[0].body);
   EXPECT_EQ(Str(pub, "/0/payload/CommonBlock/D0/transactionID"), tx);
   EXPECT_EQ(Str(pub, "/0/payload/CommonBlock/D0/publicationID"), "PUB-061");
-  EXPECT_TRUE(std::regex_match(Str(pub, "/0/payload/CommonBlock/D0/transactionTimestamp"),
-                               kDipTimestamp));
+  EXPECT_TRUE(
+      std::regex_match(Str(pub, "/0/payload/CommonBlock/D0/transactionTimestamp"), kDipTimestamp));
   EXPECT_EQ(Str(pub, "/0/payload/CommonBlock/D0/initialCorrelationID"),
             "CI-S-IF-061-1100000001-SDS-20261122-a1");
   bool replay = true;
@@ -111,8 +111,8 @@ TEST(SendDeliver, ArrayOfMessagesIsOneBatchPostPerRecipient) {
   std::string a = MdrStart("S-IF-061-1100000001-SDS-20261122-b1");
   std::string b = MdrStart("S-IF-061-1100000001-SDS-20261122-b2");
   std::string c = MdrStart("S-IF-061-1100000001-SDS-20261122-b3");
-  std::string body = a.substr(0, a.size() - 1) + "," + b.substr(1, b.size() - 2) + "," +
-                     c.substr(1);
+  std::string body =
+      a.substr(0, a.size() - 1) + "," + b.substr(1, b.size() - 2) + "," + c.substr(1);
   HttpResult sent = hub.Send("IF-061", body);
   ASSERT_EQ(sent.status, 201) << sent.body;
   simdjson::dom::parser p;
@@ -156,8 +156,7 @@ TEST(SendDeliver, RetriesOn503ThenDelivers) {
   std::this_thread::sleep_for(600ms);
   EXPECT_EQ(sink.count(), settled) << "a 201 must end the retries";
   auto metrics = HttpRequest("127.0.0.1", hub.metrics_port(), "GET", "/metrics");
-  EXPECT_NE(metrics.body.find("diphub_deliveries_total{status=\"Delivered\"} 1"),
-            std::string::npos)
+  EXPECT_NE(metrics.body.find("diphub_deliveries_total{status=\"Delivered\"} 1"), std::string::npos)
       << metrics.body;
 }
 

@@ -11,8 +11,7 @@
 
 namespace diphub::testing {
 
-ChildProcess::ChildProcess(std::string program, std::vector<std::string> args,
-                           std::string log_file)
+ChildProcess::ChildProcess(std::string program, std::vector<std::string> args, std::string log_file)
     : program_(std::move(program)), args_(std::move(args)), log_file_(std::move(log_file)) {}
 
 ChildProcess::~ChildProcess() {

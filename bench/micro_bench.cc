@@ -1,0 +1,161 @@
+// Micro benchmarks of what the hub does per message and per batch. Run:
+//   build/bench/micro_bench            (figures in docs/performance.md)
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "dip/egress.h"
+#include "dip/envelope.h"
+#include "dip/l1.h"
+#include "dip/signature.h"
+#include "storage/group_commit.h"
+#include "storage/store.h"
+
+namespace {
+
+using namespace diphub;
+
+std::string Sample() {
+  std::ifstream in(DIPHUB_SOURCE_DIR "/deploy/examples/if-061.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (ss.str().empty()) throw std::runtime_error("deploy/examples/if-061.json not found");
+  return ss.str();
+}
+
+// An array of `n` copies of the sample message.
+std::string Array(std::size_t n) {
+  std::string one = Sample();
+  std::size_t open = one.find('{'), close = one.rfind('}');
+  std::string item = one.substr(open, close - open + 1);
+  std::string out = "[";
+  for (std::size_t i = 0; i < n; ++i) out += (i ? "," : "") + item;
+  return out + "]";
+}
+
+void BM_ParseMessageArray(benchmark::State& state) {
+  std::string body = Array(static_cast<std::size_t>(state.range(0)));
+  body.reserve(body.size() + 64);
+  std::string scratch;
+  for (auto _ : state) {
+    dip::ParsedArray parsed = dip::ParseMessageArray(body, &scratch);
+    benchmark::DoNotOptimize(parsed);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(body.size()));
+}
+BENCHMARK(BM_ParseMessageArray)->Arg(1)->Arg(100);
+
+void BM_CheckEnvelope(benchmark::State& state) {
+  std::string body = Array(1), scratch;
+  dip::ParsedArray parsed = dip::ParseMessageArray(body, &scratch);
+  dip::L1Options options{"IF-061", "DEV"};
+  for (auto _ : state) {
+    dip::Status s = dip::CheckEnvelope(parsed.items[0].envelope, options);
+    benchmark::DoNotOptimize(s);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_CheckEnvelope);
+
+void BM_RenderEgress(benchmark::State& state) {
+  std::string body = Array(1), scratch;
+  dip::ParsedArray parsed = dip::ParseMessageArray(body, &scratch);
+  std::string raw(parsed.items[0].envelope.raw);
+  dip::Addressing a0{{"1200000001"}, {}, {}};
+  dip::DipBlock d0{"T-IF-061-1100000001-SDS-20261122-0000000000000001", "2026-11-22T09:30:00+00:00",
+                   "PUB-061", "CI-1", false, std::nullopt};
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    dip::Status s = dip::AppendEgressMessage(raw, a0, d0, &out);
+    benchmark::DoNotOptimize(s);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RenderEgress);
+
+std::shared_ptr<const dip::Signer> TestSigner() {
+  static auto kc = dip::GenerateSelfSigned("bench");
+  static auto signer = dip::Signer::FromPem(kc.value().key_pem, kc.value().cert_pem);
+  return signer.value();
+}
+
+// One signature per webhook POST (a batch), whatever its size.
+void BM_SignWebhookBatch(benchmark::State& state) {
+  auto signer = TestSigner();
+  std::string body = Array(static_cast<std::size_t>(state.range(0)));
+  for (auto _ : state) {
+    dip::SignatureHeaders h =
+        signer->SignRequest("POST", "http://127.0.0.1:9000/dip", body, "2026-11-22T09:30:00.000Z");
+    benchmark::DoNotOptimize(h);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_SignWebhookBatch)->Arg(1)->Arg(100);
+
+void BM_VerifyRequest(benchmark::State& state) {
+  auto signer = TestSigner();
+  std::string body = Array(1);
+  dip::SignatureHeaders h =
+      signer->SignRequest("POST", "http://127.0.0.1:8080/dip-channel/IF-061", body,
+                          "2026-11-22T09:30:00.000Z");
+  for (auto _ : state) {
+    dip::Status s =
+        dip::VerifyRequest("POST", "http://127.0.0.1:8080/dip-channel/IF-061", body, h);
+    benchmark::DoNotOptimize(s);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_VerifyRequest);
+
+// Messages of 2 KB through the group committer into RocksDB with one fsync per batch; the
+// batch size is the number of sends queued together (range(0)).
+void BM_GroupCommitFsync(benchmark::State& state) {
+  std::string dir = (std::filesystem::temp_directory_path() / "diphub-bench-XXXXXX").string();
+  if (mkdtemp(dir.data()) == nullptr) {
+    state.SkipWithError("mkdtemp failed");
+    return;
+  }
+  {
+    auto store = storage::OpenRocksStore(dir);
+    if (!store.ok()) {
+      state.SkipWithError(store.status().ToString().c_str());
+      return;
+    }
+    storage::GroupCommitter committer(store.value().get(), {}, {});
+    std::string raw(2048, 'x');
+    std::uint64_t n = 0;
+    const auto batch = static_cast<std::size_t>(state.range(0));
+    for (auto _ : state) {
+      std::atomic<std::size_t> done{0};
+      for (std::size_t i = 0; i < batch; ++i) {
+        storage::GroupCommitter::Request req;
+        storage::MessageRecord m;
+        m.interface_id = "IF-064";
+        m.sender_dip_id = "1200000001";
+        m.sender_role = "MDR";
+        m.sender_unique_reference = "S-" + std::to_string(n++);
+        m.recipients = {"1100000001"};
+        m.raw = raw;
+        req.records.push_back(std::move(m));
+        req.done = [&done](const dip::Status&, std::size_t, std::vector<storage::MessageRecord>&) {
+          done.fetch_add(1);
+        };
+        committer.Submit(std::move(req));
+      }
+      while (done.load() < batch) std::this_thread::yield();
+    }
+    state.SetItemsProcessed(state.iterations() * state.range(0));
+  }
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_GroupCommitFsync)->Arg(1)->Arg(64)->Arg(256)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
