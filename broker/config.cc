@@ -345,6 +345,10 @@ dip::Result<Config> ParseConfig(const std::string& yaml_text, const std::string&
     if (dip::Status s = Read(lo, "level", "log", &c.log.level); !s.ok()) return s;
     if (dip::Status s = Read(lo, "format", "log", &c.log.format); !s.ok()) return s;
   }
+  static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+  bool level_ok = false;
+  for (std::string_view l : kLevels) level_ok = level_ok || l == c.log.level;
+  if (!level_ok) return Bad("log.level", "must be trace, debug, info, warn, error or off");
   if (c.log.format != "plain" && c.log.format != "json") {
     return Bad("log.format", "must be plain or json");
   }

@@ -3,6 +3,7 @@
 //   diphub --config FILE           start with a YAML configuration
 //   diphub sink --listen ADDR      run a webhook receiver that prints what it gets
 #include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -15,6 +16,7 @@
 #include "adapters/http/webhook_sink.h"
 #include "broker/config.h"
 #include "broker/hub.h"
+#include "dip/json_writer.h"
 
 namespace {
 
