@@ -110,7 +110,7 @@ const char* EmbeddedDefaultConfig() { return kEmbeddedDefault; }
 
 dip::Status CheckKeys(const YAML::Node& node, std::initializer_list<std::string_view> known,
                       const std::string& where) {
-  if (!node) return dip::Status::Ok();
+  if (!node || node.IsNull()) return dip::Status::Ok();  // absent or empty: all defaults
   if (!node.IsMap()) return Bad(where, "expected a mapping");
   for (const auto& kv : node) {
     std::string key = kv.first.as<std::string>();

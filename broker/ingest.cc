@@ -224,6 +224,11 @@ void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> d
     (*shared_done)({kind, dip::RenderStandardResponse(items, now)});
   };
   if (!committer_->Submit(std::move(commit))) {
+    if (!committer_->accepting()) {
+      (*shared_done)(Whole(s, Kind::kUnavailable, kProcessingFailed,
+                           "the hub is shutting down; nothing was stored; retry later"));
+      return;
+    }
     probe_->Overloaded();
     (*shared_done)(Whole(s, Kind::kOverloaded, kProcessingFailed,
                          "the hub's commit queue is full (" + std::to_string(count) +

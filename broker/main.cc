@@ -2,8 +2,8 @@
 //   diphub                         start on the embedded default (demo participants, loopback)
 //   diphub --config FILE           start with a YAML configuration
 //   diphub sink --listen ADDR      run a webhook receiver that prints what it gets
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>

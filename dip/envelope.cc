@@ -354,6 +354,11 @@ ParsedArray ParseMessageArray(const std::string& body, std::string* scratch) {
       out.status = Malformed("body", e);
       return out;
     }
+    // raw_json() runs up to the next token; keep exactly the element.
+    while (!raw.empty() &&
+           (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t')) {
+      raw.remove_suffix(1);
+    }
     raws.push_back(raw);
   }
   const char* trailing = nullptr;

@@ -51,6 +51,11 @@ void GroupCommitter::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+bool GroupCommitter::accepting() const {
+  std::lock_guard lock(mu_);
+  return !stopping_;
+}
+
 void GroupCommitter::Run() {
   std::vector<Request> batch;
   for (;;) {

@@ -59,6 +59,8 @@ class GroupCommitter {
 
   // Commits what is queued, answers it, and joins the thread. Idempotent.
   void Stop();
+  // False once Stop() has begun: a refused Submit() then means "shutting down", not "full".
+  bool accepting() const;
 
  private:
   void Run();
@@ -70,7 +72,7 @@ class GroupCommitter {
   std::function<void(const BatchStats&)> on_batch_;
   std::uint64_t next_seq_;
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Request> queue_;      // guarded by mu_
   std::size_t pending_bytes_ = 0;  // guarded by mu_

@@ -27,7 +27,7 @@ dip::Status ParseListen(const std::string& listen, std::string* host, std::uint1
 
 dip::Result<HttpAdapterConfig> ParseHttpAdapterConfig(const YAML::Node& node) {
   HttpAdapterConfig c;
-  if (!node) return c;
+  if (!node || node.IsNull()) return c;
   if (auto s = broker::CheckKeys(node,
                                  {"listen", "threads", "max_body_bytes", "max_connections",
                                   "idle_timeout_ms", "webhook_timeout_ms"},

@@ -1,0 +1,136 @@
+#include "adapters/http/config.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "adapters/http/url.h"
+
+namespace diphub::adapters::http {
+namespace {
+
+TEST(ParseUrlTest, HttpWithPort) {
+  dip::Result<Url> u = ParseUrl("http://127.0.0.1:9000/dip/in?x=1");
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  EXPECT_EQ(u.value().scheme, "http");
+  EXPECT_EQ(u.value().host, "127.0.0.1");
+  EXPECT_EQ(u.value().port, "9000");
+  EXPECT_EQ(u.value().target, "/dip/in?x=1");
+}
+
+TEST(ParseUrlTest, HttpWithoutPortOrPath) {
+  dip::Result<Url> u = ParseUrl("http://example.com");
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  EXPECT_EQ(u.value().host, "example.com");
+  EXPECT_EQ(u.value().port, "80");
+  EXPECT_EQ(u.value().target, "/");
+
+  dip::Result<Url> with_path = ParseUrl("http://example.com/hook");
+  ASSERT_TRUE(with_path.ok());
+  EXPECT_EQ(with_path.value().port, "80");
+  EXPECT_EQ(with_path.value().target, "/hook");
+}
+
+TEST(ParseUrlTest, Ipv6Host) {
+  dip::Result<Url> u = ParseUrl("http://[::1]:9000/dip");
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  EXPECT_EQ(u.value().host, "::1");
+  EXPECT_EQ(u.value().port, "9000");
+  EXPECT_EQ(u.value().target, "/dip");
+
+  dip::Result<Url> no_port = ParseUrl("http://[::1]/dip");
+  ASSERT_TRUE(no_port.ok());
+  EXPECT_EQ(no_port.value().host, "::1");
+  EXPECT_EQ(no_port.value().port, "80");
+  EXPECT_FALSE(ParseUrl("http://[::1:9000/dip").ok());
+}
+
+TEST(ParseUrlTest, HttpsRefusedMentioningTls) {
+  dip::Result<Url> u = ParseUrl("https://example.com/dip");
+  ASSERT_FALSE(u.ok());
+  EXPECT_NE(u.status().help().find("TLS"), std::string::npos) << u.status().help();
+}
+
+TEST(ParseUrlTest, MalformedRefused) {
+  EXPECT_FALSE(ParseUrl("example.com/dip").ok());
+  EXPECT_FALSE(ParseUrl("http:///dip").ok());
+  EXPECT_FALSE(ParseUrl("http://host:/dip").ok());
+}
+
+TEST(ParseListenTest, HostAndPort) {
+  std::string host;
+  std::uint16_t port = 1;
+  ASSERT_TRUE(ParseListen("127.0.0.1:8080", &host, &port).ok());
+  EXPECT_EQ(host, "127.0.0.1");
+  EXPECT_EQ(port, 8080);
+  ASSERT_TRUE(ParseListen("[::1]:0", &host, &port).ok());
+  EXPECT_EQ(host, "::1");
+  EXPECT_EQ(port, 0);
+  ASSERT_TRUE(ParseListen("0.0.0.0:65535", &host, &port).ok());
+  EXPECT_EQ(port, 65535);
+}
+
+TEST(ParseListenTest, BadListenRefused) {
+  std::string host = "unchanged";
+  std::uint16_t port = 7;
+  for (const char* bad :
+       {"127.0.0.1", "127.0.0.1:", ":8080", "127.0.0.1:65536", "127.0.0.1:80x", "127.0.0.1:-1"}) {
+    dip::Status s = ParseListen(bad, &host, &port);
+    EXPECT_FALSE(s.ok()) << bad;
+    EXPECT_NE(s.help().find(bad), std::string::npos) << s.help();
+  }
+  EXPECT_EQ(host, "unchanged");
+  EXPECT_EQ(port, 7);
+}
+
+TEST(ParseHttpAdapterConfigTest, Defaults) {
+  const YAML::Node root = YAML::Load("hub: {}\n");
+  ASSERT_FALSE(root["http"].IsDefined());  // no http: section at all
+  dip::Result<HttpAdapterConfig> c = ParseHttpAdapterConfig(root["http"]);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c.value().host, "127.0.0.1");
+  EXPECT_EQ(c.value().port, 8080);
+  EXPECT_EQ(c.value().threads, 2u);
+  EXPECT_EQ(c.value().max_body_bytes, 16u << 20);
+  EXPECT_EQ(c.value().webhook_timeout.count(), 10000);
+
+  dip::Result<HttpAdapterConfig> empty = ParseHttpAdapterConfig(YAML::Load("{}"));
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_EQ(empty.value().port, 8080);
+}
+
+TEST(ParseHttpAdapterConfigTest, ReadsEveryKey) {
+  dip::Result<HttpAdapterConfig> c = ParseHttpAdapterConfig(
+      YAML::Load("listen: \"[::1]:0\"\nthreads: 4\nmax_body_bytes: 2048\nmax_connections: 10\n"
+                 "idle_timeout_ms: 1500\nwebhook_timeout_ms: 250\n"));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c.value().host, "::1");
+  EXPECT_EQ(c.value().port, 0);
+  EXPECT_EQ(c.value().threads, 4u);
+  EXPECT_EQ(c.value().max_body_bytes, 2048u);
+  EXPECT_EQ(c.value().max_connections, 10u);
+  EXPECT_EQ(c.value().idle_timeout.count(), 1500);
+  EXPECT_EQ(c.value().webhook_timeout.count(), 250);
+}
+
+TEST(ParseHttpAdapterConfigTest, UnknownKeyNamed) {
+  dip::Result<HttpAdapterConfig> c = ParseHttpAdapterConfig(YAML::Load("lisen: 1.2.3.4:5\n"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().help().find("\"lisen\""), std::string::npos) << c.status().help();
+}
+
+TEST(ParseHttpAdapterConfigTest, BadValuesRefused) {
+  dip::Result<HttpAdapterConfig> listen = ParseHttpAdapterConfig(YAML::Load("listen: nowhere\n"));
+  ASSERT_FALSE(listen.ok());
+  EXPECT_NE(listen.status().help().find("http.listen"), std::string::npos)
+      << listen.status().help();
+  dip::Result<HttpAdapterConfig> threads = ParseHttpAdapterConfig(YAML::Load("threads: 0\n"));
+  ASSERT_FALSE(threads.ok());
+  EXPECT_NE(threads.status().help().find("http.threads"), std::string::npos);
+  EXPECT_FALSE(ParseHttpAdapterConfig(YAML::Load("threads: lots\n")).ok());
+  EXPECT_FALSE(ParseHttpAdapterConfig(YAML::Load("max_body_bytes: 10\n")).ok());
+  EXPECT_FALSE(ParseHttpAdapterConfig(YAML::Load("webhook_timeout_ms: 0\n")).ok());
+}
+
+}  // namespace
+}  // namespace diphub::adapters::http

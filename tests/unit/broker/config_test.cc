@@ -1,0 +1,204 @@
+#include "broker/config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+namespace diphub::broker {
+namespace {
+
+dip::Result<Config> Parse(const std::string& yaml) { return ParseConfig(yaml, "test.yaml"); }
+
+// The help of a configuration that must fail to parse.
+std::string Rejection(const std::string& yaml) {
+  dip::Result<Config> c = Parse(yaml);
+  EXPECT_FALSE(c.ok()) << yaml;
+  if (c.ok()) return "";
+  EXPECT_EQ(c.status().code(), dip::Status::kConfigCode);
+  return c.status().help();
+}
+
+TEST(ParseConfigTest, EmbeddedDefaultHasFourDemoParticipants) {
+  dip::Result<Config> c = Parse(EmbeddedDefaultConfig());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const Config& cfg = c.value();
+  ASSERT_EQ(cfg.participants.size(), 4u);
+  const std::pair<const char*, const char*> expected[] = {
+      {"1100000001", "SDS"}, {"1200000001", "MDR"}, {"1300000001", "SUP"}, {"1400000001", "REGS"}};
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(cfg.participants[i].dip_id, expected[i].first);
+    EXPECT_EQ(cfg.participants[i].role, expected[i].second);
+    EXPECT_FALSE(cfg.participants[i].api_key.empty());
+  }
+  EXPECT_EQ(cfg.hub.environment_tag, "DEV");
+  EXPECT_EQ(cfg.storage.durability, storage::Durability::kFsync);
+  EXPECT_TRUE(cfg.auth.require_api_key);
+}
+
+TEST(ParseConfigTest, EmptyMappingGivesDefaults) {
+  dip::Result<Config> c = Parse("hub: {}\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c.value().hub.dip_id, "0000000000");
+  EXPECT_EQ(c.value().hub.shards, 2u);
+  EXPECT_EQ(c.value().delivery.max_attempts, 20u);
+  EXPECT_EQ(c.value().adapters, std::vector<std::string>{"http"});
+  EXPECT_TRUE(c.value().participants.empty());
+}
+
+TEST(ParseConfigTest, UnknownKeyIsNamed) {
+  std::string top = Rejection("hub: {}\nstorge: {}\n");
+  EXPECT_NE(top.find("\"storge\""), std::string::npos) << top;
+  std::string nested = Rejection("storage:\n  data_dri: /tmp/x\n");
+  EXPECT_NE(nested.find("\"data_dri\""), std::string::npos) << nested;
+  EXPECT_NE(nested.find("storage"), std::string::npos) << nested;
+  std::string participant =
+      Rejection("participants:\n  - dip_id: \"1100000001\"\n    role: SDS\n    apikey: k\n");
+  EXPECT_NE(participant.find("\"apikey\""), std::string::npos) << participant;
+}
+
+TEST(ParseConfigTest, Durability) {
+  dip::Result<Config> c = Parse("storage:\n  durability: os-buffered\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c.value().storage.durability, storage::Durability::kOsBuffered);
+  std::string bad = Rejection("storage:\n  durability: sometimes\n");
+  EXPECT_NE(bad.find("storage.durability"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("sometimes"), std::string::npos) << bad;
+}
+
+TEST(ParseConfigTest, EnvironmentTag) {
+  for (const char* tag : {"PRD", "SITB", "SIT", "UIT", "DEV"}) {
+    EXPECT_TRUE(Parse(std::string("hub:\n  environment_tag: ") + tag + "\n").ok()) << tag;
+  }
+  std::string bad = Rejection("hub:\n  environment_tag: dev\n");
+  EXPECT_NE(bad.find("hub.environment_tag"), std::string::npos) << bad;
+}
+
+TEST(ParseConfigTest, OtherValuesValidated) {
+  EXPECT_NE(Rejection("hub:\n  shards: 0\n").find("hub.shards"), std::string::npos);
+  EXPECT_NE(Rejection("hub:\n  shards: many\n").find("hub.shards"), std::string::npos);
+  EXPECT_NE(Rejection("hub:\n  dip_id: \"123\"\n").find("hub.dip_id"), std::string::npos);
+  EXPECT_NE(Rejection("hub:\n  certificate_file: /x.pem\n").find("private_key_file"),
+            std::string::npos);
+  EXPECT_NE(Rejection("delivery:\n  max_messages_per_post: 0\n").find("max_messages_per_post"),
+            std::string::npos);
+  EXPECT_NE(Rejection("delivery:\n  initial_backoff_ms: -5\n").find("initial_backoff_ms"),
+            std::string::npos);
+  EXPECT_NE(Rejection("log:\n  format: xml\n").find("log.format"), std::string::npos);
+  EXPECT_NE(Rejection("[1, 2]").find("top level"), std::string::npos);
+  EXPECT_NE(Rejection("hub: [unclosed\n").find("YAML"), std::string::npos);
+}
+
+TEST(ParseConfigTest, DuplicateParticipantsRejected) {
+  std::string bad = Rejection(
+      "participants:\n"
+      "  - {dip_id: \"1100000001\", role: SDS}\n"
+      "  - {dip_id: \"1100000001\", role: MDR}\n");
+  EXPECT_NE(bad.find("1100000001"), std::string::npos) << bad;
+}
+
+TEST(ParseConfigTest, HttpsWebhookRefused) {
+  std::string bad = Rejection(
+      "participants:\n"
+      "  - dip_id: \"1200000001\"\n"
+      "    role: MDR\n"
+      "    webhooks:\n"
+      "      IF-061: https://example.com/dip\n");
+  EXPECT_NE(bad.find("http://"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("webhooks.IF-061"), std::string::npos) << bad;
+}
+
+TEST(ParseConfigTest, WebhookAsStringOrMap) {
+  dip::Result<Config> c = Parse(
+      "participants:\n"
+      "  - dip_id: \"1200000001\"\n"
+      "    role: MDR\n"
+      "    webhooks:\n"
+      "      \"*\": http://127.0.0.1:9000/all\n"
+      "      pub-061:\n"
+      "        url: http://127.0.0.1:9000/061\n"
+      "        max_messages: 5\n"
+      "        max_bytes: 4096\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const routing::Participant& p = c.value().participants.at(0);
+  ASSERT_EQ(p.webhooks.size(), 2u);
+  EXPECT_EQ(p.webhooks.at("*").url, "http://127.0.0.1:9000/all");
+  EXPECT_EQ(p.webhooks.at("*").max_messages, 0u);
+  const routing::Webhook& w = p.webhooks.at("IF-061");  // channel stored canonically
+  EXPECT_EQ(w.url, "http://127.0.0.1:9000/061");
+  EXPECT_EQ(w.max_messages, 5u);
+  EXPECT_EQ(w.max_bytes, 4096u);
+
+  std::string bad = Rejection(
+      "participants:\n  - {dip_id: \"1200000001\", role: MDR, webhooks: {IF-999: http://h/}}\n");
+  EXPECT_NE(bad.find("IF-999"), std::string::npos) << bad;
+}
+
+routing::Participant Sample() {
+  routing::Participant p;
+  p.dip_id = "1200000001";
+  p.role = "MDR";
+  p.mpid = "DMDR";
+  p.api_key = "secret-key-123";
+  p.certificate_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  p.adapter = "http";
+  p.webhooks["*"] = routing::Webhook{"http://127.0.0.1:9000/all", 0, 0};
+  p.webhooks["IF-061"] = routing::Webhook{"http://127.0.0.1:9000/061", 10, 65536};
+  return p;
+}
+
+TEST(ParticipantYamlTest, RoundTrip) {
+  routing::Participant p = Sample();
+  std::string yaml = ParticipantToYaml(p);
+  dip::Result<routing::Participant> back = ParticipantFromYaml(YAML::Load(yaml), "round trip");
+  ASSERT_TRUE(back.ok()) << back.status().ToString() << "\n" << yaml;
+  const routing::Participant& q = back.value();
+  EXPECT_EQ(q.dip_id, p.dip_id);
+  EXPECT_EQ(q.role, p.role);
+  EXPECT_EQ(q.mpid, p.mpid);
+  EXPECT_EQ(q.api_key, p.api_key);
+  EXPECT_EQ(q.certificate_pem, p.certificate_pem) << yaml;
+  EXPECT_EQ(q.adapter, p.adapter);
+  ASSERT_EQ(q.webhooks.size(), 2u);
+  EXPECT_EQ(q.webhooks.at("IF-061").url, "http://127.0.0.1:9000/061");
+  EXPECT_EQ(q.webhooks.at("IF-061").max_messages, 10u);
+  EXPECT_EQ(q.webhooks.at("IF-061").max_bytes, 65536u);
+  EXPECT_EQ(q.webhooks.at("*").url, "http://127.0.0.1:9000/all");
+}
+
+TEST(ParticipantYamlTest, RoundTripOfMinimalParticipant) {
+  routing::Participant p;
+  p.dip_id = "0000000001";
+  p.role = "SUP";
+  dip::Result<routing::Participant> back =
+      ParticipantFromYaml(YAML::Load(ParticipantToYaml(p)), "round trip");
+  ASSERT_TRUE(back.ok()) << back.status().ToString() << "\n" << ParticipantToYaml(p);
+  EXPECT_EQ(back.value().dip_id, "0000000001");  // stays a string, not the number 1
+  EXPECT_EQ(back.value().api_key, "");
+  EXPECT_EQ(back.value().certificate_pem, "");
+  EXPECT_TRUE(back.value().webhooks.empty());
+}
+
+TEST(ParticipantJsonTest, DoesNotRevealApiKey) {
+  std::string json = ParticipantToJson(Sample());
+  EXPECT_EQ(json.find("secret-key-123"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"api_key_set\":true"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"1200000001\""), std::string::npos) << json;
+  EXPECT_NE(json.find("http://127.0.0.1:9000/061"), std::string::npos) << json;
+}
+
+TEST(LoadConfigFileTest, ExampleConfigLoads) {
+  const std::string path = DIPHUB_SOURCE_DIR "/deploy/examples/diphub.yaml";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not present";
+  dip::Result<Config> c = LoadConfigFile(path);
+  EXPECT_TRUE(c.ok()) << c.status().ToString();
+}
+
+TEST(LoadConfigFileTest, MissingFileIsAnError) {
+  dip::Result<Config> c = LoadConfigFile(DIPHUB_SOURCE_DIR "/no/such/diphub.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().help().find("no/such/diphub.yaml"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace diphub::broker

@@ -1,0 +1,155 @@
+#include "dip/egress.h"
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <string>
+
+#include "dip/envelope.h"
+#include "tests/unit/dip/test_messages.h"
+
+namespace diphub::dip {
+namespace {
+
+using testing::Replace;
+using testing::ValidItem;
+
+DipBlock D0() {
+  DipBlock d;
+  d.transaction_id = "T-IF-061-1100000001-SDS-20250811-0000000000000001";
+  d.transaction_timestamp = "2025-08-11T08:30:00+00:00";
+  d.publication_id = "PUB-061";
+  return d;
+}
+
+Addressing A0() {
+  Addressing a;
+  a.primary_recipients = {"1200000001"};
+  a.always = {"1400000001"};
+  return a;
+}
+
+std::size_t Count(const std::string& text, std::string_view needle) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(needle); at != std::string::npos;
+       at = text.find(needle, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+// Renders `item` and parses the result; fails the test when either step fails.
+std::string Egress(const std::string& item, simdjson::dom::parser& parser,
+                   simdjson::dom::element* doc) {
+  std::string out;
+  Status s = AppendEgressMessage(item, A0(), D0(), &out);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  auto parsed = parser.parse(out);
+  EXPECT_EQ(parsed.error(), simdjson::SUCCESS) << out;
+  if (parsed.error() == simdjson::SUCCESS) *doc = parsed.value_unsafe();
+  return out;
+}
+
+TEST(EgressTest, AddsD0AndCompletesA0) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string out = Egress(ValidItem(), parser, &doc);
+  simdjson::dom::element cb = doc["payload"]["CommonBlock"];
+  std::string_view tid, pub, iface;
+  ASSERT_EQ(cb["D0"]["transactionID"].get(tid), simdjson::SUCCESS) << out;
+  EXPECT_EQ(tid, D0().transaction_id);
+  ASSERT_EQ(cb["D0"]["publicationID"].get(pub), simdjson::SUCCESS);
+  EXPECT_EQ(pub, "PUB-061");
+  bool replay = true;
+  ASSERT_EQ(cb["D0"]["replayIndicator"].get(replay), simdjson::SUCCESS);
+  EXPECT_FALSE(replay);
+  EXPECT_TRUE(cb["D0"]["initialCorrelationID"].is_null());
+  EXPECT_TRUE(cb["D0"]["serviceTicketURL"].is_null());
+  std::string_view ts;
+  ASSERT_EQ(cb["D0"]["transactionTimestamp"].get(ts), simdjson::SUCCESS);
+  EXPECT_EQ(ts, "2025-08-11T08:30:00+00:00");
+  simdjson::dom::array always;
+  ASSERT_EQ(cb["A0"]["always"].get(always), simdjson::SUCCESS);
+  EXPECT_EQ(always.size(), 1u);
+  ASSERT_EQ(cb["S0"]["interfaceID"].get(iface), simdjson::SUCCESS);
+  EXPECT_EQ(iface, "IF-061");
+}
+
+TEST(EgressTest, KeepsCustomBlockExactly) {
+  const std::string custom =
+      R"({"B019" : {"n": 1.50e3, "s": "caf\u00e9 \"q\"", "a": [ true,null ]}})";
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string out = Egress(ValidItem(custom), parser, &doc);
+  EXPECT_NE(out.find("\"CustomBlock\":" + custom), std::string::npos) << out;
+}
+
+TEST(EgressTest, ReplacesSenderSuppliedA0AndD0) {
+  std::string item =
+      Replace(ValidItem(), "\"M0\"", R"("D0": {"transactionID": "FORGED"}, "d0": {"x": 1}, "M0")");
+  item = Replace(item, "\"A0\"", "\"a0\"");
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string out = Egress(item, parser, &doc);
+  EXPECT_EQ(out.find("FORGED"), std::string::npos) << out;
+  EXPECT_EQ(Count(out, "\"D0\""), 1u) << out;
+  EXPECT_EQ(Count(out, "\"A0\""), 1u) << out;
+  EXPECT_EQ(Count(out, "\"a0\""), 0u) << out;
+  std::string_view tid;
+  ASSERT_EQ(doc["payload"]["CommonBlock"]["D0"]["transactionID"].get(tid), simdjson::SUCCESS);
+  EXPECT_EQ(tid, D0().transaction_id);
+}
+
+TEST(EgressTest, CanonicalisesBlockNames) {
+  std::string item = Replace(ValidItem(), "\"CommonBlock\"", "\"commonblock\"");
+  item = Replace(item, "\"S1\"", "\"s1\"");
+  item = Replace(item, "\"CustomBlock\"", "\"customBLOCK\"");
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string out = Egress(item, parser, &doc);
+  EXPECT_EQ(out.find("commonblock"), std::string::npos) << out;
+  EXPECT_EQ(out.find("customBLOCK"), std::string::npos) << out;
+  EXPECT_EQ(doc["payload"]["CommonBlock"]["S1"].error(), simdjson::SUCCESS) << out;
+  EXPECT_EQ(doc["payload"]["CustomBlock"].error(), simdjson::SUCCESS) << out;
+}
+
+TEST(EgressTest, CommonBlockOfOnlyA0StillValid) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string out =
+      Egress(R"({"payload": {"CommonBlock": {"A0": {}}, "CustomBlock": {}}})", parser, &doc);
+  EXPECT_EQ(doc["payload"]["CommonBlock"]["D0"].error(), simdjson::SUCCESS) << out;
+}
+
+TEST(EgressTest, AppendsToExistingOutput) {
+  std::string out = "[";
+  ASSERT_TRUE(AppendEgressMessage(ValidItem(), A0(), D0(), &out).ok());
+  out += ",";
+  ASSERT_TRUE(AppendEgressMessage(ValidItem(), A0(), D0(), &out).ok());
+  out += "]";
+  simdjson::dom::parser parser;
+  simdjson::dom::array arr;
+  ASSERT_EQ(parser.parse(out).get(arr), simdjson::SUCCESS) << out;
+  EXPECT_EQ(arr.size(), 2u);
+}
+
+TEST(EgressTest, ParsedRawItemRendersToo) {
+  std::string body = "[" + ValidItem() + "]";
+  std::string scratch;
+  ParsedArray a = ParseMessageArray(body, &scratch);
+  ASSERT_TRUE(a.status.ok());
+  std::string out;
+  Status s = AppendEgressMessage(a.items[0].envelope.raw, A0(), D0(), &out);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  simdjson::dom::parser parser;
+  EXPECT_EQ(parser.parse(out).error(), simdjson::SUCCESS) << out;
+}
+
+TEST(EgressTest, UnreadableInputIsProcessingFailure) {
+  std::string out;
+  Status s = AppendEgressMessage("not json", A0(), D0(), &out);
+  EXPECT_EQ(s.code(), "MSG1000");
+}
+
+}  // namespace
+}  // namespace diphub::dip

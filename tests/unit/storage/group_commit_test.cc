@@ -1,0 +1,281 @@
+#include "storage/group_commit.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <regex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/temp_dir.h"
+
+namespace diphub::storage {
+namespace {
+
+// A RocksDB store whose Append can be held closed, so a test can make requests queue up.
+class GatedStore final : public Store {
+ public:
+  explicit GatedStore(std::unique_ptr<Store> inner) : inner_(std::move(inner)) {}
+  void Close() {
+    std::lock_guard l(mu_);
+    open_ = false;
+  }
+  void Open() {
+    {
+      std::lock_guard l(mu_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+  // Blocks until a commit is waiting at the closed gate.
+  void AwaitBlockedAppend() {
+    std::unique_lock l(mu_);
+    cv_.wait(l, [this] { return waiting_ > 0; });
+  }
+
+  dip::Status Append(std::span<const MessageRecord* const> records, Durability d) override {
+    {
+      std::unique_lock l(mu_);
+      ++waiting_;
+      cv_.notify_all();
+      cv_.wait(l, [this] { return open_; });
+      --waiting_;
+    }
+    return inner_->Append(records, d);
+  }
+  dip::Result<bool> IsDuplicate(std::string_view s, std::string_view r) override {
+    return inner_->IsDuplicate(s, r);
+  }
+  dip::Result<std::vector<MessageRecord>> GetMessages(std::span<const std::uint64_t> s) override {
+    return inner_->GetMessages(s);
+  }
+  dip::Result<std::vector<OutboxEntry>> ScanOutbox(std::string_view r, std::uint64_t a,
+                                                   std::size_t l) override {
+    return inner_->ScanOutbox(r, a, l);
+  }
+  dip::Result<std::vector<std::string>> OutboxRecipients() override {
+    return inner_->OutboxRecipients();
+  }
+  dip::Status Finish(std::span<const DeliveryOutcome> o) override { return inner_->Finish(o); }
+  std::uint64_t LastSeq() override { return inner_->LastSeq(); }
+  dip::Status PutParticipantOverride(std::string_view id, std::string_view t) override {
+    return inner_->PutParticipantOverride(id, t);
+  }
+  dip::Result<std::vector<std::pair<std::string, std::string>>> ParticipantOverrides() override {
+    return inner_->ParticipantOverrides();
+  }
+  dip::Result<std::string> GetMeta(std::string_view k) override { return inner_->GetMeta(k); }
+  dip::Status PutMeta(std::string_view k, std::string_view v) override {
+    return inner_->PutMeta(k, v);
+  }
+
+ private:
+  std::unique_ptr<Store> inner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = true;
+  int waiting_ = 0;
+};
+
+MessageRecord Msg(std::string sender, std::string ref, std::size_t raw_bytes = 20) {
+  MessageRecord r;
+  r.interface_id = "IF-061";
+  r.sender_dip_id = std::move(sender);
+  r.sender_role = "SDS";
+  r.sender_unique_reference = std::move(ref);
+  r.recipients = {"1200000001"};
+  r.primary_recipients = r.recipients;
+  r.raw = std::string(raw_bytes, 'x');
+  return r;
+}
+
+struct Answer {
+  dip::Status status;
+  std::size_t failed_index = 0;
+  std::vector<MessageRecord> records;
+};
+
+// Submits `records` and returns a future for the committer's answer.
+std::future<Answer> Send(GroupCommitter& gc, std::vector<MessageRecord> records,
+                         bool* accepted = nullptr) {
+  auto promise = std::make_shared<std::promise<Answer>>();
+  std::future<Answer> f = promise->get_future();
+  GroupCommitter::Request req;
+  req.records = std::move(records);
+  req.done = [promise](const dip::Status& s, std::size_t i, std::vector<MessageRecord>& rs) {
+    promise->set_value(Answer{s, i, rs});
+  };
+  bool ok = gc.Submit(std::move(req));
+  if (accepted) *accepted = ok;
+  return f;
+}
+
+class GroupCommitTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = OpenRocksStore(dir_.path() + "/db");
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::make_unique<GatedStore>(std::move(s).value());
+  }
+  GroupCommitOptions Options() {
+    GroupCommitOptions o;
+    o.durability = Durability::kOsBuffered;
+    return o;
+  }
+  bool Stored(const std::string& sender, const std::string& ref) {
+    return store_->IsDuplicate(sender, ref).value();
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<GatedStore> store_;
+};
+
+TEST_F(GroupCommitTest, ConcurrentSubmitsGetDistinctSeqsAndTransactionIds) {
+  GroupCommitOptions o = Options();
+  o.instance_tag = "00AF";
+  GroupCommitter gc(store_.get(), o, nullptr);
+  constexpr int kThreads = 4, kPerThread = 25;
+  std::vector<std::vector<std::future<Answer>>> futures(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::string sender = "110000000" + std::to_string(t);
+      for (int i = 0; i < kPerThread; ++i) {
+        futures[t].push_back(
+            Send(gc, {Msg(sender, "A" + std::to_string(i)), Msg(sender, "B" + std::to_string(i))}));
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+
+  const std::regex tid(R"(T-IF-061-110000000[0-3]-SDS-\d{8}-00AF[0-9A-F]{12})");
+  std::set<std::uint64_t> seqs;
+  std::set<std::string> tids;
+  for (auto& per_thread : futures) {
+    for (auto& f : per_thread) {
+      Answer a = f.get();
+      ASSERT_TRUE(a.status.ok()) << a.status.ToString();
+      ASSERT_EQ(a.records.size(), 2u);
+      EXPECT_EQ(a.records[1].seq, a.records[0].seq + 1);  // a request's messages stay together
+      for (const MessageRecord& m : a.records) {
+        seqs.insert(m.seq);
+        tids.insert(m.transaction_id);
+        EXPECT_TRUE(std::regex_match(m.transaction_id, tid)) << m.transaction_id;
+        EXPECT_EQ(m.transaction_timestamp.size(), 25u);
+      }
+    }
+  }
+  EXPECT_EQ(seqs.size(), 2u * kThreads * kPerThread);
+  EXPECT_EQ(*seqs.begin(), 1u);
+  EXPECT_EQ(*seqs.rbegin(), 2u * kThreads * kPerThread);
+  EXPECT_EQ(tids.size(), seqs.size());
+  EXPECT_EQ(store_->LastSeq(), 2u * kThreads * kPerThread);
+}
+
+TEST_F(GroupCommitTest, SequenceContinuesAfterRestart) {
+  {
+    GroupCommitter gc(store_.get(), Options(), nullptr);
+    ASSERT_TRUE(Send(gc, {Msg("1100000001", "A")}).get().status.ok());
+  }
+  GroupCommitter gc(store_.get(), Options(), nullptr);
+  Answer a = Send(gc, {Msg("1100000001", "B")}).get();
+  ASSERT_TRUE(a.status.ok());
+  EXPECT_EQ(a.records[0].seq, 2u);
+}
+
+TEST_F(GroupCommitTest, DuplicateOfStoredMessageRejectsWholeRequest) {
+  GroupCommitter gc(store_.get(), Options(), nullptr);
+  ASSERT_TRUE(Send(gc, {Msg("1100000001", "A")}).get().status.ok());
+  Answer a = Send(gc, {Msg("1100000001", "NEW"), Msg("1100000001", "A")}).get();
+  EXPECT_EQ(a.status.code(), "MSG1006");
+  EXPECT_EQ(a.failed_index, 1u);
+  EXPECT_NE(a.status.help().find("\"A\""), std::string::npos) << a.status.help();
+  EXPECT_FALSE(Stored("1100000001", "NEW"));
+  // Another sender may use the same reference.
+  EXPECT_TRUE(Send(gc, {Msg("1300000001", "A")}).get().status.ok());
+}
+
+TEST_F(GroupCommitTest, DuplicateWithinOneRequest) {
+  GroupCommitter gc(store_.get(), Options(), nullptr);
+  Answer a =
+      Send(gc, {Msg("1100000001", "X"), Msg("1100000001", "Y"), Msg("1100000001", "X")}).get();
+  EXPECT_EQ(a.status.code(), "MSG1006");
+  EXPECT_EQ(a.failed_index, 2u);
+  EXPECT_FALSE(Stored("1100000001", "X"));
+  EXPECT_FALSE(Stored("1100000001", "Y"));
+  EXPECT_EQ(store_->LastSeq(), 0u);
+}
+
+TEST_F(GroupCommitTest, DuplicateAcrossRequestsOfOneBatch) {
+  std::vector<std::size_t> batch_sizes;
+  GroupCommitter gc(store_.get(), Options(),
+                    [&](const BatchStats& s) { batch_sizes.push_back(s.messages); });
+  store_->Close();
+  auto first = Send(gc, {Msg("1100000001", "HOLD")});
+  store_->AwaitBlockedAppend();  // the committer is inside a batch; the next ones queue up
+  auto ok = Send(gc, {Msg("1100000001", "Z")});
+  auto dup = Send(gc, {Msg("1100000001", "W"), Msg("1100000001", "Z")});
+  store_->Open();
+  EXPECT_TRUE(first.get().status.ok());
+  EXPECT_TRUE(ok.get().status.ok());
+  Answer a = dup.get();
+  EXPECT_EQ(a.status.code(), "MSG1006");
+  EXPECT_EQ(a.failed_index, 1u);
+  EXPECT_TRUE(Stored("1100000001", "Z"));
+  EXPECT_FALSE(Stored("1100000001", "W"));
+  gc.Stop();
+  EXPECT_EQ(batch_sizes, (std::vector<std::size_t>{1, 1}));
+}
+
+TEST_F(GroupCommitTest, SubmitBeyondMaxPendingBytesIsRefused) {
+  GroupCommitOptions o = Options();
+  o.max_pending_bytes = 1000;  // a record counts raw.size() + 256
+  GroupCommitter gc(store_.get(), o, nullptr);
+  store_->Close();
+  auto first = Send(gc, {Msg("1100000001", "A")});
+  store_->AwaitBlockedAppend();
+  bool accepted = false;
+  auto queued = Send(gc, {Msg("1100000001", "B", 100)}, &accepted);
+  EXPECT_TRUE(accepted);
+  auto refused = Send(gc, {Msg("1100000001", "C", 800)}, &accepted);
+  EXPECT_FALSE(accepted);
+  auto small = Send(gc, {Msg("1100000001", "D", 100)}, &accepted);
+  EXPECT_TRUE(accepted);
+  store_->Open();
+  EXPECT_TRUE(first.get().status.ok());
+  EXPECT_TRUE(queued.get().status.ok());
+  EXPECT_TRUE(small.get().status.ok());
+  EXPECT_FALSE(Stored("1100000001", "C"));
+  // Once the queue drained, the large request fits again.
+  EXPECT_TRUE(Send(gc, {Msg("1100000001", "C", 800)}).get().status.ok());
+}
+
+TEST_F(GroupCommitTest, StopAnswersEverythingQueued) {
+  auto gc = std::make_unique<GroupCommitter>(store_.get(), Options(), nullptr);
+  store_->Close();
+  std::vector<std::future<Answer>> answers;
+  answers.push_back(Send(*gc, {Msg("1100000001", "R0")}));
+  store_->AwaitBlockedAppend();
+  for (int i = 1; i < 20; ++i)
+    answers.push_back(Send(*gc, {Msg("1100000001", "R" + std::to_string(i))}));
+  std::thread stopper([&] { gc->Stop(); });
+  store_->Open();
+  stopper.join();
+  for (auto& f : answers) {
+    ASSERT_EQ(f.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+    EXPECT_TRUE(f.get().status.ok());
+  }
+  bool accepted = true;
+  Send(*gc, {Msg("1100000001", "late")}, &accepted);
+  EXPECT_FALSE(accepted);
+  EXPECT_EQ(store_->LastSeq(), 20u);
+}
+
+}  // namespace
+}  // namespace diphub::storage

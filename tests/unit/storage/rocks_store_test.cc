@@ -1,0 +1,176 @@
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "storage/store.h"
+#include "tests/support/temp_dir.h"
+
+namespace diphub::storage {
+namespace {
+
+MessageRecord Msg(std::uint64_t seq, std::string sender, std::string ref,
+                  std::vector<std::string> recipients, std::string iface = "IF-061") {
+  MessageRecord r;
+  r.seq = seq;
+  r.transaction_id = "T-" + std::to_string(seq);
+  r.transaction_timestamp = "2025-08-11T08:30:00+00:00";
+  r.interface_id = std::move(iface);
+  r.sender_dip_id = std::move(sender);
+  r.sender_role = "SDS";
+  r.sender_unique_reference = std::move(ref);
+  r.primary_recipients = recipients;
+  r.recipients = std::move(recipients);
+  r.raw = "{\"payload\":{\"n\":" + std::to_string(seq) + "}}";
+  return r;
+}
+
+class RocksStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+
+  void Open() {
+    store_.reset();
+    auto s = OpenRocksStore(dir_.path() + "/db");
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+  }
+
+  void Append(std::vector<MessageRecord> msgs) {
+    std::vector<const MessageRecord*> ptrs;
+    for (const MessageRecord& m : msgs) ptrs.push_back(&m);
+    dip::Status s = store_->Append(ptrs, Durability::kOsBuffered);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
+  std::vector<std::uint64_t> Outbox(const std::string& recipient, std::uint64_t after = 0,
+                                    std::size_t limit = 100) {
+    auto r = store_->ScanOutbox(recipient, after, limit);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::vector<std::uint64_t> seqs;
+    if (!r.ok()) return seqs;
+    for (const OutboxEntry& e : r.value()) {
+      EXPECT_EQ(e.recipient, recipient);
+      seqs.push_back(e.seq);
+    }
+    return seqs;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(RocksStoreTest, EmptyStore) {
+  EXPECT_EQ(store_->LastSeq(), 0u);
+  auto recipients = store_->OutboxRecipients();
+  ASSERT_TRUE(recipients.ok());
+  EXPECT_TRUE(recipients.value().empty());
+  auto dup = store_->IsDuplicate("1100000001", "REF-1");
+  ASSERT_TRUE(dup.ok());
+  EXPECT_FALSE(dup.value());
+}
+
+TEST_F(RocksStoreTest, AppendThenGetMessages) {
+  Append({Msg(1, "1100000001", "A", {"1200000001"}), Msg(2, "1100000001", "B", {"1300000001"})});
+  std::vector<std::uint64_t> seqs = {2, 1};
+  auto got = store_->GetMessages(seqs);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(got.value().size(), 2u);
+  EXPECT_EQ(got.value()[0].seq, 2u);
+  EXPECT_EQ(got.value()[0].sender_unique_reference, "B");
+  EXPECT_EQ(got.value()[0].raw, "{\"payload\":{\"n\":2}}");
+  EXPECT_EQ(got.value()[1].transaction_id, "T-1");
+  EXPECT_EQ(store_->LastSeq(), 2u);
+
+  std::vector<std::uint64_t> missing = {1, 99};
+  EXPECT_FALSE(store_->GetMessages(missing).ok());
+}
+
+TEST_F(RocksStoreTest, IsDuplicatePerSenderAndReference) {
+  Append({Msg(1, "1100000001", "REF-1", {"1200000001"})});
+  EXPECT_TRUE(store_->IsDuplicate("1100000001", "REF-1").value());
+  EXPECT_FALSE(store_->IsDuplicate("1100000001", "REF-2").value());
+  EXPECT_FALSE(store_->IsDuplicate("1300000001", "REF-1").value());
+  EXPECT_FALSE(store_->IsDuplicate("1100000001", "ref-1").value());
+}
+
+TEST_F(RocksStoreTest, ScanOutboxPerRecipientInSeqOrder) {
+  Append({Msg(1, "1100000001", "A", {"1200000001", "1300000001"}),
+          Msg(2, "1100000001", "B", {"1300000001"}),
+          Msg(3, "1100000001", "C", {"1200000001"}, "IF-065")});
+  Append({Msg(260, "1100000001", "D", {"1200000001"})});  // seq past one byte
+  EXPECT_EQ(Outbox("1200000001"), (std::vector<std::uint64_t>{1, 3, 260}));
+  EXPECT_EQ(Outbox("1300000001"), (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_EQ(Outbox("1200000001", 1), (std::vector<std::uint64_t>{3, 260}));
+  EXPECT_EQ(Outbox("1200000001", 3), (std::vector<std::uint64_t>{260}));
+  EXPECT_EQ(Outbox("1200000001", 0, 2), (std::vector<std::uint64_t>{1, 3}));
+  EXPECT_TRUE(Outbox("1200000001", 260).empty());
+  EXPECT_TRUE(Outbox("1400000001").empty());
+  EXPECT_TRUE(Outbox("120000000").empty());  // a prefix of another recipient
+
+  auto entries = store_->ScanOutbox("1200000001", 2, 1);
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries.value().size(), 1u);
+  EXPECT_EQ(entries.value()[0].interface_id, "IF-065");
+}
+
+TEST_F(RocksStoreTest, OutboxRecipientsAndFinish) {
+  Append({Msg(1, "1100000001", "A", {"1200000001", "1300000001"}),
+          Msg(2, "1100000001", "B", {"1300000001"})});
+  auto recipients = store_->OutboxRecipients();
+  ASSERT_TRUE(recipients.ok());
+  EXPECT_EQ(recipients.value(), (std::vector<std::string>{"1200000001", "1300000001"}));
+
+  std::vector<DeliveryOutcome> done = {
+      {"1300000001", 1, OutboundStatus::kDelivered, 201, 1, 0},
+      {"1200000001", 1, OutboundStatus::kRetriesExhausted, 500, 20, 0}};
+  ASSERT_TRUE(store_->Finish(done).ok());
+  EXPECT_EQ(Outbox("1300000001"), (std::vector<std::uint64_t>{2}));
+  EXPECT_TRUE(Outbox("1200000001").empty());
+  recipients = store_->OutboxRecipients();
+  ASSERT_TRUE(recipients.ok());
+  EXPECT_EQ(recipients.value(), (std::vector<std::string>{"1300000001"}));
+  // The message itself stays readable after delivery.
+  std::vector<std::uint64_t> seqs = {1};
+  EXPECT_TRUE(store_->GetMessages(seqs).ok());
+}
+
+TEST_F(RocksStoreTest, DataSurvivesCloseAndReopen) {
+  Append({Msg(5, "1100000001", "A", {"1200000001"}), Msg(6, "1100000001", "B", {"1200000001"})});
+  ASSERT_TRUE(store_->PutMeta("instance", "00AF").ok());
+  ASSERT_TRUE(store_->PutParticipantOverride("1200000001", "dip_id: \"1200000001\"").ok());
+  Open();
+  EXPECT_EQ(store_->LastSeq(), 6u);
+  EXPECT_TRUE(store_->IsDuplicate("1100000001", "A").value());
+  EXPECT_EQ(Outbox("1200000001"), (std::vector<std::uint64_t>{5, 6}));
+  std::vector<std::uint64_t> seqs = {5};
+  auto got = store_->GetMessages(seqs);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got.value()[0].sender_unique_reference, "A");
+  EXPECT_EQ(store_->GetMeta("instance").value(), "00AF");
+  auto overrides = store_->ParticipantOverrides();
+  ASSERT_TRUE(overrides.ok());
+  ASSERT_EQ(overrides.value().size(), 1u);
+  EXPECT_EQ(overrides.value()[0].first, "1200000001");
+}
+
+TEST_F(RocksStoreTest, ParticipantOverridesRoundTrip) {
+  ASSERT_TRUE(store_->PutParticipantOverride("1300000001", "role: SUP").ok());
+  ASSERT_TRUE(store_->PutParticipantOverride("1200000001", "role: MDR").ok());
+  ASSERT_TRUE(store_->PutParticipantOverride("1300000001", "").ok());  // deleted at run time
+  auto o = store_->ParticipantOverrides();
+  ASSERT_TRUE(o.ok());
+  using Pair = std::pair<std::string, std::string>;
+  EXPECT_EQ(o.value(), (std::vector<Pair>{{"1200000001", "role: MDR"}, {"1300000001", ""}}));
+}
+
+TEST_F(RocksStoreTest, MetaRoundTrip) {
+  EXPECT_EQ(store_->GetMeta("absent").value(), "");
+  ASSERT_TRUE(store_->PutMeta("k", "v1").ok());
+  ASSERT_TRUE(store_->PutMeta("k", "v2").ok());
+  EXPECT_EQ(store_->GetMeta("k").value(), "v2");
+}
+
+}  // namespace
+}  // namespace diphub::storage
