@@ -67,8 +67,12 @@ void BM_RenderEgress(benchmark::State& state) {
   dip::ParsedArray parsed = dip::ParseMessageArray(body, &scratch);
   std::string raw(parsed.items[0].envelope.raw);
   dip::Addressing a0{{"1200000001"}, {}, {}};
-  dip::DipBlock d0{"T-IF-061-1100000001-SDS-20261122-0000000000000001", "2026-11-22T09:30:00+00:00",
-                   "PUB-061", "CI-1", false, std::nullopt};
+  dip::DipBlock d0{"T-IF-061-1100000001-SDS-20261122-0000000000000001",
+                   "2026-11-22T09:30:00+00:00",
+                   "PUB-061",
+                   "CI-1",
+                   false,
+                   std::nullopt};
   std::string out;
   for (auto _ : state) {
     out.clear();
@@ -101,12 +105,10 @@ BENCHMARK(BM_SignWebhookBatch)->Arg(1)->Arg(100);
 void BM_VerifyRequest(benchmark::State& state) {
   auto signer = TestSigner();
   std::string body = Array(1);
-  dip::SignatureHeaders h =
-      signer->SignRequest("POST", "http://127.0.0.1:8080/dip-channel/IF-061", body,
-                          "2026-11-22T09:30:00.000Z");
+  dip::SignatureHeaders h = signer->SignRequest("POST", "http://127.0.0.1:8080/dip-channel/IF-061",
+                                                body, "2026-11-22T09:30:00.000Z");
   for (auto _ : state) {
-    dip::Status s =
-        dip::VerifyRequest("POST", "http://127.0.0.1:8080/dip-channel/IF-061", body, h);
+    dip::Status s = dip::VerifyRequest("POST", "http://127.0.0.1:8080/dip-channel/IF-061", body, h);
     benchmark::DoNotOptimize(s);
   }
   state.SetItemsProcessed(state.iterations());
