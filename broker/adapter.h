@@ -38,6 +38,8 @@ class Adapter {
   virtual void Stop() = 0;
   // Sends one batch; `done` is called exactly once, on any thread.
   virtual void Deliver(DeliveryRequest request, std::function<void(DeliveryResult)> done) = 0;
+  // True while the adapter serves (for /readyz).
+  virtual bool Up() const = 0;
   // Where the adapter listens, for logs and the ready file ("http=127.0.0.1:8080").
   virtual std::vector<std::string> Endpoints() const = 0;
 };

@@ -108,6 +108,17 @@ dip::Result<std::string> ReadFile(const std::string& path, const std::string& wh
 
 const char* EmbeddedDefaultConfig() { return kEmbeddedDefault; }
 
+std::string SlaPair::Name() const {
+  return dip::PublicationId(request_interface) + "->" + response_interface;
+}
+
+std::vector<SlaPair> SlaOptions::DefaultSlaPairs() {
+  // Request -> response interfaces of the DIP catalogue. The thresholds are diphub's defaults,
+  // to be set from the Operational Choreography for a production deployment.
+  return {{"IF-061", "IF-062", 3600}, {"IF-031", "IF-032", 3600}, {"IF-033", "IF-034", 3600},
+          {"IF-027", "IF-028", 3600}, {"IF-019", "IF-020", 3600}, {"IF-038", "IF-039", 3600}};
+}
+
 dip::Status CheckKeys(const YAML::Node& node, std::initializer_list<std::string_view> known,
                       const std::string& where) {
   if (!node || node.IsNull()) return dip::Status::Ok();  // absent or empty: all defaults
@@ -224,7 +235,7 @@ dip::Result<Config> ParseConfig(const std::string& yaml_text, const std::string&
   c.adapter_sections = root;
   if (dip::Status s = CheckKeys(root,
                                 {"hub", "storage", "http", "metrics", "auth", "delivery", "log",
-                                 "adapters", "participants"},
+                                 "sla", "adapters", "participants"},
                                 origin);
       !s.ok()) {
     return s;
@@ -351,6 +362,46 @@ dip::Result<Config> ParseConfig(const std::string& yaml_text, const std::string&
   if (!level_ok) return Bad("log.level", "must be trace, debug, info, warn, error or off");
   if (c.log.format != "plain" && c.log.format != "json") {
     return Bad("log.format", "must be plain or json");
+  }
+
+  const YAML::Node sla = root["sla"];
+  if (dip::Status s = CheckKeys(sla, {"pairs", "max_tracked"}, "sla"); !s.ok()) return s;
+  if (sla && !sla.IsNull()) {
+    if (dip::Status s = Read(sla, "max_tracked", "sla", &c.sla.max_tracked); !s.ok()) return s;
+    if (c.sla.max_tracked == 0) return Bad("sla.max_tracked", "must be positive");
+    if (const YAML::Node pairs = sla["pairs"]) {
+      if (!pairs.IsSequence())
+        return Bad("sla.pairs", "expected a list of {request, response, threshold_seconds}");
+      c.sla.pairs.clear();
+      for (std::size_t i = 0; i < pairs.size(); ++i) {
+        std::string where = "sla.pairs[" + std::to_string(i) + "]";
+        if (dip::Status s =
+                CheckKeys(pairs[i], {"request", "response", "threshold_seconds"}, where);
+            !s.ok()) {
+          return s;
+        }
+        std::string request, response;
+        SlaPair pair;
+        if (dip::Status s = Read(pairs[i], "request", where, &request); !s.ok()) return s;
+        if (dip::Status s = Read(pairs[i], "response", where, &response); !s.ok()) return s;
+        try {
+          if (pairs[i]["threshold_seconds"]) {
+            pair.threshold_seconds = pairs[i]["threshold_seconds"].as<double>();
+          }
+        } catch (const YAML::Exception&) {
+          return Bad(where + ".threshold_seconds", "expected a number of seconds");
+        }
+        auto req = dip::ChannelInterface(request);
+        auto resp = dip::ChannelInterface(response);
+        if (!req) return Bad(where + ".request", "not a DIP channel: \"" + request + "\"");
+        if (!resp) return Bad(where + ".response", "not a DIP channel: \"" + response + "\"");
+        if (pair.threshold_seconds <= 0)
+          return Bad(where + ".threshold_seconds", "must be positive");
+        pair.request_interface = std::string(*req);
+        pair.response_interface = std::string(*resp);
+        c.sla.pairs.push_back(std::move(pair));
+      }
+    }
   }
 
   if (const YAML::Node ad = root["adapters"]) {

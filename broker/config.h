@@ -51,6 +51,21 @@ struct DeliveryOptions {
   std::size_t memory_queue_limit = 10000;  // per recipient; the rest waits on disk. Default: 10000
 };
 
+// A request/response pair whose response time is measured (docs/configuration.md#sla).
+struct SlaPair {
+  std::string request_interface;    // the request's interface, e.g. "IF-061" (published as PUB-061)
+  std::string response_interface;   // the response's interface, e.g. "IF-062"
+  double threshold_seconds = 3600;  // slower responses count as breaches
+  std::string Name() const;         // "PUB-061->IF-062"
+};
+
+struct SlaOptions {
+  // Default: the request/response pairs of the catalogue, each with a 1-hour threshold.
+  std::vector<SlaPair> pairs = DefaultSlaPairs();
+  std::size_t max_tracked = 1000000;  // open requests remembered. Default: 1,000,000
+  static std::vector<SlaPair> DefaultSlaPairs();
+};
+
 struct LogOptions {
   std::string level = "info";    // trace, debug, info, warn, error. Default: info
   std::string format = "plain";  // plain or json. Default: plain
@@ -63,6 +78,7 @@ struct Config {
   AuthOptions auth;
   DeliveryOptions delivery;
   LogOptions log;
+  SlaOptions sla;
   std::vector<std::string> adapters = {"http"};  // edge adapters to start. Default: [http]
   YAML::Node adapter_sections;  // the whole document; each adapter reads its own section
   std::vector<routing::Participant> participants;

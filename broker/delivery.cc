@@ -2,12 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
+#include <optional>
 #include <random>
 #include <thread>
 #include <unordered_map>
@@ -21,8 +23,17 @@ namespace net = boost::asio;
 using storage::OutboundStatus;
 
 struct DeliveryScheduler::Recipient {
-  explicit Recipient(net::io_context& io, std::string id) : dip_id(std::move(id)), timer(io) {}
+  Recipient(net::io_context& io, std::string id, RecipientProbe* p)
+      : dip_id(std::move(id)), probe(p), timer(io) {}
+  struct InFlight {
+    std::string interface_id;
+    std::int64_t accepted_unix_ms;
+    std::optional<std::string> correlation_id;
+  };
   std::string dip_id;
+  RecipientProbe* probe;
+  std::uint64_t pending = 0;  // accepted and not finished: queue, outbox and in flight
+  std::vector<InFlight> in_flight_messages;
   std::deque<storage::OutboxEntry> queue;
   bool spilled = false;       // entries past the memory limit wait in the store's outbox
   std::uint64_t max_seq = 0;  // highest seq taken into `queue` (from memory or the outbox)
@@ -39,12 +50,7 @@ struct DeliveryScheduler::Shard {
   std::unordered_map<std::string, std::unique_ptr<Recipient>> recipients;
   std::mt19937 rng{std::random_device{}()};
   std::thread thread;
-
-  Recipient& Get(const std::string& id) {
-    auto& slot = recipients[id];
-    if (!slot) slot = std::make_unique<Recipient>(io, id);
-    return *slot;
-  }
+  std::atomic<bool> running{false};
 };
 
 namespace {
@@ -64,12 +70,13 @@ std::int64_t NowMs() {
 
 DeliveryScheduler::DeliveryScheduler(storage::Store* store, std::size_t shards,
                                      DeliveryOptions options, RegistryFn registry,
-                                     AdapterFn adapter_for, Probe* probe)
+                                     AdapterFn adapter_for, Probe* probe, SlaTracker* sla)
     : store_(store),
       options_(options),
       registry_(std::move(registry)),
       adapter_for_(std::move(adapter_for)),
-      probe_(probe) {
+      probe_(probe),
+      sla_(sla) {
   for (std::size_t i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>());
 }
 
@@ -79,20 +86,41 @@ DeliveryScheduler::Shard& DeliveryScheduler::ShardOf(std::string_view recipient)
   return *shards_[routing::ShardFor(recipient, shards_.size())];
 }
 
+DeliveryScheduler::Recipient& DeliveryScheduler::Get(Shard& shard, const std::string& id) {
+  auto& slot = shard.recipients[id];
+  if (!slot) slot = std::make_unique<Recipient>(shard.io, id, probe_->ForRecipient(id));
+  return *slot;
+}
+
+bool DeliveryScheduler::running() const {
+  for (const auto& shard : shards_) {
+    if (!shard->running.load()) return false;
+  }
+  return !shards_.empty();
+}
+
 dip::Status DeliveryScheduler::Start() {
   dip::Result<std::vector<std::string>> pending = store_->OutboxRecipients();
   if (!pending.ok()) return pending.status();
   for (const std::string& id : pending.value()) {
     Shard& shard = ShardOf(id);
-    Recipient& r = shard.Get(id);
+    Recipient& r = Get(shard, id);
     r.spilled = true;  // everything it has is in the outbox
+    dip::Result<std::uint64_t> count = store_->CountOutbox(id);
+    if (!count.ok()) return count.status();
+    r.pending = count.value();
+    r.probe->queue_depth->Set(static_cast<double>(r.pending));
     net::post(shard.io, [this, &shard, &r] { Pump(shard, r); });
   }
   if (!pending.value().empty()) {
     spdlog::info("delivery: resuming pending deliveries for {} recipients", pending.value().size());
   }
   for (auto& shard : shards_) {
-    shard->thread = std::thread([s = shard.get()] { s->io.run(); });
+    shard->thread = std::thread([s = shard.get()] {
+      s->running = true;
+      s->io.run();
+      s->running = false;
+    });
   }
   return dip::Status::Ok();
 }
@@ -118,7 +146,9 @@ void DeliveryScheduler::Enqueue(const std::vector<storage::MessageRecord>& recor
   for (auto& [to, entries] : by_recipient) {
     Shard& shard = ShardOf(to);
     net::post(shard.io, [this, &shard, to = to, entries = std::move(entries)]() mutable {
-      Recipient& r = shard.Get(to);
+      Recipient& r = Get(shard, to);
+      r.pending += entries.size();
+      r.probe->queue_depth->Set(static_cast<double>(r.pending));
       for (storage::OutboxEntry& e : entries) {
         if (e.seq <= r.max_seq) continue;  // already taken from the outbox by a refill
         if (r.spilled || r.queue.size() >= options_.memory_queue_limit) {
@@ -136,7 +166,7 @@ void DeliveryScheduler::Enqueue(const std::vector<storage::MessageRecord>& recor
 void DeliveryScheduler::Kick(std::string_view recipient) {
   Shard& shard = ShardOf(recipient);
   net::post(shard.io, [this, &shard, id = std::string(recipient)] {
-    Recipient& r = shard.Get(id);
+    Recipient& r = Get(shard, id);
     r.waiting_logged = false;
     if (r.backing_off) {
       r.timer.cancel();  // a new webhook: try now rather than after the backoff
@@ -197,6 +227,7 @@ void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
   }
   std::string body = "[";
   std::size_t count = 0;
+  r.in_flight_messages.clear();
   for (const storage::MessageRecord& m : msgs.value()) {
     std::size_t mark = body.size();
     if (count > 0) body.push_back(',');
@@ -216,13 +247,15 @@ void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
       body.resize(mark);
       break;
     }
+    r.in_flight_messages.push_back({m.interface_id, m.accepted_unix_ms, m.correlation_id});
     ++count;
   }
   body.push_back(']');
   if (count == 0) return;
 
   r.in_flight = true;
-  probe_->DeliveryAttempt(r.attempts > 0);
+  if (r.attempts > 0) r.probe->retries->Increment();
+  r.probe->in_flight->Set(static_cast<double>(count));
   DeliveryRequest req{r.dip_id, hook->url, std::move(body), count};
   adapter->Deliver(std::move(req), [this, &shard, id = r.dip_id, count](DeliveryResult res) {
     net::post(shard.io, [this, &shard, id, count, res = std::move(res)]() mutable {
@@ -243,16 +276,34 @@ void DeliveryScheduler::FinishFront(Recipient& r, std::size_t count, OutboundSta
     spdlog::error("delivery: recording {} outcomes for {} failed: {}", outcomes.size(), r.dip_id,
                   s.ToString());
   }
-  probe_->Delivery(status, outcomes.size());
+  r.probe->by_status[static_cast<std::size_t>(status)]->Increment(
+      static_cast<double>(outcomes.size()));
+  if (status == OutboundStatus::kRetriesExhausted) {
+    r.probe->dead_letters->Increment(static_cast<double>(outcomes.size()));
+  }
+  r.pending -= std::min<std::uint64_t>(r.pending, outcomes.size());
+  r.probe->queue_depth->Set(static_cast<double>(r.pending));
   r.attempts = 0;
 }
 
 void DeliveryScheduler::OnResult(Shard& shard, const std::string& recipient, std::size_t count,
                                  DeliveryResult result) {
-  Recipient& r = shard.Get(recipient);
+  Recipient& r = Get(shard, recipient);
   r.in_flight = false;
+  r.probe->in_flight->Set(0);
   const int status = result.http_status;
   if (status >= 200 && status < 300) {
+    const std::int64_t now_ms = NowMs();
+    const auto now = SlaTracker::Clock::now();
+    for (const Recipient::InFlight& m : r.in_flight_messages) {
+      if (m.accepted_unix_ms > 0) {
+        probe_->DeliveryLatency(m.interface_id,
+                                static_cast<double>(now_ms - m.accepted_unix_ms) / 1000.0);
+      }
+      if (sla_ != nullptr && m.correlation_id && sla_->Tracks(m.interface_id)) {
+        sla_->RequestDelivered(m.interface_id, r.dip_id, *m.correlation_id, now);
+      }
+    }
     FinishFront(r, count, OutboundStatus::kDelivered, status);
   } else if (!Retryable(status)) {
     spdlog::warn("delivery: {} rejected {} messages with HTTP {}; not retried", recipient, count,
@@ -265,7 +316,8 @@ void DeliveryScheduler::OnResult(Shard& shard, const std::string& recipient, std
     FinishFront(r, count, OutboundStatus::kRetriesExhausted, status);
   } else {
     ++r.attempts;
-    probe_->Delivery(OutboundStatus::kRetrying, count);
+    r.probe->by_status[static_cast<std::size_t>(OutboundStatus::kRetrying)]->Increment(
+        static_cast<double>(count));
     auto base = options_.initial_backoff * (1LL << std::min<std::uint32_t>(r.attempts - 1, 20));
     auto capped = std::min<std::chrono::milliseconds>(base, options_.max_backoff);
     std::uniform_real_distribution<double> jitter(0.5, 1.0);

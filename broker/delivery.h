@@ -18,6 +18,7 @@
 #include "broker/adapter.h"
 #include "broker/config.h"
 #include "broker/probe.h"
+#include "broker/sla.h"
 #include "routing/registry.h"
 #include "storage/store.h"
 
@@ -28,8 +29,9 @@ class DeliveryScheduler {
   using RegistryFn = std::function<std::shared_ptr<const routing::Registry>()>;
   using AdapterFn = std::function<Adapter*(std::string_view name)>;
 
+  // `sla` may be null (no SLA monitoring).
   DeliveryScheduler(storage::Store* store, std::size_t shards, DeliveryOptions options,
-                    RegistryFn registry, AdapterFn adapter_for, Probe* probe);
+                    RegistryFn registry, AdapterFn adapter_for, Probe* probe, SlaTracker* sla);
   ~DeliveryScheduler();
 
   // Starts the shard threads and queues every delivery left in the outbox by an earlier run.
@@ -42,6 +44,9 @@ class DeliveryScheduler {
   // A recipient's webhook or registration changed: try its queue now. Safe from any thread.
   void Kick(std::string_view recipient);
 
+  // True while every shard thread runs.
+  bool running() const;
+
  private:
   struct Shard;
   struct Recipient;
@@ -52,12 +57,14 @@ class DeliveryScheduler {
   void FinishFront(Recipient& r, std::size_t count, storage::OutboundStatus status,
                    int http_status);
   Shard& ShardOf(std::string_view recipient);
+  Recipient& Get(Shard& shard, const std::string& id);
 
   storage::Store* store_;
   const DeliveryOptions options_;
   RegistryFn registry_;
   AdapterFn adapter_for_;
   Probe* probe_;
+  SlaTracker* sla_;
   std::vector<std::unique_ptr<Shard>> shards_;
 };
 

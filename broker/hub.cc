@@ -151,11 +151,12 @@ dip::Status Hub::Start() {
   committer_ = std::make_unique<storage::GroupCommitter>(
       store_.get(), gc, [this](const storage::BatchStats& s) { probe_.Batch(s); });
 
+  if (!config_.sla.pairs.empty()) sla_ = std::make_unique<SlaTracker>(config_.sla, &probe_);
   delivery_ = std::make_unique<DeliveryScheduler>(
       store_.get(), config_.hub.shards, config_.delivery, [this] { return registry(); },
-      [this](std::string_view name) { return AdapterNamed(name); }, &probe_);
+      [this](std::string_view name) { return AdapterNamed(name); }, &probe_, sla_.get());
   ingest_ = std::make_unique<Ingest>(
-      &settings_, [this] { return registry(); }, committer_.get(), &probe_,
+      &settings_, [this] { return registry(); }, committer_.get(), &probe_, sla_.get(),
       [this](const std::vector<storage::MessageRecord>& records) { delivery_->Enqueue(records); });
 
   for (const std::string& name : config_.adapters) {
@@ -176,10 +177,44 @@ dip::Status Hub::Start() {
     if (auto s = a->Start(); !s.ok()) return s;
   }
   started_ = true;
+  sampler_stop_ = false;
+  sampler_ = std::thread([this] {
+    std::unique_lock lock(sampler_mu_);
+    do {
+      lock.unlock();
+      Sample();
+      lock.lock();
+    } while (
+        !sampler_cv_.wait_for(lock, std::chrono::seconds(2), [this] { return sampler_stop_; }));
+  });
   return dip::Status::Ok();
 }
 
+void Hub::Sample() {
+  storage::Store::Stats st = store_->GetStats();
+  probe_.SetStorage({static_cast<double>(st.sst_bytes), static_cast<double>(st.memtable_bytes),
+                     static_cast<double>(st.pending_compaction_bytes)});
+  probe_.SampleProcess();
+  probe_.SetReady(NotReady().empty());
+}
+
+std::string Hub::NotReady() const {
+  if (!started_ || !store_) return "storage is not open";
+  if (!delivery_ || !delivery_->running()) return "delivery shards are not running";
+  for (const auto& a : adapters_) {
+    if (!a->Up()) return "adapter " + std::string(a->Name()) + " is not up";
+  }
+  return "";
+}
+
 void Hub::Stop() {
+  {
+    std::lock_guard lock(sampler_mu_);
+    sampler_stop_ = true;
+  }
+  sampler_cv_.notify_all();
+  if (sampler_.joinable()) sampler_.join();
+  probe_.SetReady(false);
   for (auto& a : adapters_) a->Stop();  // no new sends
   if (committer_) committer_->Stop();   // finish and answer what is queued
   if (delivery_) delivery_->Stop();     // in-flight batches stay in the outbox

@@ -2,9 +2,11 @@
 // metrics exposer and the adapters, and starts and stops them in order.
 #pragma once
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "broker/adapter.h"
@@ -13,6 +15,7 @@
 #include "broker/hub_api.h"
 #include "broker/ingest.h"
 #include "broker/probe.h"
+#include "broker/sla.h"
 #include "storage/group_commit.h"
 #include "storage/store.h"
 
@@ -41,6 +44,7 @@ class Hub final : public HubApi {
   std::shared_ptr<const routing::Registry> registry() const override;
   std::shared_ptr<const dip::Signer> signer() const override { return signer_; }
   void Submit(SubmitRequest request, std::function<void(SubmitResponse)> done) override;
+  std::string NotReady() const override;
   dip::Status PutParticipant(std::string_view dip_id, std::string_view text) override;
   dip::Status DeleteParticipant(std::string_view dip_id) override;
   dip::Status SetWebhook(std::string_view dip_id, std::string_view interface_id,
@@ -52,6 +56,8 @@ class Hub final : public HubApi {
   // Persists `p` as a run-time override and swaps in a registry with it.
   dip::Status Replace(const routing::Participant& p);
   Adapter* AdapterNamed(std::string_view name);
+  // Every 2 s: RocksDB sizes, process metrics, readiness.
+  void Sample();
 
   Config config_;
   HubSettings settings_;
@@ -60,6 +66,7 @@ class Hub final : public HubApi {
   std::shared_ptr<const dip::Signer> signer_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<storage::GroupCommitter> committer_;
+  std::unique_ptr<SlaTracker> sla_;
   std::unique_ptr<DeliveryScheduler> delivery_;
   std::unique_ptr<Ingest> ingest_;
   std::vector<std::unique_ptr<Adapter>> adapters_;
@@ -68,6 +75,11 @@ class Hub final : public HubApi {
   std::shared_ptr<const routing::Registry> registry_;  // guarded by registry_mu_
   std::mutex admin_mu_;                                // serialises run-time participant changes
   bool started_ = false;
+
+  std::mutex sampler_mu_;
+  std::condition_variable sampler_cv_;
+  bool sampler_stop_ = false;  // guarded by sampler_mu_
+  std::thread sampler_;
 };
 
 }  // namespace diphub::broker

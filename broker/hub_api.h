@@ -54,6 +54,10 @@ class HubApi {
   // the group commit for an accepted send.
   virtual void Submit(SubmitRequest request, std::function<void(SubmitResponse)> done) = 0;
 
+  // Empty when ready (storage open, delivery shards running, every adapter up), otherwise what
+  // is not.
+  virtual std::string NotReady() const = 0;
+
   // Run-time participant changes, persisted before they return.
   // `text` is the participant as YAML or JSON; its dip_id must equal `dip_id` (or be absent).
   virtual dip::Status PutParticipant(std::string_view dip_id, std::string_view text) = 0;

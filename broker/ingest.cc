@@ -76,18 +76,21 @@ dip::Status CheckSender(const dip::Envelope& env, const routing::Registry& reg,
 }  // namespace
 
 Ingest::Ingest(const HubSettings* settings, RegistryFn registry, storage::GroupCommitter* committer,
-               Probe* probe, CommittedFn on_committed)
+               Probe* probe, SlaTracker* sla, CommittedFn on_committed)
     : settings_(settings),
       registry_(std::move(registry)),
       committer_(committer),
       probe_(probe),
+      sla_(sla),
       on_committed_(std::move(on_committed)) {}
 
 void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> done) {
   const HubSettings& s = *settings_;
   std::optional<std::string_view> iface = dip::CanonicalInterface(request.channel);
   if (!iface) {
-    probe_->Rejected(kInterfaceInvalid, 1);
+    probe_->Rejected(request.channel, "", "", kInterfaceInvalid, 1);
+    spdlog::info("rejected {} on {}: URL is not a DIP interface", kInterfaceInvalid,
+                 request.channel);
     done(Whole(s, Kind::kRejected, kInterfaceInvalid,
                "URL: \"" + request.channel + "\" is not a DIP interface (IF-0xx or REP-0xx)"));
     return;
@@ -97,6 +100,8 @@ void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> d
   if (s.require_api_key) {
     caller = request.api_key ? reg->FindByApiKey(*request.api_key) : nullptr;
     if (caller == nullptr) {
+      spdlog::info("refused send on {}: {}", *iface,
+                   request.api_key ? "unknown X-API-Key" : "no X-API-Key");
       done(Whole(s, Kind::kUnauthorized, kSenderInvalid,
                  request.api_key ? "X-API-Key: not the key of any registered participant"
                                  : "X-API-Key: header required"));
@@ -107,7 +112,8 @@ void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> d
   std::string scratch;
   dip::ParsedArray parsed = dip::ParseMessageArray(request.body, &scratch);
   if (!parsed.status.ok()) {
-    probe_->Rejected(parsed.status.code(), 1);
+    probe_->Rejected(*iface, "", "", parsed.status.code(), 1);
+    spdlog::info("rejected {} on {}: {}", parsed.status.code(), *iface, parsed.status.help());
     done(Whole(s, Kind::kRejected, parsed.status.code(), parsed.status.help()));
     return;
   }
@@ -136,22 +142,23 @@ void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> d
   if (failures > 0) {
     auto now = dip::Clock::now();
     std::vector<dip::ResponseItem> items;
-    std::size_t first_failed = verdicts.size();
     for (std::size_t i = 0; i < verdicts.size(); ++i) {
-      if (!verdicts[i].ok()) {
-        first_failed = std::min(first_failed, i);
-        probe_->Rejected(verdicts[i].code(), 1);
-        items.push_back(
-            ItemFor(s, &parsed.items[i].envelope, verdicts[i].code(), verdicts[i].help(), now));
-      } else {
-        items.push_back(ItemFor(s, &parsed.items[i].envelope, kProcessingFailed,
-                                "not stored: the array is accepted or rejected as a whole and "
-                                "another message in it failed",
-                                now));
+      const dip::Envelope& env = parsed.items[i].envelope;
+      if (verdicts[i].ok()) {
+        verdicts[i] = dip::Status::Dip(kProcessingFailed,
+                                       "not stored: the array is accepted or rejected as a whole "
+                                       "and another message in it failed");
       }
+      probe_->Rejected(*iface, env.event_code.value, env.sender_role_id.value, verdicts[i].code(),
+                       1);
+      // One line per rejected message: its code and reference, never its body.
+      spdlog::info(
+          "rejected {} on {} from {} ref {}: {}", verdicts[i].code(), *iface,
+          env.sender_dip_id.is_string() ? env.sender_dip_id.value : "-",
+          env.sender_unique_reference.is_string() ? env.sender_unique_reference.value : "-",
+          verdicts[i].help());
+      items.push_back(ItemFor(s, &env, verdicts[i].code(), verdicts[i].help(), now));
     }
-    spdlog::info("rejected send on {}: {} of {} messages failed level 1, first: {}", *iface,
-                 failures, verdicts.size(), verdicts[first_failed].ToString());
     done({Kind::kRejected, dip::RenderStandardResponse(items, now)});
     return;
   }
@@ -174,12 +181,14 @@ void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> d
   // The envelope's response fields are needed after the commit; keep a copy per message.
   struct Echo {
     std::optional<std::string> correlation, provider;
+    const dip::generated::EventRow* event;
   };
   std::vector<Echo> echoes;
   echoes.reserve(parsed.items.size());
   for (const dip::ParsedItem& item : parsed.items) {
-    echoes.push_back(
-        {item.envelope.sender_correlation_id.opt(), item.envelope.connection_provider_id.opt()});
+    echoes.push_back({item.envelope.sender_correlation_id.opt(),
+                      item.envelope.connection_provider_id.opt(),
+                      dip::FindEvent(*iface, item.envelope.event_code.value)});
   }
   const std::size_t count = commit.records.size();
   auto shared_done = std::make_shared<std::function<void(SubmitResponse)>>(std::move(done));
@@ -215,10 +224,23 @@ void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> d
     Kind kind = Kind::kAccepted;
     if (!status.ok()) {
       kind = status.code() == kProcessingFailed ? Kind::kFailed : Kind::kRejected;
-      probe_->Rejected(status.code(), records.size());
-      spdlog::info("rejected send: {} ({} messages)", status.ToString(), records.size());
+      for (std::size_t i = 0; i < records.size(); ++i) {
+        const storage::MessageRecord& m = records[i];
+        std::string_view code = items[i].message.substr(0, 7);
+        probe_->Rejected(m.interface_id, echoes[i].event ? echoes[i].event->event_code : "",
+                         m.sender_role, code, 1);
+        spdlog::info("rejected {} on {} from {} ref {}: {}", code, m.interface_id, m.sender_dip_id,
+                     m.sender_unique_reference, items[i].help.value_or(""));
+      }
     } else {
-      probe_->Accepted(records.size());
+      const auto now_steady = SlaTracker::Clock::now();
+      for (std::size_t i = 0; i < records.size(); ++i) {
+        const storage::MessageRecord& m = records[i];
+        probe_->Accepted(echoes[i].event, m.sender_role, 1);
+        if (sla_ != nullptr && m.correlation_id && sla_->Tracks(m.interface_id)) {
+          sla_->ResponseReceived(m.interface_id, m.sender_dip_id, *m.correlation_id, now_steady);
+        }
+      }
       on_committed_(records);
     }
     (*shared_done)({kind, dip::RenderStandardResponse(items, now)});

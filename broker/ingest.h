@@ -12,6 +12,7 @@
 
 #include "broker/hub_api.h"
 #include "broker/probe.h"
+#include "broker/sla.h"
 #include "routing/registry.h"
 #include "storage/group_commit.h"
 
@@ -22,9 +23,10 @@ class Ingest {
   using RegistryFn = std::function<std::shared_ptr<const routing::Registry>()>;
   using CommittedFn = std::function<void(const std::vector<storage::MessageRecord>&)>;
 
-  // All pointers must outlive the Ingest. `on_committed` runs on the committer thread.
+  // All pointers must outlive the Ingest; `sla` may be null. `on_committed` runs on the
+  // committer thread.
   Ingest(const HubSettings* settings, RegistryFn registry, storage::GroupCommitter* committer,
-         Probe* probe, CommittedFn on_committed);
+         Probe* probe, SlaTracker* sla, CommittedFn on_committed);
 
   // Safe from any thread; `done` runs exactly once (on this thread for an early rejection, on
   // the committer thread otherwise).
@@ -35,6 +37,7 @@ class Ingest {
   RegistryFn registry_;
   storage::GroupCommitter* committer_;
   Probe* probe_;
+  SlaTracker* sla_;
   CommittedFn on_committed_;
 };
 

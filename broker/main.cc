@@ -16,6 +16,7 @@
 #include "adapters/http/webhook_sink.h"
 #include "broker/config.h"
 #include "broker/hub.h"
+#include "broker/probe.h"
 #include "dip/json_writer.h"
 
 namespace {
@@ -97,6 +98,9 @@ int main(int argc, char** argv) {
   app.add_option("--ready-file", ready_file,
                  "write the bound endpoints (http=host:port, metrics=host:port) here once ready");
   app.add_flag("--print-default-config", print_default, "print the embedded default and exit");
+  bool print_metrics = false;
+  app.add_flag("--print-metric-names", print_metrics,
+               "print the name of every metric family the hub exports and exit");
 
   auto* sink =
       app.add_subcommand("sink", "run a webhook receiver that verifies and prints deliveries");
@@ -111,6 +115,11 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (*sink) return RunSink(sink_listen, sink_status, sink_quiet);
+  if (print_metrics) {
+    diphub::broker::Probe probe;
+    for (const std::string& name : probe.FamilyNames()) std::cout << name << "\n";
+    return 0;
+  }
   if (print_default) {
     std::cout << diphub::broker::EmbeddedDefaultConfig();
     return 0;

@@ -28,6 +28,17 @@ bool KnowsSchemaVersion(std::string_view interface_id, std::string_view version)
   return false;
 }
 
+std::size_t EventIndex(const generated::EventRow* row) {
+  return static_cast<std::size_t>(row - generated::kEvents);
+}
+
+std::optional<std::size_t> InterfaceIndex(std::string_view interface_id) {
+  for (std::size_t i = 0; i < generated::kInterfaceCount; ++i) {
+    if (interface_id == generated::kInterfaces[i].id) return i;
+  }
+  return std::nullopt;
+}
+
 std::string PublicationId(std::string_view interface_id) {
   if (interface_id.starts_with("IF-")) return "PUB-" + std::string(interface_id.substr(3));
   return std::string(interface_id);

@@ -24,6 +24,12 @@ bool KnowsSchemaVersion(std::string_view interface_id, std::string_view version)
 // "IF-061" -> "PUB-061"; reports ("REP-002A") are published under their own ID.
 std::string PublicationId(std::string_view interface_id);
 
+// Positions in the generated tables, for metric label tables indexed without a map.
+// REQUIRES: `row` points into generated::kEvents.
+std::size_t EventIndex(const generated::EventRow* row);
+// The position of a canonical interface ID in generated::kInterfaces, or nullopt.
+std::optional<std::size_t> InterfaceIndex(std::string_view interface_id);
+
 // Accepts "IF-061" or "PUB-061" (any case) and returns the canonical interface ID.
 std::optional<std::string_view> ChannelInterface(std::string_view channel);
 

@@ -99,6 +99,8 @@ void GroupCommitter::CommitBatch(std::vector<Request>& batch) {
   const auto now = dip::Clock::now();
   const std::string timestamp = dip::FormatDipTimestamp(now);
   const std::string yyyymmdd = dip::FormatYyyymmdd(now);
+  const std::int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
 
   struct Verdict {
     dip::Status status;
@@ -143,6 +145,7 @@ void GroupCommitter::CommitBatch(std::vector<Request>& batch) {
     for (MessageRecord& m : req.records) {
       m.seq = next_seq_++;
       m.transaction_timestamp = timestamp;
+      m.accepted_unix_ms = now_ms;
       m.transaction_id = NextTransactionId(m, yyyymmdd);
       accepted.push_back(&m);
       stats.messages++;

@@ -5,7 +5,7 @@
 namespace diphub::storage {
 namespace {
 
-constexpr char kMessageFormat = 1;
+constexpr char kMessageFormat = 2;  // 2: accepted_unix_ms at the end
 
 void PutList(std::string* dst, const std::vector<std::string>& v) {
   PutVarint32(dst, static_cast<std::uint32_t>(v.size()));
@@ -46,6 +46,7 @@ std::string EncodeMessage(const MessageRecord& r) {
   PutList(&out, r.primary_recipients);
   PutList(&out, r.recipients);
   PutLengthPrefixed(&out, r.raw);
+  PutFixed64BE(&out, static_cast<std::uint64_t>(r.accepted_unix_ms));
   return out;
 }
 
@@ -71,6 +72,9 @@ dip::Result<MessageRecord> DecodeMessage(std::uint64_t seq, std::string_view in)
     return corrupt();
   }
   if (has_corr) r.correlation_id = std::move(corr);
+  std::uint64_t accepted = 0;
+  if (!GetFixed64BE(&in, &accepted) || !in.empty()) return corrupt();
+  r.accepted_unix_ms = static_cast<std::int64_t>(accepted);
   return r;
 }
 

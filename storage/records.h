@@ -28,6 +28,7 @@ struct MessageRecord {
   std::vector<std::string> primary_recipients;  // A0 as sent
   std::vector<std::string> recipients;          // resolved; one outbox entry each
   std::string raw;                              // the array element as received
+  std::int64_t accepted_unix_ms = 0;            // when the committer took it (for latency)
 
   std::size_t ApproximateBytes() const { return raw.size() + 256; }
 };

@@ -183,6 +183,30 @@ class RocksStore final : public Store {
     return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "record deliveries");
   }
 
+  dip::Result<std::uint64_t> CountOutbox(std::string_view recipient) override {
+    std::string prefix(recipient);
+    prefix.push_back('\0');
+    std::uint64_t n = 0;
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), handles_[kOutbox]));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) ++n;
+    if (!it->status().ok()) return FromRocks(it->status(), "outbox count");
+    return n;
+  }
+
+  Stats GetStats() override {
+    Stats s;
+    for (rocksdb::ColumnFamilyHandle* h : handles_) {
+      std::uint64_t v = 0;
+      if (db_->GetIntProperty(h, "rocksdb.total-sst-files-size", &v)) s.sst_bytes += v;
+      if (db_->GetIntProperty(h, "rocksdb.cur-size-all-mem-tables", &v)) s.memtable_bytes += v;
+      if (db_->GetIntProperty(h, "rocksdb.estimate-pending-compaction-bytes", &v)) {
+        s.pending_compaction_bytes += v;
+      }
+    }
+    return s;
+  }
+
   std::uint64_t LastSeq() override {
     std::unique_ptr<rocksdb::Iterator> it(
         db_->NewIterator(rocksdb::ReadOptions(), handles_[kMessages]));

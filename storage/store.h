@@ -44,6 +44,17 @@ class Store {
   // Not fsync'd: losing it in a crash only means the delivery is made again (at least once).
   virtual dip::Status Finish(std::span<const DeliveryOutcome> outcomes) = 0;
 
+  // How many deliveries of `recipient` are pending (a scan of its outbox keys).
+  virtual dip::Result<std::uint64_t> CountOutbox(std::string_view recipient) = 0;
+
+  struct Stats {
+    std::uint64_t sst_bytes = 0;
+    std::uint64_t memtable_bytes = 0;
+    std::uint64_t pending_compaction_bytes = 0;
+  };
+  // Sizes summed over every column family.
+  virtual Stats GetStats() = 0;
+
   // The highest sequence number ever assigned (0 for an empty store).
   virtual std::uint64_t LastSeq() = 0;
 

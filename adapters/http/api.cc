@@ -235,6 +235,13 @@ void HandleApiRequest(broker::HubApi& hub, Request&& req, std::shared_ptr<Respon
   if (seg.size() == 1 && is(0, "healthz") && req.method() == bhttp::verb::get) {
     return responder->Send(Json(bhttp::status::ok, "{\"status\":\"ok\"}"));
   }
+  if (seg.size() == 1 && is(0, "readyz") && req.method() == bhttp::verb::get) {
+    std::string why = hub.NotReady();
+    if (why.empty()) return responder->Send(Json(bhttp::status::ok, "{\"status\":\"ready\"}"));
+    dip::JsonWriter w;
+    w.BeginObject().Key("status").String("not ready").Key("reason").String(why).EndObject();
+    return responder->Send(Json(bhttp::status::service_unavailable, w.Take()));
+  }
   if (is(0, "dip-channel") && seg.size() == 2) {
     if (req.method() != bhttp::verb::post) {
       return responder->Send(Error(bhttp::status::method_not_allowed, "POST only"));

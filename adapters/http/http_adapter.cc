@@ -34,11 +34,13 @@ dip::Status HttpAdapter::Start() {
       io_.run();
     });
   }
+  up_ = true;
   spdlog::info("http: DIP API listening on {}:{}", config_.host, server_->port());
   return dip::Status::Ok();
 }
 
 void HttpAdapter::Stop() {
+  up_ = false;
   if (server_) server_->StopAccepting();
 }
 

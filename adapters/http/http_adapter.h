@@ -2,6 +2,7 @@
 // (webhook_client.h), on one io_context with `http.threads` threads.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <memory>
 #include <thread>
@@ -25,6 +26,7 @@ class HttpAdapter final : public broker::Adapter {
   void Deliver(broker::DeliveryRequest request,
                std::function<void(broker::DeliveryResult)> done) override;
   std::vector<std::string> Endpoints() const override;
+  bool Up() const override { return up_.load(); }
 
  private:
   broker::HubApi& hub_;
@@ -33,6 +35,7 @@ class HttpAdapter final : public broker::Adapter {
   std::unique_ptr<WebhookClient> client_;  // declared after io_, which it uses
   std::unique_ptr<Server> server_;
   std::vector<std::thread> threads_;
+  std::atomic<bool> up_{false};
 };
 
 }  // namespace diphub::adapters::http

@@ -64,6 +64,10 @@ class GatedStore final : public Store {
   }
   dip::Status Finish(std::span<const DeliveryOutcome> o) override { return inner_->Finish(o); }
   std::uint64_t LastSeq() override { return inner_->LastSeq(); }
+  dip::Result<std::uint64_t> CountOutbox(std::string_view r) override {
+    return inner_->CountOutbox(r);
+  }
+  Stats GetStats() override { return inner_->GetStats(); }
   dip::Status PutParticipantOverride(std::string_view id, std::string_view t) override {
     return inner_->PutParticipantOverride(id, t);
   }
