@@ -302,6 +302,13 @@ dip::Result<Config> ParseConfig(const std::string& yaml_text, const std::string&
         !s.ok()) {
       return s;
     }
+    if (dip::Status s = Read(st, "retention_seconds", "storage", &c.storage.retention_seconds);
+        !s.ok()) {
+      return s;
+    }
+    if (c.storage.retention_seconds < 1) {
+      return Bad("storage.retention_seconds", "must be at least 1");
+    }
   }
   if (c.storage.data_dir.empty()) return Bad("storage.data_dir", "must not be empty");
 

@@ -30,6 +30,7 @@ struct StorageOptions {
   std::size_t group_commit_max_messages = 4096;                  // Default: 4096
   std::size_t group_commit_max_bytes = 16u << 20;                // Default: 16 MiB
   std::size_t max_pending_bytes = 256u << 20;  // queued for commit before 429. Default: 256 MiB
+  std::int64_t retention_seconds = 30 * 24 * 3600;  // delivered messages kept. Default: 30 days
 };
 
 struct MetricsOptions {

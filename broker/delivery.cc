@@ -30,6 +30,9 @@ struct DeliveryScheduler::Recipient {
     std::int64_t accepted_unix_ms;
     std::optional<std::string> correlation_id;
   };
+  bool paused = false;
+  bool reload_after = false;  // a reload asked for while a batch was in flight
+  std::chrono::steady_clock::time_point attempt_started;
   std::string dip_id;
   RecipientProbe* probe;
   std::uint64_t pending = 0;  // accepted and not finished: queue, outbox and in flight
@@ -140,7 +143,7 @@ void DeliveryScheduler::Enqueue(const std::vector<storage::MessageRecord>& recor
   std::unordered_map<std::string, std::vector<storage::OutboxEntry>> by_recipient;
   for (const storage::MessageRecord& m : records) {
     for (const std::string& to : m.recipients) {
-      by_recipient[to].push_back({to, m.seq, m.interface_id});
+      by_recipient[to].push_back({to, m.seq, m.interface_id, false, {}});
     }
   }
   for (auto& [to, entries] : by_recipient) {
@@ -160,6 +163,44 @@ void DeliveryScheduler::Enqueue(const std::vector<storage::MessageRecord>& recor
       }
       Pump(shard, r);
     });
+  }
+}
+
+void DeliveryScheduler::SetPaused(std::string_view recipient, bool paused) {
+  Shard& shard = ShardOf(recipient);
+  net::post(shard.io, [this, &shard, id = std::string(recipient), paused] {
+    Recipient& r = Get(shard, id);
+    r.paused = paused;
+    if (!paused) Pump(shard, r);
+  });
+}
+
+void DeliveryScheduler::Reload(std::string_view recipient) {
+  Shard& shard = ShardOf(recipient);
+  net::post(shard.io, [this, &shard, id = std::string(recipient)] {
+    Recipient& r = Get(shard, id);
+    if (r.in_flight) {
+      r.reload_after = true;
+    } else {
+      DoReload(shard, r);
+    }
+  });
+}
+
+void DeliveryScheduler::DoReload(Shard& shard, Recipient& r) {
+  r.reload_after = false;
+  r.queue.clear();
+  r.max_seq = 0;
+  r.spilled = true;  // everything pending is in the outbox, re-read in seq order
+  dip::Result<std::uint64_t> count = store_->CountOutbox(r.dip_id);
+  if (count.ok()) {
+    r.pending = count.value();
+    r.probe->queue_depth->Set(static_cast<double>(r.pending));
+  }
+  if (r.backing_off) {
+    r.timer.cancel();
+  } else {
+    Pump(shard, r);
   }
 }
 
@@ -191,7 +232,7 @@ void DeliveryScheduler::Refill(Recipient& r) {
 }
 
 void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
-  if (r.in_flight || r.backing_off) return;
+  if (r.in_flight || r.backing_off || r.paused) return;
   if (r.queue.empty() && r.spilled) Refill(r);
   if (r.queue.empty()) return;
 
@@ -214,11 +255,13 @@ void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
       hook->max_messages ? hook->max_messages : options_.max_messages_per_post;
   const std::size_t max_bytes = hook->max_bytes ? hook->max_bytes : options_.max_bytes_per_post;
   std::vector<std::uint64_t> seqs;
+  std::vector<bool> replays;
   for (const storage::OutboxEntry& e : r.queue) {
     if (seqs.size() >= max_messages) break;
     const routing::Webhook* h = p->WebhookFor(e.interface_id);
     if (h == nullptr || h->url != hook->url) break;  // a batch goes to one URL
     seqs.push_back(e.seq);
+    replays.push_back(e.replay);
   }
   dip::Result<std::vector<storage::MessageRecord>> msgs = store_->GetMessages(seqs);
   if (!msgs.ok()) {
@@ -254,6 +297,7 @@ void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
   if (count == 0) return;
 
   r.in_flight = true;
+  r.attempt_started = std::chrono::steady_clock::now();
   if (r.attempts > 0) r.probe->retries->Increment();
   r.probe->in_flight->Set(static_cast<double>(count));
   DeliveryRequest req{r.dip_id, hook->url, std::move(body), count};
@@ -265,14 +309,18 @@ void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
 }
 
 void DeliveryScheduler::FinishFront(Recipient& r, std::size_t count, OutboundStatus status,
-                                    int http_status) {
+                                    const DeliveryResult& result) {
   std::vector<storage::DeliveryOutcome> outcomes;
-  std::int64_t now = NowMs();
+  const std::int64_t now = NowMs();
+  const std::int64_t took = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::steady_clock::now() - r.attempt_started)
+                                .count();
   for (std::size_t i = 0; i < count && !r.queue.empty(); ++i) {
-    outcomes.push_back({r.dip_id, r.queue.front().seq, status, http_status, r.attempts + 1, now});
+    outcomes.push_back({r.dip_id, r.queue.front().seq, status, result.http_status, r.attempts + 1,
+                        now, took, result.error});
     r.queue.pop_front();
   }
-  if (dip::Status s = store_->Finish(outcomes); !s.ok()) {
+  if (dip::Status s = store_->RecordOutcomes(outcomes); !s.ok()) {
     spdlog::error("delivery: recording {} outcomes for {} failed: {}", outcomes.size(), r.dip_id,
                   s.ToString());
   }
@@ -284,6 +332,23 @@ void DeliveryScheduler::FinishFront(Recipient& r, std::size_t count, OutboundSta
   r.pending -= std::min<std::uint64_t>(r.pending, outcomes.size());
   r.probe->queue_depth->Set(static_cast<double>(r.pending));
   r.attempts = 0;
+}
+
+// A failed attempt that will be retried: a journal row per message, the entries stay queued.
+void DeliveryScheduler::RecordRetrying(Recipient& r, std::size_t count,
+                                       const DeliveryResult& result) {
+  std::vector<storage::DeliveryOutcome> outcomes;
+  const std::int64_t now = NowMs();
+  const std::int64_t took = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::steady_clock::now() - r.attempt_started)
+                                .count();
+  for (std::size_t i = 0; i < count && i < r.queue.size(); ++i) {
+    outcomes.push_back({r.dip_id, r.queue[i].seq, OutboundStatus::kRetrying, result.http_status,
+                        r.attempts, now, took, result.error});
+  }
+  if (dip::Status s = store_->RecordOutcomes(outcomes); !s.ok()) {
+    spdlog::error("delivery: journal for {} failed: {}", r.dip_id, s.ToString());
+  }
 }
 
 void DeliveryScheduler::OnResult(Shard& shard, const std::string& recipient, std::size_t count,
@@ -304,18 +369,19 @@ void DeliveryScheduler::OnResult(Shard& shard, const std::string& recipient, std
         sla_->RequestDelivered(m.interface_id, r.dip_id, *m.correlation_id, now);
       }
     }
-    FinishFront(r, count, OutboundStatus::kDelivered, status);
+    FinishFront(r, count, OutboundStatus::kDelivered, result);
   } else if (!Retryable(status)) {
     spdlog::warn("delivery: {} rejected {} messages with HTTP {}; not retried", recipient, count,
                  status);
-    FinishFront(r, count, OutboundStatus::kRejectedByRecipient, status);
+    FinishFront(r, count, OutboundStatus::kRejectedByRecipient, result);
   } else if (r.attempts + 1 >= options_.max_attempts) {
     spdlog::warn("delivery: {} messages for {} exhausted {} attempts (last: {}); dead-lettered",
                  count, recipient, options_.max_attempts,
                  status ? "HTTP " + std::to_string(status) : result.error);
-    FinishFront(r, count, OutboundStatus::kRetriesExhausted, status);
+    FinishFront(r, count, OutboundStatus::kRetriesExhausted, result);
   } else {
     ++r.attempts;
+    RecordRetrying(r, count, result);
     r.probe->by_status[static_cast<std::size_t>(OutboundStatus::kRetrying)]->Increment(
         static_cast<double>(count));
     auto base = options_.initial_backoff * (1LL << std::min<std::uint32_t>(r.attempts - 1, 20));
@@ -329,8 +395,17 @@ void DeliveryScheduler::OnResult(Shard& shard, const std::string& recipient, std
     r.timer.expires_after(wait);
     r.timer.async_wait([this, &shard, &r](const boost::system::error_code&) {
       r.backing_off = false;
-      Pump(shard, r);
+      if (r.reload_after) {
+        DoReload(shard, r);
+      } else {
+        Pump(shard, r);
+      }
     });
+    if (r.reload_after) r.timer.cancel();
+    return;
+  }
+  if (r.reload_after) {
+    DoReload(shard, r);
     return;
   }
   Pump(shard, r);

@@ -44,6 +44,12 @@ class DeliveryScheduler {
   // A recipient's webhook or registration changed: try its queue now. Safe from any thread.
   void Kick(std::string_view recipient);
 
+  // Pauses or resumes deliveries to `recipient` (the outbound status is Paused meanwhile).
+  // Safe from any thread; call before Start() for recipients paused in an earlier run.
+  void SetPaused(std::string_view recipient, bool paused);
+  // Entries were put back in `recipient`'s outbox (requeue, dead-letter replay): re-read it.
+  void Reload(std::string_view recipient);
+
   // True while every shard thread runs.
   bool running() const;
 
@@ -55,7 +61,9 @@ class DeliveryScheduler {
   void OnResult(Shard& shard, const std::string& recipient, std::size_t count,
                 DeliveryResult result);
   void FinishFront(Recipient& r, std::size_t count, storage::OutboundStatus status,
-                   int http_status);
+                   const DeliveryResult& result);
+  void RecordRetrying(Recipient& r, std::size_t count, const DeliveryResult& result);
+  void DoReload(Shard& shard, Recipient& r);
   Shard& ShardOf(std::string_view recipient);
   Recipient& Get(Shard& shard, const std::string& id);
 

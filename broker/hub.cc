@@ -172,6 +172,8 @@ dip::Status Hub::Start() {
     if (!adapter.ok()) return adapter.status();
     adapters_.push_back(std::move(adapter).value());
   }
+  queries_ = std::make_unique<DeliveryQueries>(store_.get(), delivery_.get());
+  if (auto s = queries_->LoadPaused(); !s.ok()) return s;
   if (auto s = delivery_->Start(); !s.ok()) return s;
   for (auto& a : adapters_) {
     if (auto s = a->Start(); !s.ok()) return s;
@@ -196,6 +198,17 @@ void Hub::Sample() {
                      static_cast<double>(st.pending_compaction_bytes)});
   probe_.SampleProcess();
   probe_.SetReady(NotReady().empty());
+  // Retention, while traffic flows: a bounded slice per tick.
+  const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+  auto expired = store_->Expire(now_ms - config_.storage.retention_seconds * 1000, 20000);
+  if (!expired.ok()) {
+    spdlog::warn("retention: {}", expired.status().ToString());
+  } else if (expired.value() > 0) {
+    spdlog::info("retention: removed {} messages older than {} s", expired.value(),
+                 config_.storage.retention_seconds);
+  }
 }
 
 std::string Hub::NotReady() const {
@@ -219,6 +232,7 @@ void Hub::Stop() {
   if (committer_) committer_->Stop();   // finish and answer what is queued
   if (delivery_) delivery_->Stop();     // in-flight batches stay in the outbox
   adapters_.clear();
+  queries_.reset();
   delivery_.reset();
   ingest_.reset();
   committer_.reset();

@@ -12,6 +12,7 @@
 #include "broker/adapter.h"
 #include "broker/config.h"
 #include "broker/delivery.h"
+#include "broker/delivery_queries.h"
 #include "broker/hub_api.h"
 #include "broker/ingest.h"
 #include "broker/probe.h"
@@ -45,6 +46,7 @@ class Hub final : public HubApi {
   std::shared_ptr<const dip::Signer> signer() const override { return signer_; }
   void Submit(SubmitRequest request, std::function<void(SubmitResponse)> done) override;
   std::string NotReady() const override;
+  DeliveryQueries& queries() override { return *queries_; }
   dip::Status PutParticipant(std::string_view dip_id, std::string_view text) override;
   dip::Status DeleteParticipant(std::string_view dip_id) override;
   dip::Status SetWebhook(std::string_view dip_id, std::string_view interface_id,
@@ -68,6 +70,7 @@ class Hub final : public HubApi {
   std::unique_ptr<storage::GroupCommitter> committer_;
   std::unique_ptr<SlaTracker> sla_;
   std::unique_ptr<DeliveryScheduler> delivery_;
+  std::unique_ptr<DeliveryQueries> queries_;
   std::unique_ptr<Ingest> ingest_;
   std::vector<std::unique_ptr<Adapter>> adapters_;
 

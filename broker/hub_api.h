@@ -14,6 +14,10 @@
 #include "routing/registry.h"
 
 namespace diphub::broker {
+class DeliveryQueries;
+}
+
+namespace diphub::broker {
 
 struct SubmitRequest {
   std::string channel;  // the {id} of POST /dip-channel/{id}, as given
@@ -53,6 +57,9 @@ class HubApi {
   // Validates, routes and durably stores a send; `done` runs exactly once, on any thread, after
   // the group commit for an accepted send.
   virtual void Submit(SubmitRequest request, std::function<void(SubmitResponse)> done) = 0;
+
+  // Journal, replay, requeue, dead letters, pause/resume.
+  virtual DeliveryQueries& queries() = 0;
 
   // Empty when ready (storage open, delivery shards running, every adapter up), otherwise what
   // is not.

@@ -176,6 +176,8 @@ void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> d
     m.primary_recipients = env.primary_recipients;
     for (routing::Recipient& r : routes[i]) m.recipients.push_back(std::move(r.dip_id));
     m.raw.assign(env.raw);
+    m.event_code = env.event_code.value;
+    m.mpan = env.mpan_core.opt();
     commit.records.push_back(std::move(m));
   }
   // The envelope's response fields are needed after the commit; keep a copy per message.
@@ -224,6 +226,10 @@ void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> d
     Kind kind = Kind::kAccepted;
     if (!status.ok()) {
       kind = status.code() == kProcessingFailed ? Kind::kFailed : Kind::kRejected;
+      // A full disk is temporary: 503, and the sender retries once space returns.
+      if (kind == Kind::kFailed && status.help().find("disk full") != std::string::npos) {
+        kind = Kind::kUnavailable;
+      }
       for (std::size_t i = 0; i < records.size(); ++i) {
         const storage::MessageRecord& m = records[i];
         std::string_view code = items[i].message.substr(0, 7);

@@ -46,9 +46,12 @@ void SlaTracker::RequestDelivered(std::string_view interface_id, const std::stri
     std::string key = Key(i, participant, correlation_id);
     Shard& s = ShardOf(key);
     std::lock_guard lock(s.mu);
-    if (s.open.emplace(key, at).second) s.order.push_back(std::move(key));
+    s.open.insert_or_assign(key, at);
+    s.order.emplace_back(std::move(key), at);
     while (s.order.size() > per_shard_limit_) {
-      s.open.erase(s.order.front());
+      auto& [old_key, old_at] = s.order.front();
+      auto found = s.open.find(old_key);
+      if (found != s.open.end() && found->second == old_at) s.open.erase(found);
       s.order.pop_front();
     }
   }
@@ -66,7 +69,7 @@ void SlaTracker::ResponseReceived(std::string_view interface_id, const std::stri
       auto it = s.open.find(key);
       if (it == s.open.end()) continue;
       delivered = it->second;
-      s.open.erase(it);  // `order` keeps the key until eviction; erasing a missing key is fine
+      s.open.erase(it);  // its `order` entry no longer matches anything and ages out
     }
     double seconds = std::chrono::duration<double>(at - delivered).count();
     probe_->SlaResponse(i, seconds);

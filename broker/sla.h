@@ -4,7 +4,8 @@
 // correlation ID, the elapsed time is observed per pair and, past the pair's threshold, counted
 // as a breach for that participant.
 //
-// Memory is bounded: at most `max_tracked` open requests; the oldest are forgotten first.
+// Memory is bounded: the tracker remembers the last `max_tracked` request deliveries (answered
+// ones are dropped from the look-up at once); the oldest are forgotten first.
 // Thread-safety: safe from any thread (sharded mutexes; one lock per delivered request message
 // and per response, never on the path of messages outside the configured pairs).
 #pragma once
@@ -41,7 +42,9 @@ class SlaTracker {
   struct Shard {
     std::mutex mu;
     std::unordered_map<std::string, Clock::time_point> open;
-    std::deque<std::string> order;  // insertion order, for eviction
+    // Insertion order, for eviction; an entry evicts its key only if the open request is still
+    // the one it recorded (the same key may have been answered and delivered again since).
+    std::deque<std::pair<std::string, Clock::time_point>> order;
   };
   Shard& ShardOf(const std::string& key);
 

@@ -47,6 +47,29 @@ bool IsDipTimestamp(std::string_view s) {
   return d <= days && h <= 23 && mi <= 59 && sec <= 59 && oh <= 14 && om <= 59;
 }
 
+std::int64_t ParseDipTimestampMs(std::string_view s) {
+  if (!IsDipTimestamp(s)) return -1;
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, oh = 0, om = 0;
+  Digits(s, 0, 4, &y);
+  Digits(s, 5, 2, &mo);
+  Digits(s, 8, 2, &d);
+  Digits(s, 11, 2, &h);
+  Digits(s, 14, 2, &mi);
+  Digits(s, 17, 2, &sec);
+  Digits(s, 20, 2, &oh);
+  Digits(s, 23, 2, &om);
+  std::tm t{};
+  t.tm_year = y - 1900;
+  t.tm_mon = mo - 1;
+  t.tm_mday = d;
+  t.tm_hour = h;
+  t.tm_min = mi;
+  t.tm_sec = sec;
+  std::int64_t utc = static_cast<std::int64_t>(timegm(&t));
+  std::int64_t offset = (oh * 3600 + om * 60) * (s[19] == '-' ? -1 : 1);
+  return (utc - offset) * 1000;
+}
+
 std::string FormatDipTimestamp(Clock::time_point t) {
   std::tm p = UtcParts(t);
   char buf[64];

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,9 @@ using Clock = std::chrono::system_clock;
 
 // True when `s` is exactly YYYY-MM-DDThh:mm:ss±hh:mm with a real calendar date and time.
 bool IsDipTimestamp(std::string_view s);
+
+// Milliseconds since the epoch of a DT-003 timestamp (offset applied), or -1 when invalid.
+std::int64_t ParseDipTimestampMs(std::string_view s);
 
 // DT-003 in UTC: "2025-08-11T08:30:00+00:00".
 std::string FormatDipTimestamp(Clock::time_point t);

@@ -1,4 +1,4 @@
-// What the hub stores per accepted message and per delivery.
+// What the hub stores per accepted message, per delivery and per journal stage.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +20,10 @@ struct MessageRecord {
   std::uint64_t seq = 0;              // assigned by the committer; orders all messages
   std::string transaction_id;         // D0.transactionID, assigned by the committer
   std::string transaction_timestamp;  // D0.transactionTimestamp, assigned by the committer
+  std::int64_t accepted_unix_ms = 0;  // when the committer took it, assigned by the committer
   std::string interface_id;           // "IF-061"
+  std::string event_code;             // "[MDRStart]"
+  std::optional<std::string> mpan;    // M0.MPANCore, when present
   std::string sender_dip_id;
   std::string sender_role;
   std::string sender_unique_reference;
@@ -28,7 +31,6 @@ struct MessageRecord {
   std::vector<std::string> primary_recipients;  // A0 as sent
   std::vector<std::string> recipients;          // resolved; one outbox entry each
   std::string raw;                              // the array element as received
-  std::int64_t accepted_unix_ms = 0;            // when the committer took it (for latency)
 
   std::size_t ApproximateBytes() const { return raw.size() + 256; }
 };
@@ -41,7 +43,11 @@ struct OutboxEntry {
   std::string recipient;
   std::uint64_t seq = 0;
   std::string interface_id;
+  bool replay = false;     // requeued: published with D0.replayIndicator true
+  std::string requeue_id;  // the requeue that put it back, if any
 };
+std::string EncodeOutboxValue(const OutboxEntry& e);
+void DecodeOutboxValue(std::string_view value, OutboxEntry* e);
 
 // Outbound statuses, named as the DIP names them.
 enum class OutboundStatus {
@@ -55,7 +61,8 @@ enum class OutboundStatus {
 };
 std::string_view OutboundStatusName(OutboundStatus s);
 
-// The final outcome of one delivery, recorded when it leaves the outbox.
+// One delivery attempt's outcome. Final ones (Delivered, RejectedByRecipient, RetriesExhausted)
+// take the entry out of the outbox; every one is a journal row.
 struct DeliveryOutcome {
   std::string recipient;
   std::uint64_t seq = 0;
@@ -63,8 +70,28 @@ struct DeliveryOutcome {
   int http_status = 0;
   std::uint32_t attempts = 0;
   std::int64_t unix_ms = 0;
+  std::int64_t duration_ms = 0;
+  std::string detail;  // transport error, if any
 };
 
 std::string EncodeOutcome(const DeliveryOutcome& o);
+dip::Result<DeliveryOutcome> DecodeOutcome(std::string_view recipient, std::uint64_t seq,
+                                           std::string_view bytes);
+
+// One stage of a message's journal (GET .../deliveryStatus).
+struct JournalRow {
+  enum class Stage { kInbound, kAddressing, kOutbound, kStatusMessage };
+  Stage stage = Stage::kInbound;
+  std::string status;     // "Accepted", "Routed", an outbound status
+  std::string recipient;  // Outbound rows
+  std::int64_t unix_ms = 0;
+  int http_status = 0;
+  std::int64_t duration_ms = 0;
+  std::uint32_t attempt = 0;
+  std::string detail;
+};
+std::string_view JournalStageName(JournalRow::Stage s);
+std::string EncodeJournalRow(const JournalRow& r);
+dip::Result<JournalRow> DecodeJournalRow(std::string_view bytes);
 
 }  // namespace diphub::storage

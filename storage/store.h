@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -21,11 +22,13 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  // True when (sender, senderUniqueReference) was accepted before.
+  // True when (sender, senderUniqueReference) was accepted before (and not yet expired).
   virtual dip::Result<bool> IsDuplicate(std::string_view sender, std::string_view reference) = 0;
 
-  // Writes the messages, their dedupe keys and one outbox entry per recipient in one atomic
-  // WriteBatch; with kFsync the write-ahead log is fsync'd before returning.
+  // Writes, in one atomic WriteBatch, for every record: the message, its dedupe and reference
+  // index keys, its Inbound and Addressing journal rows, and per recipient an outbox entry and a
+  // published-index entry; plus one time-index key for the batch. With kFsync the write-ahead
+  // log is fsync'd before returning. A full disk gives a status whose help starts "disk full".
   virtual dip::Status Append(std::span<const MessageRecord* const> records,
                              Durability durability) = 0;
 
@@ -39,13 +42,41 @@ class Store {
                                                            std::size_t limit) = 0;
   // Every recipient with at least one pending delivery.
   virtual dip::Result<std::vector<std::string>> OutboxRecipients() = 0;
-
-  // Takes finished deliveries out of the outbox and records their final status, atomically.
-  // Not fsync'd: losing it in a crash only means the delivery is made again (at least once).
-  virtual dip::Status Finish(std::span<const DeliveryOutcome> outcomes) = 0;
-
   // How many deliveries of `recipient` are pending (a scan of its outbox keys).
   virtual dip::Result<std::uint64_t> CountOutbox(std::string_view recipient) = 0;
+  // Whether (recipient, seq) is still pending, and how, if so.
+  virtual dip::Result<std::optional<OutboxEntry>> GetOutbox(std::string_view recipient,
+                                                            std::uint64_t seq) = 0;
+
+  // Records attempt outcomes as journal rows. Final outcomes (Delivered, RejectedByRecipient,
+  // RetriesExhausted) also leave the outbox and are recorded in `deliveries`; RetriesExhausted
+  // ones go to the dead letters. Atomic; not fsync'd: losing it in a crash only means the
+  // delivery is made again (at least once).
+  virtual dip::Status RecordOutcomes(std::span<const DeliveryOutcome> outcomes) = 0;
+
+  // The journal of every message whose senderUniqueReference is `reference`: (seq, rows).
+  virtual dip::Result<std::vector<std::pair<std::uint64_t, std::vector<JournalRow>>>> Journal(
+      std::string_view reference) = 0;
+
+  // Messages published to `recipient` on `interface_id` accepted in [from_ms, to_ms], with
+  // seq > `after`, in seq order, at most `limit`.
+  virtual dip::Result<std::vector<std::uint64_t>> ScanPublished(
+      std::string_view recipient, std::string_view interface_id, std::int64_t from_ms,
+      std::int64_t to_ms, std::uint64_t after, std::size_t limit) = 0;
+
+  // Puts messages back in `recipient`'s outbox (as replays, tagged with `requeue_id`).
+  virtual dip::Status Requeue(std::string_view recipient, std::span<const OutboxEntry> entries) = 0;
+
+  // Dead letters of `recipient` (RetriesExhausted), in seq order, at most `limit`.
+  virtual dip::Result<std::vector<DeliveryOutcome>> DeadLetters(std::string_view recipient,
+                                                                std::size_t limit) = 0;
+  // Removes `recipient`'s dead letters; with `requeue`, puts them back in the outbox first.
+  // Returns how many.
+  virtual dip::Result<std::uint64_t> ClearDeadLetters(std::string_view recipient, bool requeue) = 0;
+
+  // Retention: removes up to `max_messages` messages accepted before `cutoff_ms` that have no
+  // pending delivery, with their indexes, journal rows and delivery records. Returns how many.
+  virtual dip::Result<std::uint64_t> Expire(std::int64_t cutoff_ms, std::size_t max_messages) = 0;
 
   struct Stats {
     std::uint64_t sst_bytes = 0;
@@ -63,12 +94,13 @@ class Store {
   virtual dip::Status PutParticipantOverride(std::string_view dip_id, std::string_view text) = 0;
   virtual dip::Result<std::vector<std::pair<std::string, std::string>>> ParticipantOverrides() = 0;
 
-  // Small named values (the hub's instance ID, ...).
+  // Small named values (the hub's instance ID, paused recipients, ...).
   virtual dip::Result<std::string> GetMeta(std::string_view key) = 0;  // "" when absent
   virtual dip::Status PutMeta(std::string_view key, std::string_view value) = 0;
 };
 
-// Opens (creating if needed) the RocksDB store in `dir`.
+// Opens (creating if needed) the RocksDB store in `dir`. Refuses, with a clear error, a
+// directory that holds something other than a diphub store, and a corrupted store.
 dip::Result<std::unique_ptr<Store>> OpenRocksStore(const std::string& dir);
 
 }  // namespace diphub::storage

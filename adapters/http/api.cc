@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "broker/config.h"
+#include "broker/delivery_queries.h"
 #include "dip/catalogue.h"
 #include "dip/json_writer.h"
 #include "dip/text.h"
@@ -175,6 +176,145 @@ Response HandlePubconfig(broker::HubApi& hub, const Request& req, std::string_vi
   return Json(bhttp::status::created, w.Take());
 }
 
+// The caller must be `participant` (its X-API-Key) or hold the admin token; else the answer.
+std::optional<Response> Authorize(broker::HubApi& hub, const Request& req,
+                                  std::string_view participant) {
+  auto reg = hub.registry();
+  if (reg->Find(participant) == nullptr) {
+    return Error(bhttp::status::not_found,
+                 "recipient-id: \"" + std::string(participant) + "\" is not a registered DIP ID");
+  }
+  if (IsAdmin(hub, req)) return std::nullopt;
+  auto key = Header(req, "X-API-Key");
+  const routing::Participant* caller = key ? reg->FindByApiKey(*key) : nullptr;
+  if (caller == nullptr) {
+    if (!hub.settings().require_api_key) return std::nullopt;
+    return Error(bhttp::status::unauthorized, "X-API-Key: missing or unknown");
+  }
+  if (caller->dip_id != participant) {
+    return Error(bhttp::status::forbidden,
+                 "X-API-Key: belongs to " + caller->dip_id + ", not " + std::string(participant));
+  }
+  return std::nullopt;
+}
+
+Response FromResult(const dip::Status& s) {
+  if (s.help().starts_with("not found")) return Error(bhttp::status::not_found, s.help());
+  if (s.code() == dip::Status::kIoCode) {
+    return Error(bhttp::status::internal_server_error, s.help());
+  }
+  return Error(bhttp::status::bad_request, s.help());
+}
+
+std::string QueryParam(std::string_view target, std::string_view name) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos) return {};
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    auto amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    auto eq = pair.find('=');
+    if (eq != std::string_view::npos && dip::EqualsIgnoreCase(pair.substr(0, eq), name)) {
+      return std::string(pair.substr(eq + 1));
+    }
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+  }
+  return {};
+}
+
+// /dip-channel/{id}/deliveryStatus|replay|requeue/{recipient-id}[/{reference}]
+Response HandleDeliveryQuery(broker::HubApi& hub, const Request& req,
+                             const std::vector<std::string_view>& seg) {
+  auto iface = dip::ChannelInterface(seg[1]);
+  if (!iface) {
+    return Error(bhttp::status::bad_request,
+                 "URL: \"" + std::string(seg[1]) + "\" is not a DIP channel (IF-0xx or PUB-0xx)");
+  }
+  std::string_view what = seg[2];
+  std::string_view participant = seg[3];
+  if (auto denied = Authorize(hub, req, participant)) return *denied;
+  broker::DeliveryQueries& q = hub.queries();
+
+  if (dip::EqualsIgnoreCase(what, "deliveryStatus")) {
+    if (req.method() != bhttp::verb::get || seg.size() != 5) {
+      return Error(bhttp::status::method_not_allowed,
+                   "GET /dip-channel/{id}/deliveryStatus/{recipient-id}/{senderUniqueReference}");
+    }
+    auto journal = q.Journal(participant, *iface, seg[4]);
+    if (!journal.ok()) return FromResult(journal.status());
+    return Json(bhttp::status::ok, std::move(journal).value());
+  }
+  if (seg.size() != 4) return Error(bhttp::status::not_found, "no such endpoint");
+  std::string_view target(req.target().data(), req.target().size());
+  if (dip::EqualsIgnoreCase(what, "requeue") && req.method() == bhttp::verb::get) {
+    std::string id = QueryParam(target, "requeue-id");
+    if (id.empty())
+      return Error(bhttp::status::bad_request, "requeue-id: query parameter required");
+    auto status = q.RequeueStatus(participant, id);
+    if (!status.ok()) return FromResult(status.status());
+    return Json(bhttp::status::ok, std::move(status).value());
+  }
+  if (req.method() != bhttp::verb::post) {
+    return Error(bhttp::status::method_not_allowed, "POST (GET for a requeue's status)");
+  }
+  auto query = broker::ParseMessageRequest(req.body(), std::string(*iface));
+  if (!query.ok()) return FromResult(query.status());
+  if (dip::EqualsIgnoreCase(what, "replay")) {
+    std::string token = Header(req, "X-Continuation-Token").value_or("");
+    auto page = q.Replay(participant, query.value(), token);
+    if (!page.ok()) return FromResult(page.status());
+    Response res = Json(bhttp::status::ok, std::move(page.value().body));
+    if (!page.value().continuation_token.empty()) {
+      res.set("X-Continuation-Token", page.value().continuation_token);
+    }
+    return res;
+  }
+  auto requeued = q.Requeue(participant, query.value());
+  if (!requeued.ok()) return FromResult(requeued.status());
+  return Json(bhttp::status::ok, std::move(requeued).value());
+}
+
+// /admin/deadletters/{recipient}[/replay] and /admin/recipients/{recipient}/pause|resume
+Response HandleAdminDelivery(broker::HubApi& hub, const Request& req,
+                             const std::vector<std::string_view>& seg) {
+  std::string_view recipient = seg[2];
+  if (hub.registry()->Find(recipient) == nullptr) {
+    return Error(bhttp::status::not_found, "no participant " + std::string(recipient));
+  }
+  broker::DeliveryQueries& q = hub.queries();
+  auto count = [](const dip::Result<std::uint64_t>& n, const char* key) {
+    if (!n.ok()) return FromResult(n.status());
+    return Json(bhttp::status::ok,
+                "{\"" + std::string(key) + "\":" + std::to_string(n.value()) + "}");
+  };
+  if (dip::EqualsIgnoreCase(seg[1], "deadletters")) {
+    if (seg.size() == 3 && req.method() == bhttp::verb::get) {
+      auto list = q.DeadLetters(recipient);
+      if (!list.ok()) return FromResult(list.status());
+      return Json(bhttp::status::ok, std::move(list).value());
+    }
+    if (seg.size() == 3 && req.method() == bhttp::verb::delete_) {
+      return count(q.PurgeDeadLetters(recipient), "purged");
+    }
+    if (seg.size() == 4 && dip::EqualsIgnoreCase(seg[3], "replay") &&
+        req.method() == bhttp::verb::post) {
+      return count(q.ReplayDeadLetters(recipient), "requeued");
+    }
+    return Error(bhttp::status::method_not_allowed,
+                 "GET or DELETE /admin/deadletters/{id}, POST /admin/deadletters/{id}/replay");
+  }
+  if (seg.size() == 4 && req.method() == bhttp::verb::post &&
+      (dip::EqualsIgnoreCase(seg[3], "pause") || dip::EqualsIgnoreCase(seg[3], "resume"))) {
+    bool pause = dip::EqualsIgnoreCase(seg[3], "pause");
+    dip::Status s = q.SetPaused(recipient, pause);
+    if (!s.ok()) return FromResult(s);
+    return Json(bhttp::status::ok, std::string("{\"recipientID\":\"") + std::string(recipient) +
+                                       "\",\"paused\":" + (pause ? "true" : "false") + "}");
+  }
+  return Error(bhttp::status::not_found,
+               "POST /admin/recipients/{id}/pause or /admin/recipients/{id}/resume");
+}
+
 Response HandleAdmin(broker::HubApi& hub, const Request& req,
                      const std::vector<std::string_view>& seg) {
   if (hub.settings().admin_token.empty()) {
@@ -182,6 +322,10 @@ Response HandleAdmin(broker::HubApi& hub, const Request& req,
   }
   if (!IsAdmin(hub, req)) {
     return Error(bhttp::status::unauthorized, "Authorization: expected Bearer <auth.admin_token>");
+  }
+  if (seg.size() >= 3 && (dip::EqualsIgnoreCase(seg[1], "deadletters") ||
+                          dip::EqualsIgnoreCase(seg[1], "recipients"))) {
+    return HandleAdminDelivery(hub, req, seg);
   }
   if (seg.size() < 2 || !dip::EqualsIgnoreCase(seg[1], "participants") || seg.size() > 3) {
     return Error(bhttp::status::not_found, "no such admin resource");
@@ -254,6 +398,10 @@ void HandleApiRequest(broker::HubApi& hub, Request&& req, std::shared_ptr<Respon
       return responder->Send(Error(bhttp::status::method_not_allowed, "POST or DELETE"));
     }
     return responder->Send(HandlePubconfig(hub, req, seg[1], seg[3]));
+  }
+  if (is(0, "dip-channel") && seg.size() >= 4 &&
+      (is(2, "deliveryStatus") || is(2, "replay") || is(2, "requeue"))) {
+    return responder->Send(HandleDeliveryQuery(hub, req, seg));
   }
   if (is(0, "admin")) return responder->Send(HandleAdmin(hub, req, seg));
   responder->Send(Error(

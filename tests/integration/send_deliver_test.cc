@@ -70,7 +70,8 @@ TEST(SendDeliver, AcceptedMessageReachesWebhookWithD0AndSurvivesKill9) {
   EXPECT_EQ(Str(pub, "/0/payload/CustomBlock/B019/assignedMDRDIPID"), "1200000001");
 
   // The hub has recorded it as Delivered (the sink's 201 was read) before the sink goes away.
-  ASSERT_TRUE(hub.WaitForMetric("diphub_deliveries_total{recipient=\"1200000001\",status=\"Delivered\"} 1", 10s));
+  ASSERT_TRUE(hub.WaitForMetric(
+      "diphub_deliveries_total{recipient=\"1200000001\",status=\"Delivered\"} 1", 10s));
 
   // 3. Webhook down; a second message is accepted; the hub is killed before it can deliver.
   sink.reset();
@@ -156,7 +157,9 @@ TEST(SendDeliver, RetriesOn503ThenDelivers) {
   std::this_thread::sleep_for(600ms);
   EXPECT_EQ(sink.count(), settled) << "a 201 must end the retries";
   auto metrics = HttpRequest("127.0.0.1", hub.metrics_port(), "GET", "/metrics");
-  EXPECT_NE(metrics.body.find("diphub_deliveries_total{recipient=\"1200000001\",status=\"Delivered\"} 1"), std::string::npos)
+  EXPECT_NE(
+      metrics.body.find("diphub_deliveries_total{recipient=\"1200000001\",status=\"Delivered\"} 1"),
+      std::string::npos)
       << metrics.body;
 }
 
@@ -172,8 +175,10 @@ TEST(SendDeliver, NoRetryOn400RejectedByRecipient) {
   std::this_thread::sleep_for(800ms);  // many backoff periods of 50-200 ms
   EXPECT_EQ(sink.count(), 1u) << "a 400 from the recipient is not retried";
   auto metrics = HttpRequest("127.0.0.1", hub.metrics_port(), "GET", "/metrics");
-  EXPECT_NE(metrics.body.find("diphub_deliveries_total{recipient=\"1200000001\",status=\"RejectedByRecipient\"} 1"),
-            std::string::npos)
+  EXPECT_NE(
+      metrics.body.find(
+          "diphub_deliveries_total{recipient=\"1200000001\",status=\"RejectedByRecipient\"} 1"),
+      std::string::npos)
       << metrics.body;
 }
 

@@ -62,7 +62,35 @@ class GatedStore final : public Store {
   dip::Result<std::vector<std::string>> OutboxRecipients() override {
     return inner_->OutboxRecipients();
   }
-  dip::Status Finish(std::span<const DeliveryOutcome> o) override { return inner_->Finish(o); }
+  dip::Status RecordOutcomes(std::span<const DeliveryOutcome> o) override {
+    return inner_->RecordOutcomes(o);
+  }
+  dip::Result<std::optional<OutboxEntry>> GetOutbox(std::string_view r,
+                                                    std::uint64_t seq) override {
+    return inner_->GetOutbox(r, seq);
+  }
+  dip::Result<std::vector<std::pair<std::uint64_t, std::vector<JournalRow>>>> Journal(
+      std::string_view ref) override {
+    return inner_->Journal(ref);
+  }
+  dip::Result<std::vector<std::uint64_t>> ScanPublished(std::string_view r, std::string_view i,
+                                                        std::int64_t f, std::int64_t t,
+                                                        std::uint64_t a, std::size_t l) override {
+    return inner_->ScanPublished(r, i, f, t, a, l);
+  }
+  dip::Status Requeue(std::string_view r, std::span<const OutboxEntry> e) override {
+    return inner_->Requeue(r, e);
+  }
+  dip::Result<std::vector<DeliveryOutcome>> DeadLetters(std::string_view r,
+                                                        std::size_t l) override {
+    return inner_->DeadLetters(r, l);
+  }
+  dip::Result<std::uint64_t> ClearDeadLetters(std::string_view r, bool q) override {
+    return inner_->ClearDeadLetters(r, q);
+  }
+  dip::Result<std::uint64_t> Expire(std::int64_t c, std::size_t m) override {
+    return inner_->Expire(c, m);
+  }
   std::uint64_t LastSeq() override { return inner_->LastSeq(); }
   dip::Result<std::uint64_t> CountOutbox(std::string_view r) override {
     return inner_->CountOutbox(r);

@@ -123,9 +123,9 @@ TEST_F(RocksStoreTest, OutboxRecipientsAndFinish) {
   EXPECT_EQ(recipients.value(), (std::vector<std::string>{"1200000001", "1300000001"}));
 
   std::vector<DeliveryOutcome> done = {
-      {"1300000001", 1, OutboundStatus::kDelivered, 201, 1, 0},
-      {"1200000001", 1, OutboundStatus::kRetriesExhausted, 500, 20, 0}};
-  ASSERT_TRUE(store_->Finish(done).ok());
+      {"1300000001", 1, OutboundStatus::kDelivered, 201, 1, 0, 0, ""},
+      {"1200000001", 1, OutboundStatus::kRetriesExhausted, 500, 20, 0, 0, ""}};
+  ASSERT_TRUE(store_->RecordOutcomes(done).ok());
   EXPECT_EQ(Outbox("1300000001"), (std::vector<std::uint64_t>{2}));
   EXPECT_TRUE(Outbox("1200000001").empty());
   recipients = store_->OutboxRecipients();
