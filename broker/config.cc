@@ -270,10 +270,11 @@ dip::Result<Config> ParseConfig(const std::string& yaml_text, const std::string&
   }
 
   const YAML::Node st = root["storage"];
-  if (dip::Status s = CheckKeys(st,
-                                {"data_dir", "durability", "group_commit_max_messages",
-                                 "group_commit_max_bytes", "max_pending_bytes"},
-                                "storage");
+  if (dip::Status s = CheckKeys(
+          st,
+          {"data_dir", "durability", "group_commit_max_messages", "group_commit_max_bytes",
+           "max_pending_bytes", "retention_seconds", "memtable_bytes", "min_free_bytes"},
+          "storage");
       !s.ok()) {
     return s;
   }
@@ -305,6 +306,15 @@ dip::Result<Config> ParseConfig(const std::string& yaml_text, const std::string&
     if (dip::Status s = Read(st, "retention_seconds", "storage", &c.storage.retention_seconds);
         !s.ok()) {
       return s;
+    }
+    if (dip::Status s = Read(st, "memtable_bytes", "storage", &c.storage.memtable_bytes); !s.ok()) {
+      return s;
+    }
+    if (dip::Status s = Read(st, "min_free_bytes", "storage", &c.storage.min_free_bytes); !s.ok()) {
+      return s;
+    }
+    if (c.storage.memtable_bytes < (1u << 20)) {
+      return Bad("storage.memtable_bytes", "must be at least 1 MiB (1048576)");
     }
     if (c.storage.retention_seconds < 1) {
       return Bad("storage.retention_seconds", "must be at least 1");

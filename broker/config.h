@@ -31,6 +31,9 @@ struct StorageOptions {
   std::size_t group_commit_max_bytes = 16u << 20;                // Default: 16 MiB
   std::size_t max_pending_bytes = 256u << 20;  // queued for commit before 429. Default: 256 MiB
   std::int64_t retention_seconds = 30 * 24 * 3600;  // delivered messages kept. Default: 30 days
+  std::size_t memtable_bytes = 64u << 20;     // RocksDB write buffer; the WAL is preallocated at
+                                              // about 1.1x this. Default: 64 MiB
+  std::uint64_t min_free_bytes = 256u << 20;  // sends answer 503 below this. Default: 256 MiB
 };
 
 struct MetricsOptions {

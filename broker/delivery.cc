@@ -271,7 +271,8 @@ void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
   std::string body = "[";
   std::size_t count = 0;
   r.in_flight_messages.clear();
-  for (const storage::MessageRecord& m : msgs.value()) {
+  for (std::size_t i = 0; i < msgs.value().size(); ++i) {
+    const storage::MessageRecord& m = msgs.value()[i];
     std::size_t mark = body.size();
     if (count > 0) body.push_back(',');
     dip::Addressing a0{m.primary_recipients, {}, {}};
@@ -279,7 +280,7 @@ void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
                      m.transaction_timestamp,
                      dip::PublicationId(m.interface_id),
                      m.correlation_id,
-                     false,
+                     replays[i],
                      std::nullopt};
     if (dip::Status s = dip::AppendEgressMessage(m.raw, a0, d0, &body); !s.ok()) {
       spdlog::error("delivery: message {} for {}: {}", m.seq, r.dip_id, s.ToString());

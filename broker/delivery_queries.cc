@@ -49,9 +49,9 @@ std::uint64_t QueryHash(const ReplayQuery& q) {
 // A UUID-shaped continuation token: the query's hash and the last seq returned.
 std::string MakeToken(std::uint64_t hash, std::uint64_t seq) {
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx",
-                static_cast<unsigned>(hash >> 32), static_cast<unsigned>((hash >> 16) & 0xffff),
-                static_cast<unsigned>(hash & 0xffff), static_cast<unsigned>((seq >> 48) & 0xffff),
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hash >> 32),
+                static_cast<unsigned>((hash >> 16) & 0xffff), static_cast<unsigned>(hash & 0xffff),
+                static_cast<unsigned>((seq >> 48) & 0xffff),
                 static_cast<unsigned long long>(seq & 0xffffffffffffull));
   return buf;
 }
@@ -131,8 +131,8 @@ dip::Result<ReplayQuery> ParseMessageRequest(std::string_view body, std::string 
       simdjson::dom::array arr;
       if (value.get_array().get(arr)) return Bad("body.transactionIDs: expected an array");
       if (arr.size() < 1 || arr.size() > 100) {
-        return Bad("body.transactionIDs: between 1 and 100 IDs (got " +
-                   std::to_string(arr.size()) + ")");
+        return Bad("body.transactionIDs: between 1 and 100 IDs (got " + std::to_string(arr.size()) +
+                   ")");
       }
       for (auto id : arr) {
         std::string_view s;
@@ -150,9 +150,11 @@ dip::Result<ReplayQuery> ParseMessageRequest(std::string_view body, std::string 
 DeliveryQueries::DeliveryQueries(storage::Store* store, DeliveryScheduler* scheduler)
     : store_(store), scheduler_(scheduler) {}
 
-dip::Result<std::vector<storage::MessageRecord>> DeliveryQueries::Match(
-    std::string_view recipient, const ReplayQuery& query, std::uint64_t after, std::size_t limit,
-    bool* more) {
+dip::Result<std::vector<storage::MessageRecord>> DeliveryQueries::Match(std::string_view recipient,
+                                                                        const ReplayQuery& query,
+                                                                        std::uint64_t after,
+                                                                        std::size_t limit,
+                                                                        bool* more) {
   *more = false;
   std::vector<storage::MessageRecord> out;
   if (!query.transaction_ids.empty()) {
@@ -277,13 +279,18 @@ dip::Result<ReplayPage> DeliveryQueries::Replay(std::string_view recipient,
   for (const storage::MessageRecord& m : msgs.value()) {
     if (page.messages > 0) page.body.push_back(',');
     dip::Addressing a0{m.primary_recipients, {}, {}};
-    dip::DipBlock d0{m.transaction_id, m.transaction_timestamp, dip::PublicationId(m.interface_id),
-                     m.correlation_id, true, std::nullopt};
+    dip::DipBlock d0{m.transaction_id,
+                     m.transaction_timestamp,
+                     dip::PublicationId(m.interface_id),
+                     m.correlation_id,
+                     true,
+                     std::nullopt};
     if (auto s = dip::AppendEgressMessage(m.raw, a0, d0, &page.body); !s.ok()) return s;
     ++page.messages;
   }
   page.body.push_back(']');
-  if (more && !msgs.value().empty()) page.continuation_token = MakeToken(hash, msgs.value().back().seq);
+  if (more && !msgs.value().empty())
+    page.continuation_token = MakeToken(hash, msgs.value().back().seq);
   return page;
 }
 
@@ -306,8 +313,11 @@ dip::Result<std::string> DeliveryQueries::Requeue(std::string_view recipient,
   }
   scheduler_->Reload(recipient);
   dip::JsonWriter w;
-  w.BeginObject().Key("requeueId").String(id).Key("totalTransactions").Int(
-      static_cast<long long>(entries.size()));
+  w.BeginObject()
+      .Key("requeueId")
+      .String(id)
+      .Key("totalTransactions")
+      .Int(static_cast<long long>(entries.size()));
   w.EndObject();
   return w.Take();
 }
@@ -317,8 +327,7 @@ dip::Result<std::string> DeliveryQueries::RequeueStatus(std::string_view recipie
   auto meta = store_->GetMeta("requeue:" + std::string(requeue_id));
   if (!meta.ok()) return meta.status();
   std::size_t nl = meta.value().find('\n');
-  if (meta.value().empty() || nl == std::string::npos ||
-      meta.value().substr(0, nl) != recipient) {
+  if (meta.value().empty() || nl == std::string::npos || meta.value().substr(0, nl) != recipient) {
     return Bad("not found: no requeue \"" + std::string(requeue_id) + "\" for " +
                std::string(recipient));
   }

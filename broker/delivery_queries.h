@@ -32,7 +32,7 @@ struct ReplayQuery {
 dip::Result<ReplayQuery> ParseMessageRequest(std::string_view body, std::string interface_id);
 
 struct ReplayPage {
-  std::string body;                // DIPMessageEgressArray, replayIndicator true
+  std::string body;  // DIPMessageEgressArray, replayIndicator true
   std::size_t messages = 0;
   std::string continuation_token;  // empty on the last page
 };

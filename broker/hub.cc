@@ -115,7 +115,10 @@ Adapter* Hub::AdapterNamed(std::string_view name) {
 }
 
 dip::Status Hub::Start() {
-  auto store = storage::OpenRocksStore(config_.storage.data_dir);
+  storage::StoreOptions store_options;
+  store_options.memtable_bytes = config_.storage.memtable_bytes;
+  store_options.min_free_bytes = config_.storage.min_free_bytes;
+  auto store = storage::OpenRocksStore(config_.storage.data_dir, store_options);
   if (!store.ok()) return store.status();
   store_ = std::move(store).value();
   if (auto s = LoadSigner(); !s.ok()) return s;

@@ -232,7 +232,7 @@ void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> d
       }
       for (std::size_t i = 0; i < records.size(); ++i) {
         const storage::MessageRecord& m = records[i];
-        std::string_view code = items[i].message.substr(0, 7);
+        const std::string code = items[i].message.substr(0, 7);
         probe_->Rejected(m.interface_id, echoes[i].event ? echoes[i].event->event_code : "",
                          m.sender_role, code, 1);
         spdlog::info("rejected {} on {} from {} ref {}: {}", code, m.interface_id, m.sender_dip_id,

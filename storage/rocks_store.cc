@@ -12,11 +12,13 @@
 //   default       meta key                         -> value
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/sst_file_manager.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+#include <sys/statvfs.h>
 
-#include <atomic>
 #include <filesystem>
+#include <mutex>
 #include <set>
 
 #include "storage/codec.h"
@@ -104,7 +106,8 @@ bool IsFinal(OutboundStatus s) {
 
 class RocksStore final : public Store {
  public:
-  static dip::Result<std::unique_ptr<Store>> Open(const std::string& dir) {
+  static dip::Result<std::unique_ptr<Store>> Open(const std::string& dir,
+                                                  const StoreOptions& store_options) {
     namespace fs = std::filesystem;
     std::error_code ec;
     fs::create_directories(dir, ec);
@@ -126,6 +129,9 @@ class RocksStore final : public Store {
     options.create_if_missing = true;
     options.create_missing_column_families = true;
     options.paranoid_checks = true;
+    options.write_buffer_size = store_options.memtable_bytes;
+    // With an SstFileManager RocksDB notices when space returns after a full disk and recovers.
+    options.sst_file_manager.reset(rocksdb::NewSstFileManager(rocksdb::Env::Default()));
     options.IncreaseParallelism(2);
     rocksdb::BlockBasedTableOptions table;
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -142,10 +148,10 @@ class RocksStore final : public Store {
       std::set<std::string> have(names.begin(), names.end());
       for (const char* name : kCfNames) {
         if (!have.count(name)) {
-          return dip::Status::Config("data dir " + dir +
-                                     " holds a RocksDB database that is not a diphub store of "
-                                     "this version (no column family \"" +
-                                     name + "\")");
+          return dip::Status::Config(
+              "data dir " + dir + " holds a RocksDB database that is corrupt or not a diphub " +
+              "store of this version (no column family \"" + name + "\"); restore the data " +
+              "dir from a backup, or point storage.data_dir at an empty directory");
         }
       }
     }
@@ -162,6 +168,8 @@ class RocksStore final : public Store {
       return dip::Status::Config("cannot open the store in " + dir + ": " + s.ToString() + hint);
     }
     store->db_.reset(db);
+    store->dir_ = dir;
+    store->min_free_bytes_ = store_options.min_free_bytes;
     auto format = store->GetMeta(kFormatKey);
     if (!format.ok()) return format.status();
     if (format.value().empty() && !existing) {
@@ -190,11 +198,16 @@ class RocksStore final : public Store {
   dip::Status Append(std::span<const MessageRecord* const> records,
                      Durability durability) override {
     if (records.empty()) return dip::Status::Ok();
-    // A write that failed (e.g. disk full) leaves RocksDB read-only until resumed.
-    if (needs_resume_.load()) {
-      rocksdb::Status r = db_->Resume();
-      if (!r.ok()) return FromRocks(r, "resume after a failed write");
-      needs_resume_ = false;
+    // One statvfs per group commit keeps a reserve of free space (see StoreOptions).
+    struct statvfs fs_stat {};
+    if (statvfs(dir_.c_str(), &fs_stat) == 0) {
+      const std::uint64_t free_bytes =
+          static_cast<std::uint64_t>(fs_stat.f_bavail) * fs_stat.f_frsize;
+      if (free_bytes < min_free_bytes_) {
+        return dip::Status::Io("disk full: " + std::to_string(free_bytes) + " bytes free in " +
+                               dir_ + ", below storage.min_free_bytes (" +
+                               std::to_string(min_free_bytes_) + ")");
+      }
     }
     rocksdb::WriteBatch batch;
     std::string seq_value;
@@ -229,11 +242,7 @@ class RocksStore final : public Store {
     PutFixed64BE(&tkey, static_cast<std::uint64_t>(records.front()->accepted_unix_ms));
     PutFixed64BE(&tkey, records.front()->seq);
     batch.Put(handles_[kTimeIndex], tkey, "");
-    rocksdb::WriteOptions wo;
-    wo.sync = durability == Durability::kFsync;
-    rocksdb::Status s = db_->Write(wo, &batch);
-    if (!s.ok()) needs_resume_ = true;
-    return FromRocks(s, "group commit");
+    return Write(&batch, durability == Durability::kFsync, "group commit");
   }
 
   dip::Result<std::vector<MessageRecord>> GetMessages(
@@ -344,7 +353,7 @@ class RocksStore final : public Store {
         batch.Put(handles_[kDeadLetters], key, EncodeOutcome(o));
       }
     }
-    return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "record deliveries");
+    return Write(&batch, false, "record deliveries");
   }
 
   dip::Result<std::vector<std::pair<std::uint64_t, std::vector<JournalRow>>>> Journal(
@@ -410,9 +419,7 @@ class RocksStore final : public Store {
     for (const OutboxEntry& e : entries) {
       batch.Put(handles_[kOutbox], RecipientKey(recipient, e.seq), EncodeOutboxValue(e));
     }
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    return FromRocks(db_->Write(wo, &batch), "requeue");
+    return Write(&batch, true, "requeue");
   }
 
   dip::Result<std::vector<DeliveryOutcome>> DeadLetters(std::string_view recipient,
@@ -451,9 +458,7 @@ class RocksStore final : public Store {
       ++n;
     }
     if (!it->status().ok()) return FromRocks(it->status(), "dead letters");
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    if (auto s = FromRocks(db_->Write(wo, &batch), "clear dead letters"); !s.ok()) return s;
+    if (auto s = Write(&batch, true, "clear dead letters"); !s.ok()) return s;
     return n;
   }
 
@@ -492,9 +497,8 @@ class RocksStore final : public Store {
     if (!it->status().ok()) return FromRocks(it->status(), "retention scan");
     batch.DeleteRange(handles_[kTimeIndex], Seq(0),
                       Seq(static_cast<std::uint64_t>(std::max<std::int64_t>(cutoff_ms, 0))));
-    if (auto s = FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "retention"); !s.ok()) {
-      return s;
-    }
+    if (removed == 0) return removed;  // nothing to write
+    if (auto s = Write(&batch, false, "retention"); !s.ok()) return s;
     return removed;
   }
 
@@ -524,9 +528,9 @@ class RocksStore final : public Store {
   }
 
   dip::Status PutParticipantOverride(std::string_view dip_id, std::string_view text) override {
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    return FromRocks(db_->Put(wo, handles_[kParticipants], dip_id, text), "store participant");
+    rocksdb::WriteBatch batch;
+    batch.Put(handles_[kParticipants], dip_id, text);
+    return Write(&batch, true, "store participant");
   }
 
   dip::Result<std::vector<std::pair<std::string, std::string>>> ParticipantOverrides() override {
@@ -548,9 +552,9 @@ class RocksStore final : public Store {
   }
 
   dip::Status PutMeta(std::string_view key, std::string_view value) override {
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    return FromRocks(db_->Put(wo, handles_[kDefault], key, value), "write meta");
+    rocksdb::WriteBatch batch;
+    batch.Put(handles_[kDefault], key, value);
+    return Write(&batch, true, "write meta");
   }
 
  private:
@@ -559,15 +563,40 @@ class RocksStore final : public Store {
     return db_->NewIterator(rocksdb::ReadOptions(), handles_[cf]);
   }
 
+  // Every write goes through here. After a failed write (a full disk) RocksDB must be resumed
+  // before it is written to again; until space returns, writes fail with "disk full".
+  dip::Status Write(rocksdb::WriteBatch* batch, bool sync, std::string_view what) {
+    std::lock_guard lock(write_mu_);
+    if (needs_resume_) {
+      rocksdb::Status r = db_->Resume();
+      if (r.IsBusy()) {
+        // RocksDB's own recovery is under way (it waits for free space).
+        return dip::Status::Io("disk full: " + std::string(what) +
+                               ": storage is waiting for free space; nothing was stored");
+      }
+      if (!r.ok()) return FromRocks(r, std::string(what) + " (resuming after a failed write)");
+      needs_resume_ = false;
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = sync;
+    rocksdb::Status s = db_->Write(wo, batch);
+    if (!s.ok()) needs_resume_ = true;
+    return FromRocks(s, what);
+  }
+
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-  std::atomic<bool> needs_resume_{false};
+  std::string dir_;
+  std::uint64_t min_free_bytes_ = 0;
+  std::mutex write_mu_;  // guards needs_resume_ and orders Resume() before writes
+  bool needs_resume_ = false;
 };
 
 }  // namespace
 
-dip::Result<std::unique_ptr<Store>> OpenRocksStore(const std::string& dir) {
-  return RocksStore::Open(dir);
+dip::Result<std::unique_ptr<Store>> OpenRocksStore(const std::string& dir,
+                                                   const StoreOptions& options) {
+  return RocksStore::Open(dir, options);
 }
 
 }  // namespace diphub::storage

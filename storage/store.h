@@ -99,8 +99,17 @@ class Store {
   virtual dip::Status PutMeta(std::string_view key, std::string_view value) = 0;
 };
 
+struct StoreOptions {
+  // RocksDB's memtable size; the write-ahead log is preallocated at about 1.1 times this.
+  std::size_t memtable_bytes = 64u << 20;  // Default: 64 MiB
+  // Appends are refused ("disk full") while the data dir's filesystem has less free space than
+  // this, so RocksDB itself never runs out of space (flushes and compactions keep headroom).
+  std::uint64_t min_free_bytes = 256u << 20;  // Default: 256 MiB
+};
+
 // Opens (creating if needed) the RocksDB store in `dir`. Refuses, with a clear error, a
 // directory that holds something other than a diphub store, and a corrupted store.
-dip::Result<std::unique_ptr<Store>> OpenRocksStore(const std::string& dir);
+dip::Result<std::unique_ptr<Store>> OpenRocksStore(const std::string& dir,
+                                                   const StoreOptions& options = {});
 
 }  // namespace diphub::storage

@@ -58,6 +58,15 @@ HubProcess::HubProcess(const TempDir& dir, std::string mdr_webhook, std::string 
 
 HubProcess::~HubProcess() = default;
 
+bool HubProcess::EditConfig(const std::string& from, const std::string& to) {
+  std::string text = ReadFile(config_);
+  auto pos = text.find(from);
+  if (pos == std::string::npos) return false;
+  text.replace(pos, from.size(), to);
+  WriteFile(config_, text);
+  return true;
+}
+
 bool HubProcess::Start(std::string* error) {
   std::remove(ready_.c_str());
   process_ = std::make_unique<ChildProcess>(
@@ -69,7 +78,18 @@ bool HubProcess::Start(std::string* error) {
     *error = "fork failed";
     return false;
   }
-  std::string ready = WaitForFile(ready_, std::chrono::seconds(20));
+  std::string ready;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (ready.empty() && std::chrono::steady_clock::now() < deadline) {
+    ready = WaitForFile(ready_, std::chrono::milliseconds(100));
+    if (ready.empty() && !process_->running()) break;
+    if (ready.empty()) {
+      if (auto code = process_->Wait(std::chrono::milliseconds(0))) {
+        *error = "diphub exited with " + std::to_string(*code) + "; log:\n" + Log();
+        return false;
+      }
+    }
+  }
   if (ready.empty()) {
     *error = "no ready file within 20 s; log:\n" + Log();
     return false;

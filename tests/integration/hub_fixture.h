@@ -43,6 +43,10 @@ class HubProcess {
   HubProcess(const TempDir& dir, std::string mdr_webhook, std::string extra_yaml = "");
   ~HubProcess();
 
+  // Replaces `from` (which must occur) in the generated configuration; before Start().
+  bool EditConfig(const std::string& from, const std::string& to);
+  const std::string& config_path() const { return config_; }
+
   // Starts diphub and waits for its ready file; false with the log in `error` on failure.
   bool Start(std::string* error);
   void Kill();      // SIGKILL: a crash
