@@ -118,21 +118,42 @@ void BM_VerifyRequest(benchmark::State& state) {
 }
 BENCHMARK(BM_VerifyRequest);
 
+// A RocksDB store in a fresh temp dir, removed afterwards; null (and the benchmark skipped)
+// when it cannot be made.
+struct TempStore {
+  std::string dir;
+  std::unique_ptr<storage::Store> store;
+  ~TempStore() {
+    store.reset();
+    std::error_code ec;
+    if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+  }
+};
+
+std::unique_ptr<TempStore> OpenTempStore(benchmark::State& state) {
+  auto t = std::make_unique<TempStore>();
+  t->dir = (std::filesystem::temp_directory_path() / "diphub-bench-XXXXXX").string();
+  if (mkdtemp(t->dir.data()) == nullptr) {
+    t->dir.clear();
+    state.SkipWithError("mkdtemp failed");
+    return nullptr;
+  }
+  auto store = storage::OpenRocksStore(t->dir);
+  if (!store.ok()) {
+    state.SkipWithError(store.status().ToString().c_str());
+    return nullptr;
+  }
+  t->store = std::move(store).value();
+  return t;
+}
+
 // Messages of 2 KB through the group committer into RocksDB with one fsync per batch; the
 // batch size is the number of sends queued together (range(0)).
 void BM_GroupCommitFsync(benchmark::State& state) {
-  std::string dir = (std::filesystem::temp_directory_path() / "diphub-bench-XXXXXX").string();
-  if (mkdtemp(dir.data()) == nullptr) {
-    state.SkipWithError("mkdtemp failed");
-    return;
-  }
+  auto temp = OpenTempStore(state);
+  if (!temp) return;
   {
-    auto store = storage::OpenRocksStore(dir);
-    if (!store.ok()) {
-      state.SkipWithError(store.status().ToString().c_str());
-      return;
-    }
-    storage::GroupCommitter committer(store.value().get(), {}, {});
+    storage::GroupCommitter committer(temp->store.get(), {}, {});
     std::string raw(2048, 'x');
     std::uint64_t n = 0;
     const auto batch = static_cast<std::size_t>(state.range(0));
@@ -163,24 +184,16 @@ void BM_GroupCommitFsync(benchmark::State& state) {
     }
     state.SetItemsProcessed(state.iterations() * state.range(0));
   }
-  std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_GroupCommitFsync)->Arg(1)->Arg(64)->Arg(256)->Arg(1024)->Arg(4096)->UseRealTime();
 
 // Replay: pages of 100 publications read back through DeliveryQueries::Replay (index scan,
 // message reads, rendering with replayIndicator true) from a store of 20,000 2 KB messages.
 void BM_ReplayPages(benchmark::State& state) {
-  std::string dir = (std::filesystem::temp_directory_path() / "diphub-bench-XXXXXX").string();
-  if (mkdtemp(dir.data()) == nullptr) {
-    state.SkipWithError("mkdtemp failed");
-    return;
-  }
+  auto temp = OpenTempStore(state);
+  if (!temp) return;
   {
-    auto store = storage::OpenRocksStore(dir);
-    if (!store.ok()) {
-      state.SkipWithError(store.status().ToString().c_str());
-      return;
-    }
+    storage::Store* store = temp->store.get();
     std::string body = Array(1), scratch;
     dip::ParsedArray parsed = dip::ParseMessageArray(body, &scratch);
     const std::string raw(parsed.items[0].envelope.raw);
@@ -203,14 +216,14 @@ void BM_ReplayPages(benchmark::State& state) {
       m.raw = raw;
       ptrs.push_back(&m);
       if (ptrs.size() == 1000) {
-        if (!store.value()->Append(ptrs, storage::Durability::kOsBuffered).ok()) {
+        if (!store->Append(ptrs, storage::Durability::kOsBuffered).ok()) {
           state.SkipWithError("append failed");
           return;
         }
         ptrs.clear();
       }
     }
-    broker::DeliveryQueries queries(store.value().get(), nullptr);
+    broker::DeliveryQueries queries(store, nullptr);
     broker::ReplayQuery query;
     query.interface_id = "IF-061";
     std::string token;
@@ -227,7 +240,6 @@ void BM_ReplayPages(benchmark::State& state) {
     }
     state.SetItemsProcessed(static_cast<std::int64_t>(messages));
   }
-  std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_ReplayPages)->UseRealTime();
 

@@ -309,28 +309,38 @@ void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
   });
 }
 
-void DeliveryScheduler::FinishFront(Recipient& r, std::size_t count, OutboundStatus status,
-                                    const DeliveryResult& result) {
+// One outcome per message of the batch at the front of the queue, all with `status`, and
+// recorded (journal rows; final ones also leave the outbox).
+std::vector<storage::DeliveryOutcome> DeliveryScheduler::RecordFront(Recipient& r,
+                                                                     std::size_t count,
+                                                                     OutboundStatus status,
+                                                                     std::uint32_t attempt,
+                                                                     const DeliveryResult& result) {
   std::vector<storage::DeliveryOutcome> outcomes;
   const std::int64_t now = NowMs();
   const std::int64_t took = std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::steady_clock::now() - r.attempt_started)
                                 .count();
-  for (std::size_t i = 0; i < count && !r.queue.empty(); ++i) {
-    outcomes.push_back({r.dip_id, r.queue.front().seq, status, result.http_status, r.attempts + 1,
-                        now, took, result.error});
-    r.queue.pop_front();
+  for (std::size_t i = 0; i < count && i < r.queue.size(); ++i) {
+    outcomes.push_back(
+        {r.dip_id, r.queue[i].seq, status, result.http_status, attempt, now, took, result.error});
   }
   if (dip::Status s = store_->RecordOutcomes(outcomes); !s.ok()) {
     spdlog::error("delivery: recording {} outcomes for {} failed: {}", outcomes.size(), r.dip_id,
                   s.ToString());
   }
-  r.probe->by_status[static_cast<std::size_t>(status)]->Increment(
-      static_cast<double>(outcomes.size()));
+  return outcomes;
+}
+
+void DeliveryScheduler::FinishFront(Recipient& r, std::size_t count, OutboundStatus status,
+                                    const DeliveryResult& result) {
+  const std::size_t n = RecordFront(r, count, status, r.attempts + 1, result).size();
+  r.queue.erase(r.queue.begin(), r.queue.begin() + static_cast<std::ptrdiff_t>(n));
+  r.probe->by_status[static_cast<std::size_t>(status)]->Increment(static_cast<double>(n));
   if (status == OutboundStatus::kRetriesExhausted) {
-    r.probe->dead_letters->Increment(static_cast<double>(outcomes.size()));
+    r.probe->dead_letters->Increment(static_cast<double>(n));
   }
-  r.pending -= std::min<std::uint64_t>(r.pending, outcomes.size());
+  r.pending -= std::min<std::uint64_t>(r.pending, n);
   r.probe->queue_depth->Set(static_cast<double>(r.pending));
   r.attempts = 0;
 }
@@ -338,18 +348,7 @@ void DeliveryScheduler::FinishFront(Recipient& r, std::size_t count, OutboundSta
 // A failed attempt that will be retried: a journal row per message, the entries stay queued.
 void DeliveryScheduler::RecordRetrying(Recipient& r, std::size_t count,
                                        const DeliveryResult& result) {
-  std::vector<storage::DeliveryOutcome> outcomes;
-  const std::int64_t now = NowMs();
-  const std::int64_t took = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::steady_clock::now() - r.attempt_started)
-                                .count();
-  for (std::size_t i = 0; i < count && i < r.queue.size(); ++i) {
-    outcomes.push_back({r.dip_id, r.queue[i].seq, OutboundStatus::kRetrying, result.http_status,
-                        r.attempts, now, took, result.error});
-  }
-  if (dip::Status s = store_->RecordOutcomes(outcomes); !s.ok()) {
-    spdlog::error("delivery: journal for {} failed: {}", r.dip_id, s.ToString());
-  }
+  RecordFront(r, count, OutboundStatus::kRetrying, r.attempts, result);
 }
 
 void DeliveryScheduler::OnResult(Shard& shard, const std::string& recipient, std::size_t count,

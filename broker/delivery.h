@@ -63,6 +63,10 @@ class DeliveryScheduler {
   void FinishFront(Recipient& r, std::size_t count, storage::OutboundStatus status,
                    const DeliveryResult& result);
   void RecordRetrying(Recipient& r, std::size_t count, const DeliveryResult& result);
+  std::vector<storage::DeliveryOutcome> RecordFront(Recipient& r, std::size_t count,
+                                                    storage::OutboundStatus status,
+                                                    std::uint32_t attempt,
+                                                    const DeliveryResult& result);
   void DoReload(Shard& shard, Recipient& r);
   Shard& ShardOf(std::string_view recipient);
   Recipient& Get(Shard& shard, const std::string& id);

@@ -36,8 +36,9 @@ std::optional<std::uint64_t> SeqOfTransaction(std::string_view tx) {
   return v;
 }
 
-std::uint64_t QueryHash(const ReplayQuery& q) {
-  std::string text = q.interface_id + "|" + std::to_string(q.from_ms.value_or(-1)) + "|" +
+std::uint64_t QueryHash(std::string_view recipient, const ReplayQuery& q) {
+  std::string text = std::string(recipient) + "|" + q.interface_id + "|" +
+                     std::to_string(q.from_ms.value_or(-1)) + "|" +
                      std::to_string(q.to_ms.value_or(-1)) + "|" + q.event_code.value_or("") + "|" +
                      q.mpan.value_or("");
   for (const std::string& t : q.transaction_ids) text += "|" + t;
@@ -262,7 +263,7 @@ dip::Result<std::string> DeliveryQueries::Journal(std::string_view caller,
 dip::Result<ReplayPage> DeliveryQueries::Replay(std::string_view recipient,
                                                 const ReplayQuery& query,
                                                 std::string_view continuation_token) {
-  const std::uint64_t hash = QueryHash(query);
+  const std::uint64_t hash = QueryHash(recipient, query);
   std::uint64_t after = 0;
   if (!continuation_token.empty()) {
     auto token = ParseToken(continuation_token);

@@ -51,7 +51,8 @@ class DeliveryQueries {
 
   dip::Result<ReplayPage> Replay(std::string_view recipient, const ReplayQuery& query,
                                  std::string_view continuation_token);
-  // Puts every match back in the recipient's outbox; returns {"requeueId":..., "total":n}.
+  // Puts every match (at most kMaxRequeue) back in the recipient's outbox; returns
+  // {"requeueId":..., "totalTransactions":n}.
   dip::Result<std::string> Requeue(std::string_view recipient, const ReplayQuery& query);
   // RequeueStatus JSON: percentComplete, totalTransactions, processedTransactions, status.
   dip::Result<std::string> RequeueStatus(std::string_view recipient, std::string_view requeue_id);

@@ -498,6 +498,9 @@ class RocksStore final : public Store {
     batch.DeleteRange(handles_[kTimeIndex], Seq(0),
                       Seq(static_cast<std::uint64_t>(std::max<std::int64_t>(cutoff_ms, 0))));
     if (removed == 0) return removed;  // nothing to write
+    // Sequence numbers are never reused: remember the highest one ever assigned, since the
+    // newest messages may be among those removed.
+    batch.Put(handles_[kDefault], "seq_floor", Seq(LastSeq()));
     if (auto s = Write(&batch, false, "retention"); !s.ok()) return s;
     return removed;
   }

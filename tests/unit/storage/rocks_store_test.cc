@@ -174,3 +174,27 @@ TEST_F(RocksStoreTest, MetaRoundTrip) {
 
 }  // namespace
 }  // namespace diphub::storage
+
+namespace diphub::storage {
+namespace {
+
+// Retention may remove every message; sequence numbers (and so transaction IDs) must still never
+// be reused after a restart.
+TEST_F(RocksStoreTest, RetentionKeepsSequenceNumbersMonotonicAcrossRestart) {
+  Append({Msg(7, "1100000001", "A", {"1200000001"}), Msg(8, "1100000001", "B", {"1200000001"})});
+  std::vector<DeliveryOutcome> done = {
+      {"1200000001", 7, OutboundStatus::kDelivered, 201, 1, 0, 0, ""},
+      {"1200000001", 8, OutboundStatus::kDelivered, 201, 1, 0, 0, ""}};
+  ASSERT_TRUE(store_->RecordOutcomes(done).ok());
+  auto removed = store_->Expire(INT64_MAX, 1000);
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  EXPECT_EQ(removed.value(), 2u);
+  std::vector<std::uint64_t> seqs = {8};
+  EXPECT_FALSE(store_->GetMessages(seqs).ok()) << "message 8 should have expired";
+  EXPECT_FALSE(store_->IsDuplicate("1100000001", "B").value());
+  Open();
+  EXPECT_EQ(store_->LastSeq(), 8u);
+}
+
+}  // namespace
+}  // namespace diphub::storage
