@@ -28,6 +28,8 @@ metrics:
 auth:
   require_api_key: true
   admin_token: demo-admin-token
+  # The demo participants have no certificates: signatures are checked when a send carries them.
+  signatures: verify-if-present
 participants:
   - dip_id: "1100000001"
     role: SDS
@@ -329,12 +331,30 @@ dip::Result<Config> ParseConfig(const std::string& yaml_text, const std::string&
   }
 
   const YAML::Node au = root["auth"];
-  if (dip::Status s = CheckKeys(au, {"require_api_key", "admin_token"}, "auth"); !s.ok()) return s;
+  if (dip::Status s = CheckKeys(
+          au, {"require_api_key", "admin_token", "signatures", "signature_skew_seconds"}, "auth");
+      !s.ok()) {
+    return s;
+  }
   if (au) {
     if (dip::Status s = Read(au, "require_api_key", "auth", &c.auth.require_api_key); !s.ok()) {
       return s;
     }
     if (dip::Status s = Read(au, "admin_token", "auth", &c.auth.admin_token); !s.ok()) return s;
+    if (dip::Status s = Read(au, "signatures", "auth", &c.auth.signatures); !s.ok()) return s;
+    if (dip::Status s = Read(au, "signature_skew_seconds", "auth", &c.auth.signature_skew_seconds);
+        !s.ok()) {
+      return s;
+    }
+  }
+
+  if (c.auth.signatures != "require" && c.auth.signatures != "verify-if-present" &&
+      c.auth.signatures != "off") {
+    return Bad("auth.signatures",
+               "must be require, verify-if-present or off, got \"" + c.auth.signatures + "\"");
+  }
+  if (c.auth.signature_skew_seconds < 1) {
+    return Bad("auth.signature_skew_seconds", "must be at least 1");
   }
 
   const YAML::Node de = root["delivery"];

@@ -44,6 +44,9 @@ struct MetricsOptions {
 struct AuthOptions {
   bool require_api_key = true;  // sends must carry a participant's X-API-Key. Default: true
   std::string admin_token;      // bearer token of /admin; "" disables the admin API. Default: ""
+  // X-DIP signatures on sends: "require", "verify-if-present" or "off". Default: require
+  std::string signatures = "require";
+  std::int64_t signature_skew_seconds = 300;  // |X-DIP-Signature-Date - now| allowed. Default: 300
 };
 
 struct DeliveryOptions {

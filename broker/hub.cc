@@ -38,6 +38,8 @@ Hub::Hub(Config config) : config_(std::move(config)) {
   settings_.environment_tag = config_.hub.environment_tag;
   settings_.require_api_key = config_.auth.require_api_key;
   settings_.admin_token = config_.auth.admin_token;
+  settings_.signatures = config_.auth.signatures;
+  settings_.signature_skew_seconds = config_.auth.signature_skew_seconds;
 }
 
 Hub::~Hub() { Stop(); }

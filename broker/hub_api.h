@@ -23,6 +23,9 @@ struct SubmitRequest {
   std::string channel;  // the {id} of POST /dip-channel/{id}, as given
   std::string body;     // the message array; views into it are taken, so it is moved in
   std::optional<std::string> api_key;  // X-API-Key
+  // The participant whose registered certificate signed the request (X-DIP headers verified),
+  // when the transport checked a signature.
+  std::optional<std::string> signer;
 };
 
 struct SubmitResponse {
@@ -30,6 +33,7 @@ struct SubmitResponse {
     kAccepted,      // 201: durable, every message has a transactionID
     kRejected,      // 400: level-1 failure, nothing stored
     kUnauthorized,  // 401: no or unknown API key
+    kForbidden,     // 403: authenticated, but not allowed to send these messages
     kOverloaded,    // 429: the commit queue is full; retry later
     kFailed,        // 500: storage failed, nothing stored
     kUnavailable,   // 503: shutting down
@@ -43,6 +47,8 @@ struct HubSettings {
   std::string environment_tag;
   bool require_api_key = true;
   std::string admin_token;
+  std::string signatures = "require";  // require, verify-if-present, off
+  std::int64_t signature_skew_seconds = 300;
 };
 
 class HubApi {

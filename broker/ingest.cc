@@ -111,6 +111,24 @@ void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> d
 
   std::string scratch;
   dip::ParsedArray parsed = dip::ParseMessageArray(request.body, &scratch);
+  if (parsed.status.ok() && request.signer) {
+    // The signature is the sender's (or its connection provider's) own.
+    for (const dip::ParsedItem& item : parsed.items) {
+      const dip::Envelope& env = item.envelope;
+      bool own = env.sender_dip_id.value == *request.signer ||
+                 (env.connection_provider_id.is_string() &&
+                  env.connection_provider_id.value == *request.signer);
+      if (!own && env.sender_dip_id.is_string()) {
+        spdlog::info("refused send on {}: signed by {}, sent as {}", *iface, *request.signer,
+                     env.sender_dip_id.value);
+        done(Whole(s, Kind::kForbidden, "RCP9999",
+                   "X-DIP-Signature-Certificate: registered to " + *request.signer +
+                       ", which is neither S1.senderDIPID (" + env.sender_dip_id.value +
+                       ") nor its S1.DIPConnectionProviderID"));
+        return;
+      }
+    }
+  }
   if (!parsed.status.ok()) {
     probe_->Rejected(*iface, "", "", parsed.status.code(), 1);
     spdlog::info("rejected {} on {}: {}", parsed.status.code(), *iface, parsed.status.help());

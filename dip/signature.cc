@@ -5,6 +5,10 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include <ctime>
+#include <mutex>
+#include <unordered_map>
+
 #include "dip/text.h"
 
 namespace diphub::dip {
@@ -170,6 +174,112 @@ Status VerifyRequest(std::string_view method, std::string_view url, std::string_
                        "METHOD;url;date;contentHash");
   }
   return Status::Ok();
+}
+
+struct Verifier::Cache {
+  struct Entry {
+    std::shared_ptr<EVP_PKEY> key;
+    std::string pem;
+  };
+  std::mutex mu;
+  std::unordered_map<std::string, Entry> by_b64;
+  std::size_t capacity;
+};
+
+Verifier::Verifier(std::size_t capacity) : cache_(std::make_unique<Cache>()) {
+  cache_->capacity = capacity;
+}
+Verifier::~Verifier() = default;
+
+Status Verifier::Verify(std::string_view method, std::string_view url, std::string_view body,
+                        const SignatureHeaders& headers, std::string* certificate_pem) {
+  if (headers.date.empty() || headers.content_hash.empty() || headers.certificate.empty() ||
+      headers.signature.empty()) {
+    return Status::Dip(kSignatureInvalid,
+                       "X-DIP-Signature, -Signature-Date, -Content-Hash and "
+                       "-Signature-Certificate are all required");
+  }
+  if (ContentHash(body) != headers.content_hash) {
+    return Status::Dip(kSignatureInvalid,
+                       "X-DIP-Content-Hash: does not match base64(SHA-256) of the body");
+  }
+  Cache::Entry entry;
+  {
+    std::lock_guard lock(cache_->mu);
+    auto it = cache_->by_b64.find(headers.certificate);
+    if (it != cache_->by_b64.end()) entry = it->second;
+  }
+  if (!entry.key) {
+    Result<std::string> pem = Base64Decode(headers.certificate);
+    if (!pem.ok()) {
+      return Status::Dip(kSignatureInvalid, "X-DIP-Signature-Certificate: invalid base64");
+    }
+    BioPtr cb = MemBio(pem.value());
+    X509Ptr cert(PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr));
+    if (!cert) {
+      return Status::Dip(kSignatureInvalid,
+                         "X-DIP-Signature-Certificate: not a base64 PEM certificate");
+    }
+    EVP_PKEY* pub = X509_get_pubkey(cert.get());
+    if (pub == nullptr) {
+      return Status::Dip(kSignatureInvalid, "X-DIP-Signature-Certificate: no public key");
+    }
+    entry.key = std::shared_ptr<EVP_PKEY>(pub, EVP_PKEY_free);
+    entry.pem = std::move(pem).value();
+    std::lock_guard lock(cache_->mu);
+    if (cache_->by_b64.size() >= cache_->capacity) cache_->by_b64.clear();
+    cache_->by_b64.emplace(headers.certificate, entry);
+  }
+  Result<std::string> sig = Base64Decode(headers.signature);
+  if (!sig.ok()) return Status::Dip(kSignatureInvalid, "X-DIP-Signature: invalid base64");
+  std::string signed_text = SigningString(method, url, headers.date, headers.content_hash);
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, entry.key.get()) != 1 ||
+      EVP_DigestVerify(
+          ctx.get(), reinterpret_cast<const unsigned char*>(sig.value().data()), sig.value().size(),
+          reinterpret_cast<const unsigned char*>(signed_text.data()), signed_text.size()) != 1) {
+    return Status::Dip(kSignatureInvalid,
+                       "X-DIP-Signature: does not verify against the certificate for "
+                       "METHOD;lowercased URL;date;contentHash");
+  }
+  if (certificate_pem != nullptr) *certificate_pem = entry.pem;
+  return Status::Ok();
+}
+
+std::int64_t ParseSignatureDateMs(std::string_view d) {
+  // YYYY-MM-DDThh:mm:ss[.fff]Z
+  if (d.size() < 20 || d.back() != 'Z' || d[4] != '-' || d[7] != '-' || d[10] != 'T' ||
+      d[13] != ':' || d[16] != ':') {
+    return -1;
+  }
+  auto num = [&d](std::size_t pos, std::size_t n, int* out) {
+    int v = 0;
+    for (std::size_t i = pos; i < pos + n; ++i) {
+      if (d[i] < '0' || d[i] > '9') return false;
+      v = v * 10 + (d[i] - '0');
+    }
+    *out = v;
+    return true;
+  };
+  int y = 0, mo = 0, day = 0, h = 0, mi = 0, s = 0, ms = 0;
+  if (!num(0, 4, &y) || !num(5, 2, &mo) || !num(8, 2, &day) || !num(11, 2, &h) ||
+      !num(14, 2, &mi) || !num(17, 2, &s)) {
+    return -1;
+  }
+  if (d.size() == 24 && d[19] == '.') {
+    if (!num(20, 3, &ms)) return -1;
+  } else if (d.size() != 20) {
+    return -1;
+  }
+  if (mo < 1 || mo > 12 || day < 1 || day > 31 || h > 23 || mi > 59 || s > 60) return -1;
+  std::tm t{};
+  t.tm_year = y - 1900;
+  t.tm_mon = mo - 1;
+  t.tm_mday = day;
+  t.tm_hour = h;
+  t.tm_min = mi;
+  t.tm_sec = s;
+  return static_cast<std::int64_t>(timegm(&t)) * 1000 + ms;
 }
 
 Result<KeyAndCertificate> GenerateSelfSigned(std::string_view common_name) {

@@ -2,6 +2,22 @@
 
 namespace diphub::routing {
 
+namespace {
+
+std::string NormalisePem(std::string_view pem) {
+  std::string out;
+  out.reserve(pem.size());
+  for (char c : pem) {
+    if (c != '\r') out.push_back(c);
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ' || out.back() == '\t')) {
+    out.pop_back();
+  }
+  return out;
+}
+
+}  // namespace
+
 bool IsValidDipId(std::string_view id) {
   if (id.size() != 10) return false;
   for (char c : id) {
@@ -26,6 +42,7 @@ dip::Result<std::shared_ptr<const Registry>> Registry::Build(
     if (!r->by_id_.emplace(p.dip_id, i).second) {
       return dip::Status::Config("participant " + p.dip_id + ": DIP ID listed twice");
     }
+    if (!p.certificate_pem.empty()) r->by_certificate_.emplace(NormalisePem(p.certificate_pem), i);
     if (!p.api_key.empty() && !r->by_key_.emplace(p.api_key, i).second) {
       return dip::Status::Config("participant " + p.dip_id +
                                  ": api_key already belongs to another participant");
@@ -43,6 +60,11 @@ const Participant* Registry::FindByApiKey(std::string_view api_key) const {
   if (api_key.empty()) return nullptr;
   auto it = by_key_.find(api_key);
   return it == by_key_.end() ? nullptr : &participants_[it->second];
+}
+
+const Participant* Registry::FindByCertificate(std::string_view pem) const {
+  auto it = by_certificate_.find(NormalisePem(pem));
+  return it == by_certificate_.end() ? nullptr : &participants_[it->second];
 }
 
 dip::Result<std::shared_ptr<const Registry>> Registry::With(Participant p) const {

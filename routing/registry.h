@@ -21,6 +21,9 @@ class Registry {
 
   const Participant* Find(std::string_view dip_id) const;
   const Participant* FindByApiKey(std::string_view api_key) const;
+  // The participant whose registered certificate is `pem` (compared ignoring line endings and
+  // trailing whitespace), or nullptr.
+  const Participant* FindByCertificate(std::string_view pem) const;
   const std::vector<Participant>& all() const { return participants_; }
 
   // A copy with `p` added or replaced (by DIP ID).
@@ -32,6 +35,7 @@ class Registry {
   std::vector<Participant> participants_;
   std::unordered_map<std::string_view, std::size_t> by_id_;
   std::unordered_map<std::string_view, std::size_t> by_key_;
+  std::unordered_map<std::string, std::size_t> by_certificate_;  // normalised PEM
 };
 
 // The registry rule for DIP IDs: exactly 10 characters, digits and upper-case letters.

@@ -7,7 +7,9 @@
 #include "broker/config.h"
 #include "broker/delivery_queries.h"
 #include "dip/catalogue.h"
+#include "dip/codes.h"
 #include "dip/json_writer.h"
+#include "dip/standard_response.h"
 #include "dip/text.h"
 
 namespace diphub::adapters::http {
@@ -65,9 +67,68 @@ Response StatusToResponse(const dip::Status& s, bhttp::status ok_status, std::st
   return Error(bhttp::status::bad_request, s.help());
 }
 
-void HandleSend(broker::HubApi& hub, Request&& req, std::string channel,
+Response SignatureRefused(const broker::HubApi& hub, bhttp::status status, std::string help) {
+  dip::ResponseItem item;
+  auto now = dip::Clock::now();
+  item.sent_timestamp = dip::FormatDipTimestamp(now);
+  item.sender_id = hub.settings().dip_id;
+  item.message = dip::CodeMessage("RCP9999");
+  item.help = std::move(help);
+  return Json(status, dip::RenderStandardResponse({item}, now));
+}
+
+// Checks the four X-DIP headers as auth.signatures says. Sets `*signer` to the participant whose
+// registered certificate signed; returns the refusal, if any.
+std::optional<Response> CheckSignature(broker::HubApi& hub, dip::Verifier& verifier,
+                                       const Request& req, std::optional<std::string>* signer) {
+  const std::string& mode = hub.settings().signatures;
+  if (mode == "off") return std::nullopt;
+  dip::SignatureHeaders h{Header(req, "X-DIP-Signature-Date").value_or(""),
+                          Header(req, "X-DIP-Content-Hash").value_or(""),
+                          Header(req, "X-DIP-Signature-Certificate").value_or(""),
+                          Header(req, "X-DIP-Signature").value_or("")};
+  bool any =
+      !h.date.empty() || !h.content_hash.empty() || !h.certificate.empty() || !h.signature.empty();
+  if (!any && mode == "verify-if-present") return std::nullopt;
+  // The URL the client signed: scheme, the Host it used, and the target.
+  std::string url = "http://" + Header(req, "Host").value_or("") +
+                    std::string(req.target().data(), req.target().size());
+  std::string pem;
+  dip::Status s = verifier.Verify(std::string(req.method_string()), url, req.body(), h, &pem);
+  if (!s.ok()) return SignatureRefused(hub, bhttp::status::unauthorized, s.help());
+  const std::int64_t signed_ms = dip::ParseSignatureDateMs(h.date);
+  const std::int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(dip::Clock::now().time_since_epoch())
+          .count();
+  const std::int64_t skew_ms = hub.settings().signature_skew_seconds * 1000;
+  if (signed_ms < 0) {
+    return SignatureRefused(
+        hub, bhttp::status::unauthorized,
+        "X-DIP-Signature-Date: expected YYYY-MM-DDThh:mm:ss.fffZ, got \"" + h.date + "\"");
+  }
+  if (signed_ms < now_ms - skew_ms || signed_ms > now_ms + skew_ms) {
+    return SignatureRefused(hub, bhttp::status::unauthorized,
+                            "X-DIP-Signature-Date: " + h.date + " is " +
+                                std::to_string(std::llabs(now_ms - signed_ms) / 1000) +
+                                " s from the hub's clock (allowed: auth.signature_skew_seconds = " +
+                                std::to_string(hub.settings().signature_skew_seconds) + ")");
+  }
+  const routing::Participant* owner = hub.registry()->FindByCertificate(pem);
+  if (owner == nullptr) {
+    return SignatureRefused(hub, bhttp::status::forbidden,
+                            "X-DIP-Signature-Certificate: not the certificate of any registered "
+                            "participant");
+  }
+  *signer = owner->dip_id;
+  return std::nullopt;
+}
+
+void HandleSend(broker::HubApi& hub, dip::Verifier& verifier, Request&& req, std::string channel,
                 std::shared_ptr<Responder> responder) {
   broker::SubmitRequest submit;
+  if (auto refused = CheckSignature(hub, verifier, req, &submit.signer)) {
+    return responder->Send(std::move(*refused));
+  }
   submit.channel = std::move(channel);
   submit.api_key = Header(req, "X-API-Key");
   submit.body = std::move(req.body());
@@ -82,6 +143,9 @@ void HandleSend(broker::HubApi& hub, Request&& req, std::string channel,
         break;
       case SubmitResponse::Kind::kUnauthorized:
         status = bhttp::status::unauthorized;
+        break;
+      case SubmitResponse::Kind::kForbidden:
+        status = bhttp::status::forbidden;
         break;
       case SubmitResponse::Kind::kOverloaded:
         status = bhttp::status::too_many_requests;
@@ -370,7 +434,8 @@ Response HandleAdmin(broker::HubApi& hub, const Request& req,
 
 }  // namespace
 
-void HandleApiRequest(broker::HubApi& hub, Request&& req, std::shared_ptr<Responder> responder) {
+void HandleApiRequest(broker::HubApi& hub, dip::Verifier& verifier, Request&& req,
+                      std::shared_ptr<Responder> responder) {
   std::vector<std::string_view> seg =
       Segments(std::string_view(req.target().data(), req.target().size()));
   auto is = [&](std::size_t i, std::string_view s) {
@@ -391,7 +456,7 @@ void HandleApiRequest(broker::HubApi& hub, Request&& req, std::shared_ptr<Respon
       return responder->Send(Error(bhttp::status::method_not_allowed, "POST only"));
     }
     std::string channel(seg[1]);
-    return HandleSend(hub, std::move(req), std::move(channel), std::move(responder));
+    return HandleSend(hub, verifier, std::move(req), std::move(channel), std::move(responder));
   }
   if (is(0, "dip-channel") && seg.size() == 4 && is(2, "pubconfig")) {
     if (req.method() != bhttp::verb::post && req.method() != bhttp::verb::delete_) {

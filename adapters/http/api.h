@@ -12,9 +12,12 @@
 
 #include "adapters/http/server.h"
 #include "broker/hub_api.h"
+#include "dip/signature.h"
 
 namespace diphub::adapters::http {
 
-void HandleApiRequest(broker::HubApi& hub, Request&& request, std::shared_ptr<Responder> responder);
+// `verifier` checks X-DIP signatures on sends (auth.signatures) and caches certificates.
+void HandleApiRequest(broker::HubApi& hub, dip::Verifier& verifier, Request&& request,
+                      std::shared_ptr<Responder> responder);
 
 }  // namespace diphub::adapters::http

@@ -25,7 +25,7 @@ HttpAdapter::~HttpAdapter() {
 dip::Status HttpAdapter::Start() {
   server_ =
       std::make_unique<Server>(io_, config_, [this](Request&& req, std::shared_ptr<Responder> r) {
-        HandleApiRequest(hub_, std::move(req), std::move(r));
+        HandleApiRequest(hub_, verifier_, std::move(req), std::move(r));
       });
   if (dip::Status s = server_->Listen(); !s.ok()) return s;
   for (std::size_t i = 0; i < config_.threads; ++i) {

@@ -36,6 +36,7 @@ class HttpAdapter final : public broker::Adapter {
   std::unique_ptr<Server> server_;
   std::vector<std::thread> threads_;
   std::atomic<bool> up_{false};
+  dip::Verifier verifier_;  // X-DIP signatures on sends, with its certificate cache
 };
 
 }  // namespace diphub::adapters::http

@@ -45,6 +45,7 @@ HubProcess::HubProcess(const TempDir& dir, std::string mdr_webhook, std::string 
   y << "hub:\n  dip_id: \"0000000000\"\n  environment_tag: DEV\n  shards: 2\n"
     << "storage:\n  data_dir: " << dir.File("data") << "\n  durability: fsync\n"
     << "auth:\n  require_api_key: true\n  admin_token: test-admin\n"
+    << "  signatures: verify-if-present\n"
     << "delivery:\n  initial_backoff_ms: 50\n  max_backoff_ms: 200\n  max_attempts: 1000\n"
     << "log:\n  level: debug\n"
     << "participants:\n"
