@@ -45,6 +45,9 @@ class Hub final : public HubApi {
   std::shared_ptr<const routing::Registry> registry() const override;
   std::shared_ptr<const dip::Signer> signer() const override { return signer_; }
   void Submit(SubmitRequest request, std::function<void(SubmitResponse)> done) override;
+  SubmitResponse Validate(const SubmitRequest& request, std::string_view event) override {
+    return ingest_->Validate(request, event);
+  }
   std::string NotReady() const override;
   DeliveryQueries& queries() override { return *queries_; }
   dip::Status PutParticipant(std::string_view dip_id, std::string_view text) override;

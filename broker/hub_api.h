@@ -63,6 +63,8 @@ class HubApi {
   // Validates, routes and durably stores a send; `done` runs exactly once, on any thread, after
   // the group commit for an accepted send.
   virtual void Submit(SubmitRequest request, std::function<void(SubmitResponse)> done) = 0;
+  // POST /validate/{channel}/{event}: level-1 checks of one message, nothing stored.
+  virtual SubmitResponse Validate(const SubmitRequest& request, std::string_view event) = 0;
 
   // Journal, replay, requeue, dead letters, pause/resume.
   virtual DeliveryQueries& queries() = 0;

@@ -5,6 +5,7 @@
 #include "dip/catalogue.h"
 #include "dip/codes.h"
 #include "dip/envelope.h"
+#include "dip/json_writer.h"
 #include "dip/l1.h"
 #include "dip/standard_response.h"
 #include "routing/router.h"
@@ -84,33 +85,25 @@ Ingest::Ingest(const HubSettings* settings, RegistryFn registry, storage::GroupC
       sla_(sla),
       on_committed_(std::move(on_committed)) {}
 
-void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> done) {
+std::optional<SubmitResponse> Ingest::Check(const SubmitRequest& request, std::string_view iface,
+                                            Checked* out) {
   const HubSettings& s = *settings_;
-  std::optional<std::string_view> iface = dip::CanonicalInterface(request.channel);
-  if (!iface) {
-    probe_->Rejected(request.channel, "", "", kInterfaceInvalid, 1);
-    spdlog::info("rejected {} on {}: URL is not a DIP interface", kInterfaceInvalid,
-                 request.channel);
-    done(Whole(s, Kind::kRejected, kInterfaceInvalid,
-               "URL: \"" + request.channel + "\" is not a DIP interface (IF-0xx or REP-0xx)"));
-    return;
-  }
   std::shared_ptr<const routing::Registry> reg = registry_();
   const routing::Participant* caller = nullptr;
   if (s.require_api_key) {
     caller = request.api_key ? reg->FindByApiKey(*request.api_key) : nullptr;
     if (caller == nullptr) {
-      spdlog::info("refused send on {}: {}", *iface,
+      spdlog::info("refused send on {}: {}", iface,
                    request.api_key ? "unknown X-API-Key" : "no X-API-Key");
-      done(Whole(s, Kind::kUnauthorized, kSenderInvalid,
-                 request.api_key ? "X-API-Key: not the key of any registered participant"
-                                 : "X-API-Key: header required"));
-      return;
+      return std::optional<SubmitResponse>(
+          Whole(s, Kind::kUnauthorized, kSenderInvalid,
+                request.api_key ? "X-API-Key: not the key of any registered participant"
+                                : "X-API-Key: header required"));
     }
   }
 
-  std::string scratch;
-  dip::ParsedArray parsed = dip::ParseMessageArray(request.body, &scratch);
+  out->parsed = dip::ParseMessageArray(request.body, &out->scratch);
+  dip::ParsedArray& parsed = out->parsed;
   if (parsed.status.ok() && request.signer) {
     // The signature is the sender's (or its connection provider's) own.
     for (const dip::ParsedItem& item : parsed.items) {
@@ -119,27 +112,29 @@ void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> d
                  (env.connection_provider_id.is_string() &&
                   env.connection_provider_id.value == *request.signer);
       if (!own && env.sender_dip_id.is_string()) {
-        spdlog::info("refused send on {}: signed by {}, sent as {}", *iface, *request.signer,
+        spdlog::info("refused send on {}: signed by {}, sent as {}", iface, *request.signer,
                      env.sender_dip_id.value);
-        done(Whole(s, Kind::kForbidden, "RCP9999",
-                   "X-DIP-Signature-Certificate: registered to " + *request.signer +
-                       ", which is neither S1.senderDIPID (" + env.sender_dip_id.value +
-                       ") nor its S1.DIPConnectionProviderID"));
-        return;
+        return std::optional<SubmitResponse>(
+            Whole(s, Kind::kForbidden, "RCP9999",
+                  "X-DIP-Signature-Certificate: registered to " + *request.signer +
+                      ", which is neither S1.senderDIPID (" + env.sender_dip_id.value +
+                      ") nor its S1.DIPConnectionProviderID"));
       }
     }
   }
   if (!parsed.status.ok()) {
-    probe_->Rejected(*iface, "", "", parsed.status.code(), 1);
-    spdlog::info("rejected {} on {}: {}", parsed.status.code(), *iface, parsed.status.help());
-    done(Whole(s, Kind::kRejected, parsed.status.code(), parsed.status.help()));
-    return;
+    probe_->Rejected(iface, "", "", parsed.status.code(), 1);
+    spdlog::info("rejected {} on {}: {}", parsed.status.code(), iface, parsed.status.help());
+    return std::optional<SubmitResponse>(
+        Whole(s, Kind::kRejected, parsed.status.code(), parsed.status.help()));
   }
 
-  const dip::L1Options l1{*iface, s.environment_tag};
-  std::vector<dip::Status> verdicts(parsed.items.size());
-  std::vector<std::vector<routing::Recipient>> routes(parsed.items.size());
-  std::size_t failures = 0;
+  const dip::L1Options l1{iface, s.environment_tag};
+  std::vector<dip::Status>& verdicts = out->verdicts;
+  std::vector<std::vector<routing::Recipient>>& routes = out->routes;
+  verdicts.resize(parsed.items.size());
+  routes.resize(parsed.items.size());
+  std::size_t& failures = out->failures;
   for (std::size_t i = 0; i < parsed.items.size(); ++i) {
     const dip::ParsedItem& item = parsed.items[i];
     dip::Status v = item.status;
@@ -156,6 +151,66 @@ void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> d
     if (!v.ok()) ++failures;
     verdicts[i] = std::move(v);
   }
+
+  return std::nullopt;
+}
+
+SubmitResponse Ingest::Validate(const SubmitRequest& request, std::string_view event) {
+  const HubSettings& s = *settings_;
+  auto answer = [](Kind kind, std::string text) {
+    std::string json;
+    dip::AppendJsonString(json, text);
+    return SubmitResponse{kind, std::move(json)};
+  };
+  std::optional<std::string_view> iface = dip::CanonicalInterface(request.channel);
+  if (!iface) {
+    return answer(Kind::kRejected, dip::CodeMessage(kInterfaceInvalid) + ": URL: \"" +
+                                       request.channel + "\" is not a DIP interface");
+  }
+  Checked checked;
+  if (auto refused = Check(request, *iface, &checked)) {
+    // Keep the refusal's kind; say it as a string.
+    return answer(refused->kind, refused->kind == Kind::kUnauthorized
+                                     ? "X-API-Key: missing or unknown"
+                                     : "refused: see POST /dip-channel/" + std::string(*iface));
+  }
+  if (checked.parsed.items.size() != 1) {
+    return answer(Kind::kRejected, dip::CodeMessage(dip::codes::kSchemaFailure) +
+                                       ": body: /validate takes an array of exactly one message");
+  }
+  std::string wanted(event);
+  if (!wanted.starts_with("[")) wanted = "[" + wanted + "]";
+  const dip::Envelope& env = checked.parsed.items[0].envelope;
+  if (checked.verdicts[0].ok() && env.event_code.value != wanted) {
+    return answer(Kind::kRejected, dip::CodeMessage(dip::codes::kSchemaFailure) +
+                                       ": S0.eventCode: \"" + env.event_code.value +
+                                       "\" differs from the URL's " + wanted);
+  }
+  if (!checked.verdicts[0].ok()) return answer(Kind::kRejected, checked.verdicts[0].ToString());
+  (void)s;
+  return answer(Kind::kAccepted, dip::CodeMessage(dip::codes::kSuccess));
+}
+
+void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> done) {
+  const HubSettings& s = *settings_;
+  std::optional<std::string_view> iface = dip::CanonicalInterface(request.channel);
+  if (!iface) {
+    probe_->Rejected(request.channel, "", "", kInterfaceInvalid, 1);
+    spdlog::info("rejected {} on {}: URL is not a DIP interface", kInterfaceInvalid,
+                 request.channel);
+    done(Whole(s, Kind::kRejected, kInterfaceInvalid,
+               "URL: \"" + request.channel + "\" is not a DIP interface (IF-0xx or REP-0xx)"));
+    return;
+  }
+  Checked checked;
+  if (auto refused = Check(request, *iface, &checked)) {
+    done(std::move(*refused));
+    return;
+  }
+  dip::ParsedArray& parsed = checked.parsed;
+  std::vector<dip::Status>& verdicts = checked.verdicts;
+  std::vector<std::vector<routing::Recipient>>& routes = checked.routes;
+  const std::size_t failures = checked.failures;
 
   if (failures > 0) {
     auto now = dip::Clock::now();

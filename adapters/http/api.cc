@@ -464,6 +464,26 @@ void HandleApiRequest(broker::HubApi& hub, dip::Verifier& verifier, Request&& re
     }
     return responder->Send(HandlePubconfig(hub, req, seg[1], seg[3]));
   }
+  if (is(0, "validate") && seg.size() == 3) {
+    if (req.method() != bhttp::verb::post) {
+      return responder->Send(Error(bhttp::status::method_not_allowed, "POST only"));
+    }
+    broker::SubmitRequest check;
+    if (auto refused = CheckSignature(hub, verifier, req, &check.signer)) {
+      return responder->Send(std::move(*refused));
+    }
+    check.channel = std::string(seg[1]);
+    check.api_key = Header(req, "X-API-Key");
+    const std::string event(seg[2]);
+    check.body = std::move(req.body());
+    broker::SubmitResponse r = hub.Validate(check, event);
+    bhttp::status status =
+        r.kind == broker::SubmitResponse::Kind::kAccepted       ? bhttp::status::created
+        : r.kind == broker::SubmitResponse::Kind::kUnauthorized ? bhttp::status::unauthorized
+        : r.kind == broker::SubmitResponse::Kind::kForbidden    ? bhttp::status::forbidden
+                                                                : bhttp::status::bad_request;
+    return responder->Send(Json(status, std::move(r.body)));
+  }
   if (is(0, "dip-channel") && seg.size() >= 4 &&
       (is(2, "deliveryStatus") || is(2, "replay") || is(2, "requeue"))) {
     return responder->Send(HandleDeliveryQuery(hub, req, seg));
