@@ -18,6 +18,18 @@ bool Digits(std::string_view s, std::size_t pos, std::size_t n, int* out) {
 
 bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
+// Milliseconds since the epoch of a UTC calendar time.
+std::int64_t UtcMs(int y, int mo, int d, int h, int mi, int sec) {
+  std::tm t{};
+  t.tm_year = y - 1900;
+  t.tm_mon = mo - 1;
+  t.tm_mday = d;
+  t.tm_hour = h;
+  t.tm_min = mi;
+  t.tm_sec = sec;
+  return static_cast<std::int64_t>(timegm(&t)) * 1000;
+}
+
 std::tm UtcParts(Clock::time_point t) {
   std::time_t tt = Clock::to_time_t(t);
   std::tm parts{};
@@ -58,16 +70,25 @@ std::int64_t ParseDipTimestampMs(std::string_view s) {
   Digits(s, 17, 2, &sec);
   Digits(s, 20, 2, &oh);
   Digits(s, 23, 2, &om);
-  std::tm t{};
-  t.tm_year = y - 1900;
-  t.tm_mon = mo - 1;
-  t.tm_mday = d;
-  t.tm_hour = h;
-  t.tm_min = mi;
-  t.tm_sec = sec;
-  std::int64_t utc = static_cast<std::int64_t>(timegm(&t));
   std::int64_t offset = (oh * 3600 + om * 60) * (s[19] == '-' ? -1 : 1);
-  return (utc - offset) * 1000;
+  return UtcMs(y, mo, d, h, mi, sec) - offset * 1000;
+}
+
+std::int64_t ParseSignatureDateMs(std::string_view s) {
+  // YYYY-MM-DDThh:mm:ss[.fff]Z
+  const bool with_ms = s.size() == 24 && s[19] == '.';
+  if ((s.size() != 20 && !with_ms) || s.back() != 'Z' || s[4] != '-' || s[7] != '-' ||
+      s[10] != 'T' || s[13] != ':' || s[16] != ':') {
+    return -1;
+  }
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, ms = 0;
+  if (!Digits(s, 0, 4, &y) || !Digits(s, 5, 2, &mo) || !Digits(s, 8, 2, &d) ||
+      !Digits(s, 11, 2, &h) || !Digits(s, 14, 2, &mi) || !Digits(s, 17, 2, &sec) ||
+      (with_ms && !Digits(s, 20, 3, &ms))) {
+    return -1;
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59) return -1;
+  return UtcMs(y, mo, d, h, mi, sec) + ms;
 }
 
 std::string FormatDipTimestamp(Clock::time_point t) {

@@ -19,6 +19,10 @@ bool IsDipTimestamp(std::string_view s);
 // Milliseconds since the epoch of a DT-003 timestamp (offset applied), or -1 when invalid.
 std::int64_t ParseDipTimestampMs(std::string_view s);
 
+// Milliseconds since the epoch of an X-DIP-Signature-Date ("2025-06-27T14:29:09.061Z", or
+// without milliseconds), or -1 when it is not one.
+std::int64_t ParseSignatureDateMs(std::string_view s);
+
 // DT-003 in UTC: "2025-08-11T08:30:00+00:00".
 std::string FormatDipTimestamp(Clock::time_point t);
 // "2025-06-27T14:29:09.061Z".

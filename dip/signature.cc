@@ -246,42 +246,6 @@ Status Verifier::Verify(std::string_view method, std::string_view url, std::stri
   return Status::Ok();
 }
 
-std::int64_t ParseSignatureDateMs(std::string_view d) {
-  // YYYY-MM-DDThh:mm:ss[.fff]Z
-  if (d.size() < 20 || d.back() != 'Z' || d[4] != '-' || d[7] != '-' || d[10] != 'T' ||
-      d[13] != ':' || d[16] != ':') {
-    return -1;
-  }
-  auto num = [&d](std::size_t pos, std::size_t n, int* out) {
-    int v = 0;
-    for (std::size_t i = pos; i < pos + n; ++i) {
-      if (d[i] < '0' || d[i] > '9') return false;
-      v = v * 10 + (d[i] - '0');
-    }
-    *out = v;
-    return true;
-  };
-  int y = 0, mo = 0, day = 0, h = 0, mi = 0, s = 0, ms = 0;
-  if (!num(0, 4, &y) || !num(5, 2, &mo) || !num(8, 2, &day) || !num(11, 2, &h) ||
-      !num(14, 2, &mi) || !num(17, 2, &s)) {
-    return -1;
-  }
-  if (d.size() == 24 && d[19] == '.') {
-    if (!num(20, 3, &ms)) return -1;
-  } else if (d.size() != 20) {
-    return -1;
-  }
-  if (mo < 1 || mo > 12 || day < 1 || day > 31 || h > 23 || mi > 59 || s > 60) return -1;
-  std::tm t{};
-  t.tm_year = y - 1900;
-  t.tm_mon = mo - 1;
-  t.tm_mday = day;
-  t.tm_hour = h;
-  t.tm_min = mi;
-  t.tm_sec = s;
-  return static_cast<std::int64_t>(timegm(&t)) * 1000 + ms;
-}
-
 Result<KeyAndCertificate> GenerateSelfSigned(std::string_view common_name) {
   PkeyPtr pkey(EVP_RSA_gen(2048));
   if (!pkey) return Status::Io("RSA key generation failed");

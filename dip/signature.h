@@ -78,10 +78,6 @@ class Verifier {
   std::unique_ptr<Cache> cache_;
 };
 
-// Milliseconds since the epoch of an X-DIP-Signature-Date ("2025-06-27T14:29:09.061Z" or
-// without milliseconds), or -1 when it is not one.
-std::int64_t ParseSignatureDateMs(std::string_view date);
-
 struct KeyAndCertificate {
   std::string key_pem;
   std::string cert_pem;

@@ -8,6 +8,7 @@
 #include "broker/delivery_queries.h"
 #include "dip/catalogue.h"
 #include "dip/codes.h"
+#include "dip/dip_time.h"
 #include "dip/json_writer.h"
 #include "dip/standard_response.h"
 #include "dip/text.h"

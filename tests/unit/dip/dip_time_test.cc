@@ -99,3 +99,25 @@ TEST(FormatTest, EveryDayOfALeapYearRoundTripsThroughTheChecker) {
 
 }  // namespace
 }  // namespace diphub::dip
+
+namespace diphub::dip {
+namespace {
+
+TEST(ParseSignatureDateMsTest, AcceptsTheDipFormsAndRejectsOthers) {
+  EXPECT_EQ(ParseSignatureDateMs("1970-01-01T00:00:01.250Z"), 1250);
+  EXPECT_EQ(ParseSignatureDateMs("1970-01-01T00:01:00Z"), 60000);
+  EXPECT_EQ(ParseSignatureDateMs("2025-06-27T14:29:09.061Z"),
+            ParseDipTimestampMs("2025-06-27T14:29:09+00:00") + 61);
+  EXPECT_EQ(ParseSignatureDateMs("2025-06-27T14:29:09.061"), -1);    // no Z
+  EXPECT_EQ(ParseSignatureDateMs("2025-06-27T14:29:09+00:00"), -1);  // DT-003, not a date header
+  EXPECT_EQ(ParseSignatureDateMs("2025-13-27T14:29:09.061Z"), -1);   // month 13
+  EXPECT_EQ(ParseSignatureDateMs("2025-06-27T24:29:09.061Z"), -1);   // hour 24
+  EXPECT_EQ(ParseSignatureDateMs("2025-06-27T14:29:09.06xZ"), -1);
+  EXPECT_EQ(ParseSignatureDateMs(""), -1);
+  // An offset is applied when parsing DT-003 timestamps.
+  EXPECT_EQ(ParseDipTimestampMs("2025-06-27T15:29:09+01:00"),
+            ParseDipTimestampMs("2025-06-27T14:29:09+00:00"));
+}
+
+}  // namespace
+}  // namespace diphub::dip
