@@ -5,6 +5,7 @@
 
 #include "dip/catalogue.h"
 #include "dip/json_writer.h"
+#include "dip/text.h"
 #include "routing/registry.h"
 
 namespace diphub::broker {
@@ -56,8 +57,9 @@ dip::Status Bad(const std::string& where, const std::string& what) {
 template <typename T>
 dip::Status Read(const YAML::Node& node, const char* key, const std::string& where, T* out) {
   const YAML::Node v = node[key];
-  if (!v) return dip::Status::Ok();
+  if (!v || v.IsNull()) return dip::Status::Ok();  // absent or empty: keep the default
   try {
+    if (!v.IsScalar()) throw YAML::Exception(YAML::Mark::null_mark(), "not a scalar");
     *out = v.as<T>();
   } catch (const YAML::Exception&) {
     return Bad(where + "." + key,
@@ -90,6 +92,9 @@ dip::Result<routing::Webhook> WebhookFromYaml(const YAML::Node& node, const std:
     if (dip::Status s = Read(node, "max_bytes", where, &w.max_bytes); !s.ok()) return s;
   } else {
     return Bad(where, "expected a URL or {url, max_messages, max_bytes}");
+  }
+  if (!dip::IsPrintableAscii(w.url, false, /*no_spaces=*/true)) {
+    return Bad(where, "webhook URL must be printable ASCII without spaces");
   }
   if (!w.url.starts_with("http://")) {
     return Bad(where, "webhook URL must start with http:// (TLS egress is not built yet), got \"" +
@@ -126,6 +131,7 @@ dip::Status CheckKeys(const YAML::Node& node, std::initializer_list<std::string_
   if (!node || node.IsNull()) return dip::Status::Ok();  // absent or empty: all defaults
   if (!node.IsMap()) return Bad(where, "expected a mapping");
   for (const auto& kv : node) {
+    if (!kv.first.IsScalar()) return Bad(where, "keys must be plain names");
     std::string key = kv.first.as<std::string>();
     bool ok = false;
     for (std::string_view k : known) ok = ok || k == key;
@@ -138,8 +144,33 @@ dip::Status CheckKeys(const YAML::Node& node, std::initializer_list<std::string_
   return dip::Status::Ok();
 }
 
+namespace {
+dip::Result<routing::Participant> ParticipantFromYamlImpl(const YAML::Node& node,
+                                                          const std::string& where);
+dip::Result<Config> ParseConfigImpl(const std::string& yaml_text, const std::string& origin);
+}  // namespace
+
 dip::Result<routing::Participant> ParticipantFromYaml(const YAML::Node& node,
                                                       const std::string& where) {
+  try {
+    return ParticipantFromYamlImpl(node, where);
+  } catch (const YAML::Exception& e) {
+    return Bad(where, std::string("unexpected YAML structure (") + e.what() + ")");
+  }
+}
+
+dip::Result<Config> ParseConfig(const std::string& yaml_text, const std::string& origin) {
+  try {
+    return ParseConfigImpl(yaml_text, origin);
+  } catch (const YAML::Exception& e) {
+    return Bad(origin, std::string("unexpected YAML structure (") + e.what() + ")");
+  }
+}
+
+namespace {
+
+dip::Result<routing::Participant> ParticipantFromYamlImpl(const YAML::Node& node,
+                                                          const std::string& where) {
   if (!node.IsMap()) return Bad(where, "expected a mapping with dip_id, role, ...");
   if (dip::Status s = CheckKeys(node,
                                 {"dip_id", "role", "mpid", "api_key", "certificate",
@@ -155,21 +186,32 @@ dip::Result<routing::Participant> ParticipantFromYaml(const YAML::Node& node,
         std::pair{"adapter", &p.adapter}}) {
     if (dip::Status s = Read(node, key, where, out); !s.ok()) return s;
   }
+  for (auto [key, value] : {std::pair{"role", &p.role}, std::pair{"mpid", &p.mpid},
+                            std::pair{"api_key", &p.api_key}, std::pair{"adapter", &p.adapter}}) {
+    if (!dip::IsPrintableAscii(*value)) {
+      return Bad(where + "." + key, "must be printable ASCII text");
+    }
+  }
+  if (!dip::IsPrintableAscii(p.certificate_pem, /*newlines=*/true)) {
+    return Bad(where + ".certificate", "must be a PEM certificate (ASCII text)");
+  }
   if (p.dip_id.empty()) return Bad(where + ".dip_id", "required");
   if (!routing::IsValidDipId(p.dip_id)) {
     return Bad(where + ".dip_id",
                "must be 10 characters of digits or A-Z, got \"" + p.dip_id + "\"");
   }
   if (p.role.empty()) return Bad(where + ".role", "required (SDS, MDR, SUP, REGS, ...)");
-  if (node["certificate_file"]) {
-    dip::Result<std::string> pem =
-        ReadFile(node["certificate_file"].as<std::string>(), where + ".certificate_file");
+  std::string certificate_file;
+  if (dip::Status s = Read(node, "certificate_file", where, &certificate_file); !s.ok()) return s;
+  if (!certificate_file.empty()) {
+    dip::Result<std::string> pem = ReadFile(certificate_file, where + ".certificate_file");
     if (!pem.ok()) return pem.status();
     p.certificate_pem = std::move(pem).value();
   }
   if (const YAML::Node hooks = node["webhooks"]) {
     if (!hooks.IsMap()) return Bad(where + ".webhooks", "expected a mapping of channel to URL");
     for (const auto& kv : hooks) {
+      if (!kv.first.IsScalar()) return Bad(where + ".webhooks", "channel keys must be plain names");
       std::string channel = kv.first.as<std::string>();
       std::string key = channel;
       if (channel != "*") {
@@ -187,19 +229,22 @@ dip::Result<routing::Participant> ParticipantFromYaml(const YAML::Node& node,
   return p;
 }
 
+}  // namespace
+
 std::string ParticipantToYaml(const routing::Participant& p) {
   YAML::Emitter e;
   e << YAML::BeginMap;
   e << YAML::Key << "dip_id" << YAML::Value << YAML::DoubleQuoted << p.dip_id;
-  e << YAML::Key << "role" << YAML::Value << p.role;
-  e << YAML::Key << "mpid" << YAML::Value << p.mpid;
-  e << YAML::Key << "api_key" << YAML::Value << p.api_key;
-  e << YAML::Key << "certificate" << YAML::Value << YAML::Literal << p.certificate_pem;
-  e << YAML::Key << "adapter" << YAML::Value << p.adapter;
+  // Every string double-quoted (escaped), so that it loads back exactly as it was.
+  e << YAML::Key << "role" << YAML::Value << YAML::DoubleQuoted << p.role;
+  e << YAML::Key << "mpid" << YAML::Value << YAML::DoubleQuoted << p.mpid;
+  e << YAML::Key << "api_key" << YAML::Value << YAML::DoubleQuoted << p.api_key;
+  e << YAML::Key << "certificate" << YAML::Value << YAML::DoubleQuoted << p.certificate_pem;
+  e << YAML::Key << "adapter" << YAML::Value << YAML::DoubleQuoted << p.adapter;
   e << YAML::Key << "webhooks" << YAML::Value << YAML::BeginMap;
   for (const auto& [channel, w] : p.webhooks) {
-    e << YAML::Key << channel << YAML::Value << YAML::BeginMap;
-    e << YAML::Key << "url" << YAML::Value << w.url;
+    e << YAML::Key << YAML::DoubleQuoted << channel << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "url" << YAML::Value << YAML::DoubleQuoted << w.url;
     e << YAML::Key << "max_messages" << YAML::Value << w.max_messages;
     e << YAML::Key << "max_bytes" << YAML::Value << w.max_bytes;
     e << YAML::EndMap;
@@ -225,7 +270,9 @@ std::string ParticipantToJson(const routing::Participant& p) {
   return w.Take();
 }
 
-dip::Result<Config> ParseConfig(const std::string& yaml_text, const std::string& origin) {
+namespace {
+
+dip::Result<Config> ParseConfigImpl(const std::string& yaml_text, const std::string& origin) {
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
@@ -444,7 +491,10 @@ dip::Result<Config> ParseConfig(const std::string& yaml_text, const std::string&
   if (const YAML::Node ad = root["adapters"]) {
     if (!ad.IsSequence()) return Bad("adapters", "expected a list of adapter names, e.g. [http]");
     c.adapters.clear();
-    for (const auto& a : ad) c.adapters.push_back(a.as<std::string>());
+    for (const auto& a : ad) {
+      if (!a.IsScalar()) return Bad("adapters", "expected a list of adapter names, e.g. [http]");
+      c.adapters.push_back(a.as<std::string>());
+    }
   }
 
   if (const YAML::Node ps = root["participants"]) {
@@ -460,6 +510,8 @@ dip::Result<Config> ParseConfig(const std::string& yaml_text, const std::string&
   if (auto r = routing::Registry::Build(c.participants); !r.ok()) return r.status();
   return c;
 }
+
+}  // namespace
 
 dip::Result<Config> LoadConfigFile(const std::string& path) {
   dip::Result<std::string> text = ReadFile(path, "--config");

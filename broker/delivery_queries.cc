@@ -99,7 +99,9 @@ dip::Result<ReplayQuery> ParseMessageRequest(std::string_view body, std::string 
   }
   simdjson::dom::object obj;
   if (doc.get_object().get(obj)) return Bad("body: expected a MessageRequest object");
-  for (auto [key, value] : obj) {
+  for (auto field : obj) {
+    const std::string_view key = field.key;
+    const simdjson::dom::element value = field.value;
     auto str = [&](const char* name) -> dip::Result<std::optional<std::string>> {
       if (value.is_null()) return std::optional<std::string>();
       std::string_view s;

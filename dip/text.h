@@ -17,6 +17,16 @@ inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+// Printable ASCII (0x20-0x7e), plus \n and \r when `newlines`; spaces too unless `no_spaces`.
+inline bool IsPrintableAscii(std::string_view s, bool newlines = false, bool no_spaces = false) {
+  for (unsigned char c : s) {
+    bool ok = (c > 0x20 && c < 0x7f) || (c == ' ' && !no_spaces) ||
+              (newlines && (c == '\n' || c == '\r'));
+    if (!ok) return false;
+  }
+  return true;
+}
+
 inline std::string ToLowerAscii(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = AsciiLower(c);

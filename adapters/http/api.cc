@@ -229,6 +229,10 @@ Response HandlePubconfig(broker::HubApi& hub, const Request& req, std::string_vi
     }
   }
   if (hook.url.empty()) return Error(bhttp::status::bad_request, "body.callbackURL: required");
+  if (!dip::IsPrintableAscii(hook.url, false, /*no_spaces=*/true)) {
+    return Error(bhttp::status::bad_request,
+                 "body.callbackURL: must be printable ASCII without spaces");
+  }
   if (!hook.url.starts_with("http://")) {
     return Error(bhttp::status::bad_request,
                  "body.callbackURL: must start with http:// (TLS egress is not built yet)");

@@ -102,3 +102,30 @@ TEST(Admin, HealthAndUnknownEndpoints) {
 
 }  // namespace
 }  // namespace diphub::testing
+
+namespace diphub::testing {
+namespace {
+
+// Found by fuzzing the config parser: non-scalar keys and values used to throw out of it, and
+// the admin API parses its PUT bodies with the same code.
+TEST(Admin, HostileParticipantBodiesAre400AndTheHubStaysUp) {
+  TempDir dir;
+  HubProcess hub(dir, "");
+  std::string error;
+  ASSERT_TRUE(hub.Start(&error)) << error;
+  const std::map<std::string, std::string> admin{{"Authorization", "Bearer test-admin"}};
+  for (const char* body :
+       {"{[a]: 1}", "{\"role\": [\"MDR\"]}",
+        "{\"role\": \"MDR\", \"webhooks\": {[x]: \"http://a/\"}}",
+        "{\"role\": \"MDR\", \"certificate_file\": [\"x\"]}",
+        "{\"role\": \"MDR\", \"api_key\": \"\xa0\"}",
+        "{\"role\": \"MDR\", \"webhooks\": {\"*\": \"http://127.0.0.1:9/\xff\"}}", "[", ""}) {
+    HttpResult r = hub.Call("PUT", "/admin/participants/1200000009", body, admin);
+    EXPECT_EQ(r.status, 400) << body << " -> " << r.body << r.error;
+  }
+  EXPECT_EQ(hub.Call("GET", "/healthz").status, 200);
+  EXPECT_EQ(hub.Call("GET", "/admin/participants/1200000009", "", admin).status, 404);
+}
+
+}  // namespace
+}  // namespace diphub::testing
