@@ -335,12 +335,9 @@ dip::Result<std::string> DeliveryQueries::RequeueStatus(std::string_view recipie
                std::string(recipient));
   }
   const std::uint64_t total = std::stoull(meta.value().substr(nl + 1));
-  std::uint64_t remaining = 0;
-  auto pending = store_->ScanOutbox(recipient, 0, SIZE_MAX);
-  if (!pending.ok()) return pending.status();
-  for (const storage::OutboxEntry& e : pending.value()) {
-    if (e.requeue_id == requeue_id) ++remaining;
-  }
+  auto counted = store_->CountRequeued(recipient, requeue_id);
+  if (!counted.ok()) return counted.status();
+  const std::uint64_t remaining = counted.value();
   const std::uint64_t processed = total - std::min(total, remaining);
   dip::JsonWriter w;
   w.BeginObject();

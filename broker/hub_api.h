@@ -39,7 +39,8 @@ struct SubmitResponse {
     kUnavailable,   // 503: shutting down
   };
   Kind kind = Kind::kFailed;
-  std::string body;  // StandardResponse JSON
+  std::string body;    // StandardResponse JSON
+  std::string reason;  // for a refusal of the whole send: "MSG1001 - Schema Failure: <help>"
 };
 
 struct HubSettings {

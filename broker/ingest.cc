@@ -38,8 +38,9 @@ dip::ResponseItem ItemFor(const HubSettings& s, const dip::Envelope* env, std::s
 
 SubmitResponse Whole(const HubSettings& s, Kind kind, std::string_view code, std::string help) {
   auto now = dip::Clock::now();
-  return {kind,
-          dip::RenderStandardResponse({ItemFor(s, nullptr, code, std::move(help), now)}, now)};
+  std::string reason = dip::CodeMessage(code) + ": " + help;
+  return {kind, dip::RenderStandardResponse({ItemFor(s, nullptr, code, std::move(help), now)}, now),
+          std::move(reason)};
 }
 
 // The registry rules of level 1: who may send, as whom, in which role.
@@ -160,7 +161,7 @@ SubmitResponse Ingest::Validate(const SubmitRequest& request, std::string_view e
   auto answer = [](Kind kind, std::string text) {
     std::string json;
     dip::AppendJsonString(json, text);
-    return SubmitResponse{kind, std::move(json)};
+    return SubmitResponse{kind, std::move(json), {}};
   };
   std::optional<std::string_view> iface = dip::CanonicalInterface(request.channel);
   if (!iface) {
@@ -169,10 +170,8 @@ SubmitResponse Ingest::Validate(const SubmitRequest& request, std::string_view e
   }
   Checked checked;
   if (auto refused = Check(request, *iface, &checked)) {
-    // Keep the refusal's kind; say it as a string.
-    return answer(refused->kind, refused->kind == Kind::kUnauthorized
-                                     ? "X-API-Key: missing or unknown"
-                                     : "refused: see POST /dip-channel/" + std::string(*iface));
+    // The refusal's kind, and its code and help as the string /validate answers with.
+    return answer(refused->kind, refused->reason);
   }
   if (checked.parsed.items.size() != 1) {
     return answer(Kind::kRejected, dip::CodeMessage(dip::codes::kSchemaFailure) +
@@ -232,7 +231,7 @@ void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> d
           verdicts[i].help());
       items.push_back(ItemFor(s, &env, verdicts[i].code(), verdicts[i].help(), now));
     }
-    done({Kind::kRejected, dip::RenderStandardResponse(items, now)});
+    done({Kind::kRejected, dip::RenderStandardResponse(items, now), {}});
     return;
   }
 
@@ -322,7 +321,7 @@ void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> d
       }
       on_committed_(records);
     }
-    (*shared_done)({kind, dip::RenderStandardResponse(items, now)});
+    (*shared_done)({kind, dip::RenderStandardResponse(items, now), {}});
   };
   if (!committer_->Submit(std::move(commit))) {
     if (!committer_->accepting()) {

@@ -319,6 +319,20 @@ class RocksStore final : public Store {
     return n;
   }
 
+  dip::Result<std::uint64_t> CountRequeued(std::string_view recipient,
+                                           std::string_view requeue_id) override {
+    const std::string prefix = Prefix(recipient);
+    std::uint64_t n = 0;
+    OutboxEntry e;
+    std::unique_ptr<rocksdb::Iterator> it(NewIterator(kOutbox));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      DecodeOutboxValue(std::string_view(it->value().data(), it->value().size()), &e);
+      if (e.replay && e.requeue_id == requeue_id) ++n;
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "outbox count");
+    return n;
+  }
+
   dip::Result<std::optional<OutboxEntry>> GetOutbox(std::string_view recipient,
                                                     std::uint64_t seq) override {
     std::string value;

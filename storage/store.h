@@ -44,6 +44,10 @@ class Store {
   virtual dip::Result<std::vector<std::string>> OutboxRecipients() = 0;
   // How many deliveries of `recipient` are pending (a scan of its outbox keys).
   virtual dip::Result<std::uint64_t> CountOutbox(std::string_view recipient) = 0;
+  // How many of `recipient`'s pending deliveries were put back by requeue `requeue_id` (a
+  // streaming scan: bounded memory whatever the backlog).
+  virtual dip::Result<std::uint64_t> CountRequeued(std::string_view recipient,
+                                                   std::string_view requeue_id) = 0;
   // Whether (recipient, seq) is still pending, and how, if so.
   virtual dip::Result<std::optional<OutboxEntry>> GetOutbox(std::string_view recipient,
                                                             std::uint64_t seq) = 0;

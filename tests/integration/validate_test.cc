@@ -34,7 +34,13 @@ TEST(Validate, ChecksWithoutStoringOrDelivering) {
   EXPECT_NE(bad_time.body.find("MSG1007"), std::string::npos) << bad_time.body;
   EXPECT_NE(bad_time.body.find("S1.senderTimestamp"), std::string::npos) << bad_time.body;
 
-  EXPECT_EQ(hub.Call("POST", "/validate/IF-061/MDRStart", m).status, 401);
+  HttpResult no_key = hub.Call("POST", "/validate/IF-061/MDRStart", m);
+  EXPECT_EQ(no_key.status, 401);
+  EXPECT_NE(no_key.body.find("X-API-Key: header required"), std::string::npos) << no_key.body;
+  HttpResult not_json = hub.Call("POST", "/validate/IF-061/MDRStart", "[{", kSds);
+  EXPECT_EQ(not_json.status, 400);
+  EXPECT_NE(not_json.body.find("MSG1001 - Schema Failure: body: malformed JSON"), std::string::npos)
+      << not_json.body;
   EXPECT_EQ(hub.Call("POST", "/validate/IF-999/MDRStart", m, kSds).status, 400);
 
   // Nothing was stored or delivered: the same reference is accepted by a real send, once.

@@ -96,6 +96,9 @@ class GatedStore final : public Store {
     return inner_->CountOutbox(r);
   }
   Stats GetStats() override { return inner_->GetStats(); }
+  dip::Result<std::uint64_t> CountRequeued(std::string_view r, std::string_view id) override {
+    return inner_->CountRequeued(r, id);
+  }
   dip::Status PutParticipantOverride(std::string_view id, std::string_view t) override {
     return inner_->PutParticipantOverride(id, t);
   }

@@ -198,3 +198,24 @@ TEST_F(RocksStoreTest, RetentionKeepsSequenceNumbersMonotonicAcrossRestart) {
 
 }  // namespace
 }  // namespace diphub::storage
+
+namespace diphub::storage {
+namespace {
+
+TEST_F(RocksStoreTest, CountRequeuedCountsOnlyThatRequeuesPendingEntries) {
+  Append({Msg(1, "1100000001", "A", {"1200000001"}), Msg(2, "1100000001", "B", {"1200000001"}),
+          Msg(3, "1100000001", "C", {"1200000001"})});
+  std::vector<OutboxEntry> again = {{"1200000001", 1, "IF-061", true, "req-1"},
+                                    {"1200000001", 2, "IF-061", true, "req-1"}};
+  ASSERT_TRUE(store_->Requeue("1200000001", again).ok());
+  EXPECT_EQ(store_->CountRequeued("1200000001", "req-1").value(), 2u);
+  EXPECT_EQ(store_->CountRequeued("1200000001", "req-2").value(), 0u);
+  EXPECT_EQ(store_->CountRequeued("1300000001", "req-1").value(), 0u);
+  std::vector<DeliveryOutcome> done = {
+      {"1200000001", 1, OutboundStatus::kDelivered, 201, 1, 0, 0, ""}};
+  ASSERT_TRUE(store_->RecordOutcomes(done).ok());
+  EXPECT_EQ(store_->CountRequeued("1200000001", "req-1").value(), 1u);
+}
+
+}  // namespace
+}  // namespace diphub::storage
