@@ -18,7 +18,6 @@ constexpr const char* kEmbeddedDefault = R"yaml(
 hub:
   dip_id: "0000000000"
   environment_tag: DEV
-  shards: 2
 storage:
   data_dir: ./var/diphub
   durability: fsync
@@ -48,6 +47,9 @@ participants:
     role: REGS
     mpid: DREG
     api_key: demo-regs-key
+routing:
+  # The demo SDS and MDR exchange IF-061..065 through the hub (BP017).
+  pairings: [{sds: "1100000001", mdr: "1200000001"}]
 )yaml";
 
 dip::Status Bad(const std::string& where, const std::string& what) {
@@ -284,7 +286,7 @@ dip::Result<Config> ParseConfigImpl(const std::string& yaml_text, const std::str
   c.adapter_sections = root;
   if (dip::Status s = CheckKeys(root,
                                 {"hub", "storage", "http", "metrics", "auth", "delivery", "log",
-                                 "sla", "adapters", "participants"},
+                                 "sla", "routing", "adapters", "participants"},
                                 origin);
       !s.ok()) {
     return s;
@@ -309,7 +311,7 @@ dip::Result<Config> ParseConfigImpl(const std::string& yaml_text, const std::str
   if (!routing::IsValidDipId(c.hub.dip_id)) {
     return Bad("hub.dip_id", "must be 10 characters of digits or A-Z");
   }
-  if (c.hub.shards < 1 || c.hub.shards > 256) return Bad("hub.shards", "must be 1 to 256");
+  if (c.hub.shards > 256) return Bad("hub.shards", "must be 0 (the number of cores) to 256");
   static constexpr std::string_view kTags[] = {"PRD", "SITB", "SIT", "UIT", "DEV"};
   bool tag_ok = false;
   for (std::string_view t : kTags) tag_ok = tag_ok || t == c.hub.environment_tag;
@@ -508,6 +510,9 @@ dip::Result<Config> ParseConfigImpl(const std::string& yaml_text, const std::str
   }
   // Duplicate IDs or keys are caught here rather than at first use.
   if (auto r = routing::Registry::Build(c.participants); !r.ok()) return r.status();
+  if (dip::Status s = ParseRoutingSection(root["routing"], c.participants, &c.routing); !s.ok()) {
+    return s;
+  }
   return c;
 }
 

@@ -11,6 +11,7 @@
 
 #include "dip/status.h"
 #include "routing/participant.h"
+#include "routing/policy.h"
 #include "storage/records.h"
 
 namespace diphub::broker {
@@ -21,7 +22,8 @@ struct HubOptions {
   std::string environment_tag = "DEV";  // the S1.environmentTag accepted. Default: "DEV"
   std::string certificate_file;  // PEM used to sign webhooks. Default: "" = self-signed in data_dir
   std::string private_key_file;  // PEM private key of certificate_file. Default: ""
-  std::size_t shards = 2;        // delivery shard threads. Default: 2
+  // Routing shard threads, and as many delivery shard threads; 0 = the number of cores.
+  std::size_t shards = 0;  // Default: 0 (the number of cores)
 };
 
 struct StorageOptions {
@@ -73,6 +75,13 @@ struct SlaOptions {
   static std::vector<SlaPair> DefaultSlaPairs();
 };
 
+// Routing (docs/routing.md): the settings of routing::Policy, and the routing queues.
+struct RoutingOptions {
+  std::size_t queue_capacity = 4096;  // routing tasks queued per shard before 429. Default: 4096
+  routing::Policy policy;             // always, pairings, mdr_opt_in, publications. Default: none
+  std::string appointments_csv;       // imported at every start when set. Default: ""
+};
+
 struct LogOptions {
   std::string level = "info";    // trace, debug, info, warn, error. Default: info
   std::string format = "plain";  // plain or json. Default: plain
@@ -86,6 +95,7 @@ struct Config {
   DeliveryOptions delivery;
   LogOptions log;
   SlaOptions sla;
+  RoutingOptions routing;
   std::vector<std::string> adapters = {"http"};  // edge adapters to start. Default: [http]
   YAML::Node adapter_sections;  // the whole document; each adapter reads its own section
   std::vector<routing::Participant> participants;
@@ -103,6 +113,13 @@ dip::Result<routing::Participant> ParticipantFromYaml(const YAML::Node& node,
 std::string ParticipantToYaml(const routing::Participant& p);
 // The participant as JSON for GET /admin/participants/{id}; the API key is not shown.
 std::string ParticipantToJson(const routing::Participant& p);
+
+// The `routing` section into `out`; its DIP IDs are checked against `participants`.
+dip::Status ParseRoutingSection(const YAML::Node& node,
+                                const std::vector<routing::Participant>& participants,
+                                RoutingOptions* out);
+// The hub.shards setting as a thread count (0 = the number of cores).
+std::size_t ShardCount(const HubOptions& hub);
 
 // Rejects keys of `node` not in `known` (catches typos in configuration files).
 dip::Status CheckKeys(const YAML::Node& node, std::initializer_list<std::string_view> known,

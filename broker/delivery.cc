@@ -275,7 +275,7 @@ void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
     const storage::MessageRecord& m = msgs.value()[i];
     std::size_t mark = body.size();
     if (count > 0) body.push_back(',');
-    dip::Addressing a0{m.primary_recipients, {}, {}};
+    dip::Addressing a0{m.primary_recipients, m.secondary_recipients, m.always_recipients};
     dip::DipBlock d0{m.transaction_id,
                      m.transaction_timestamp,
                      dip::PublicationId(m.interface_id),

@@ -281,7 +281,7 @@ dip::Result<ReplayPage> DeliveryQueries::Replay(std::string_view recipient,
   page.body = "[";
   for (const storage::MessageRecord& m : msgs.value()) {
     if (page.messages > 0) page.body.push_back(',');
-    dip::Addressing a0{m.primary_recipients, {}, {}};
+    dip::Addressing a0{m.primary_recipients, m.secondary_recipients, m.always_recipients};
     dip::DipBlock d0{m.transaction_id,
                      m.transaction_timestamp,
                      dip::PublicationId(m.interface_id),

@@ -125,6 +125,7 @@ dip::Status Hub::Start() {
   store_ = std::move(store).value();
   if (auto s = LoadSigner(); !s.ok()) return s;
   if (auto s = LoadParticipants(); !s.ok()) return s;
+  if (auto s = StartRouting(); !s.ok()) return s;
 
   // Four hex digits per data dir, so transaction IDs of two hubs (or a wiped dir) differ.
   auto tag = store_->GetMeta("instance_tag");
@@ -158,10 +159,11 @@ dip::Status Hub::Start() {
 
   if (!config_.sla.pairs.empty()) sla_ = std::make_unique<SlaTracker>(config_.sla, &probe_);
   delivery_ = std::make_unique<DeliveryScheduler>(
-      store_.get(), config_.hub.shards, config_.delivery, [this] { return registry(); },
+      store_.get(), ShardCount(config_.hub), config_.delivery, [this] { return registry(); },
       [this](std::string_view name) { return AdapterNamed(name); }, &probe_, sla_.get());
   ingest_ = std::make_unique<Ingest>(
-      &settings_, [this] { return registry(); }, committer_.get(), &probe_, sla_.get(),
+      &settings_, [this] { return registry(); }, routing_.get(), committer_.get(), &probe_,
+      sla_.get(),
       [this](const std::vector<storage::MessageRecord>& records) { delivery_->Enqueue(records); });
 
   for (const std::string& name : config_.adapters) {
@@ -234,6 +236,7 @@ void Hub::Stop() {
   if (sampler_.joinable()) sampler_.join();
   probe_.SetReady(false);
   for (auto& a : adapters_) a->Stop();  // no new sends
+  if (routing_) routing_->Stop();       // route what is queued (it goes on to the committer)
   if (committer_) committer_->Stop();   // finish and answer what is queued
   if (delivery_) delivery_->Stop();     // in-flight batches stay in the outbox
   adapters_.clear();
@@ -241,6 +244,7 @@ void Hub::Stop() {
   delivery_.reset();
   ingest_.reset();
   committer_.reset();
+  routing_.reset();
   exposer_.reset();
   store_.reset();
   started_ = false;

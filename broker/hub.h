@@ -16,6 +16,7 @@
 #include "broker/hub_api.h"
 #include "broker/ingest.h"
 #include "broker/probe.h"
+#include "broker/routing_shards.h"
 #include "broker/sla.h"
 #include "storage/group_commit.h"
 #include "storage/store.h"
@@ -54,10 +55,22 @@ class Hub final : public HubApi {
   dip::Status DeleteParticipant(std::string_view dip_id) override;
   dip::Status SetWebhook(std::string_view dip_id, std::string_view interface_id,
                          std::optional<routing::Webhook> webhook) override;
+  dip::Status SetPairing(std::string_view sds, std::string_view mdr, bool paired) override;
+  dip::Status SetOptIn(std::string_view mdr, std::string_view publication, bool opted_in) override;
+  std::string RoutingJson() override;
+  dip::Result<std::size_t> ImportAppointments(std::string_view csv) override;
+  void QueryMpan(std::string_view mpan_core, std::optional<std::string> caller,
+                 std::function<void(int, std::string)> done) override;
 
  private:
   dip::Status LoadParticipants();
   dip::Status LoadSigner();
+  // hub_routing.cc: the routing shards with the stored appointments, the policy (configuration
+  // plus run-time changes) and the configured CSV import.
+  dip::Status StartRouting();
+  // Appends a line to the journal of run-time routing changes and swaps in `next`.
+  // REQUIRES: admin_mu_ held.
+  dip::Status CommitPolicy(std::shared_ptr<const routing::Policy> next, const std::string& change);
   // Persists `p` as a run-time override and swaps in a registry with it.
   dip::Status Replace(const routing::Participant& p);
   Adapter* AdapterNamed(std::string_view name);
@@ -72,6 +85,8 @@ class Hub final : public HubApi {
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<storage::GroupCommitter> committer_;
   std::unique_ptr<SlaTracker> sla_;
+  std::unique_ptr<RoutingShards> routing_;
+  std::shared_ptr<const routing::Policy> policy_;  // guarded by admin_mu_
   std::unique_ptr<DeliveryScheduler> delivery_;
   std::unique_ptr<DeliveryQueries> queries_;
   std::unique_ptr<Ingest> ingest_;

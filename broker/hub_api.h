@@ -81,6 +81,22 @@ class HubApi {
   // Sets (or with nullopt removes) `dip_id`'s webhook for `interface_id` ("*" = every channel).
   virtual dip::Status SetWebhook(std::string_view dip_id, std::string_view interface_id,
                                  std::optional<routing::Webhook> webhook) = 0;
+
+  // Routing (docs/routing.md). Changes are persisted and journalled before they return, and
+  // apply from the next message routed.
+  virtual dip::Status SetPairing(std::string_view sds, std::string_view mdr, bool paired) = 0;
+  virtual dip::Status SetOptIn(std::string_view mdr, std::string_view publication,
+                               bool opted_in) = 0;
+  // The routing policy as JSON: pairings, opt-ins, always recipients, the publication table and
+  // the journal of run-time changes.
+  virtual std::string RoutingJson() = 0;
+  // Imports appointments from CSV (MPANCore,role,DIPID,effectiveFromDate); all or nothing.
+  // Returns the number of rows imported, or an error naming the line and field.
+  virtual dip::Result<std::size_t> ImportAppointments(std::string_view csv) = 0;
+  // GET /mpan/{MPANCore}: the MPAN's appointed parties, for `caller` (a DIP ID; nullopt for
+  // the admin). `done` gets the HTTP status and a JSON body, on the owning shard's thread.
+  virtual void QueryMpan(std::string_view mpan_core, std::optional<std::string> caller,
+                         std::function<void(int status, std::string body)> done) = 0;
 };
 
 }  // namespace diphub::broker

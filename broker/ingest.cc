@@ -2,12 +2,17 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+#include <chrono>
+#include <future>
+
 #include "dip/catalogue.h"
 #include "dip/codes.h"
 #include "dip/envelope.h"
 #include "dip/json_writer.h"
 #include "dip/l1.h"
 #include "dip/standard_response.h"
+#include "routing/facts.h"
 #include "routing/router.h"
 
 namespace diphub::broker {
@@ -75,12 +80,36 @@ dip::Status CheckSender(const dip::Envelope& env, const routing::Registry& reg,
   return dip::Status::Ok();
 }
 
+// The routing day: the UTC calendar day the hub accepts the message on.
+routing::Day Today() {
+  auto days = std::chrono::floor<std::chrono::days>(dip::Clock::now()).time_since_epoch().count();
+  return static_cast<routing::Day>(days);
+}
+
+// The routing key of a message: its MPAN core, or its sender for messages without one.
+std::string_view ShardKey(const dip::Envelope& env) {
+  if (env.mpan_core.is_string() && !env.mpan_core.value.empty()) return env.mpan_core.value;
+  return env.sender_dip_id.value;
+}
+
 }  // namespace
 
-Ingest::Ingest(const HubSettings* settings, RegistryFn registry, storage::GroupCommitter* committer,
-               Probe* probe, SlaTracker* sla, CommittedFn on_committed)
+// One send on its way through the shards.
+struct Ingest::Job {
+  SubmitRequest request;  // owns the body the parsed envelopes point into
+  std::string iface;
+  Checked checked;
+  std::atomic<std::size_t> remaining{0};  // shards still routing
+  std::atomic<bool> overloaded{false};    // a routing queue refused its task
+  std::function<void(Job&)> finish;
+};
+
+Ingest::Ingest(const HubSettings* settings, RegistryFn registry, RoutingShards* shards,
+               storage::GroupCommitter* committer, Probe* probe, SlaTracker* sla,
+               CommittedFn on_committed)
     : settings_(settings),
       registry_(std::move(registry)),
+      shards_(shards),
       committer_(committer),
       probe_(probe),
       sla_(sla),
@@ -90,6 +119,7 @@ std::optional<SubmitResponse> Ingest::Check(const SubmitRequest& request, std::s
                                             Checked* out) {
   const HubSettings& s = *settings_;
   std::shared_ptr<const routing::Registry> reg = registry_();
+  out->registry = reg;
   const routing::Participant* caller = nullptr;
   if (s.require_api_key) {
     caller = request.api_key ? reg->FindByApiKey(*request.api_key) : nullptr;
@@ -132,28 +162,63 @@ std::optional<SubmitResponse> Ingest::Check(const SubmitRequest& request, std::s
 
   const dip::L1Options l1{iface, s.environment_tag};
   std::vector<dip::Status>& verdicts = out->verdicts;
-  std::vector<std::vector<routing::Recipient>>& routes = out->routes;
   verdicts.resize(parsed.items.size());
-  routes.resize(parsed.items.size());
+  out->routes.resize(parsed.items.size());
   std::size_t& failures = out->failures;
   for (std::size_t i = 0; i < parsed.items.size(); ++i) {
     const dip::ParsedItem& item = parsed.items[i];
     dip::Status v = item.status;
     if (v.ok()) v = dip::CheckEnvelope(item.envelope, l1);
     if (v.ok()) v = CheckSender(item.envelope, *reg, caller);
-    if (v.ok()) {
-      dip::Result<std::vector<routing::Recipient>> r = routing::Route(item.envelope, *reg);
-      if (r.ok()) {
-        routes[i] = std::move(r).value();
-      } else {
-        v = r.status();
-      }
-    }
     if (!v.ok()) ++failures;
     verdicts[i] = std::move(v);
   }
 
   return std::nullopt;
+}
+
+void Ingest::RouteAll(const std::shared_ptr<Job>& job) {
+  const dip::ParsedArray& parsed = job->checked.parsed;
+  std::vector<std::vector<std::size_t>> by_shard(shards_->size());
+  for (std::size_t i = 0; i < parsed.items.size(); ++i) {
+    if (!job->checked.verdicts[i].ok()) continue;
+    by_shard[shards_->ShardOf(ShardKey(parsed.items[i].envelope))].push_back(i);
+  }
+  std::size_t tasks = 0;
+  for (const auto& items : by_shard) tasks += items.empty() ? 0 : 1;
+  if (tasks == 0) {
+    job->finish(*job);
+    return;
+  }
+  job->remaining = tasks;
+  for (std::size_t s = 0; s < by_shard.size(); ++s) {
+    if (by_shard[s].empty()) continue;
+    auto task = [job, items = std::move(by_shard[s])](ShardState& st) {
+      Checked& c = job->checked;
+      const routing::RouteContext ctx{c.registry.get(), st.policy.get(), &st.appointments,
+                                      &st.parties, Today()};
+      for (std::size_t i : items) {
+        const dip::Envelope& env = c.parsed.items[i].envelope;
+        dip::Result<routing::RoutingFacts> facts =
+            routing::ExtractFacts(env.raw, job->iface, env.event_code.value);
+        if (!facts.ok()) {
+          c.verdicts[i] = facts.status();
+          continue;
+        }
+        dip::Result<routing::Route> r = routing::RouteMessage(env, job->iface, facts.value(), ctx);
+        if (r.ok()) {
+          c.routes[i] = std::move(r).value();
+        } else {
+          c.verdicts[i] = r.status();
+        }
+      }
+      if (job->remaining.fetch_sub(1) == 1) job->finish(*job);
+    };
+    if (!shards_->Post(s, std::move(task))) {
+      job->overloaded = true;
+      if (job->remaining.fetch_sub(1) == 1) job->finish(*job);
+    }
+  }
 }
 
 SubmitResponse Ingest::Validate(const SubmitRequest& request, std::string_view event) {
@@ -186,6 +251,24 @@ SubmitResponse Ingest::Validate(const SubmitRequest& request, std::string_view e
                                        "\" differs from the URL's " + wanted);
   }
   if (!checked.verdicts[0].ok()) return answer(Kind::kRejected, checked.verdicts[0].ToString());
+
+  // Routing is part of level 1: ask the owning shard, and wait for its answer.
+  auto job = std::make_shared<Job>();
+  job->iface = std::string(*iface);
+  job->checked = std::move(checked);
+  std::promise<void> routed;
+  std::future<void> routed_future = routed.get_future();
+  job->finish = [&routed](Job&) { routed.set_value(); };
+  // `request.body` outlives the job's routing: Validate waits for it below.
+  RouteAll(job);
+  routed_future.wait();
+  if (job->overloaded) {
+    return answer(Kind::kOverloaded, dip::CodeMessage(kProcessingFailed) +
+                                         ": the hub's routing queue is full; retry shortly");
+  }
+  if (!job->checked.verdicts[0].ok()) {
+    return answer(Kind::kRejected, job->checked.verdicts[0].ToString());
+  }
   (void)s;
   return answer(Kind::kAccepted, dip::CodeMessage(dip::codes::kSuccess));
 }
@@ -201,15 +284,38 @@ void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> d
                "URL: \"" + request.channel + "\" is not a DIP interface (IF-0xx or REP-0xx)"));
     return;
   }
-  Checked checked;
-  if (auto refused = Check(request, *iface, &checked)) {
+  auto job = std::make_shared<Job>();
+  job->request = std::move(request);
+  job->iface = std::string(*iface);
+  if (auto refused = Check(job->request, *iface, &job->checked)) {
     done(std::move(*refused));
+    return;
+  }
+  if (job->checked.failures > 0) {  // level 1 failed: no need to route
+    Finish(*job, std::move(done));
+    return;
+  }
+  auto shared_done = std::make_shared<std::function<void(SubmitResponse)>>(std::move(done));
+  job->finish = [this, shared_done](Job& j) { Finish(j, std::move(*shared_done)); };
+  RouteAll(job);
+}
+
+void Ingest::Finish(Job& job, std::function<void(SubmitResponse)> done) {
+  const HubSettings& s = *settings_;
+  const std::string_view iface = job.iface;
+  Checked& checked = job.checked;
+  if (job.overloaded) {
+    probe_->Overloaded();
+    done(Whole(s, Kind::kOverloaded, kProcessingFailed,
+               "the hub's routing queue is full (" + std::to_string(checked.parsed.items.size()) +
+                   " messages not accepted); retry after a short delay"));
     return;
   }
   dip::ParsedArray& parsed = checked.parsed;
   std::vector<dip::Status>& verdicts = checked.verdicts;
-  std::vector<std::vector<routing::Recipient>>& routes = checked.routes;
-  const std::size_t failures = checked.failures;
+  std::vector<routing::Route>& routes = checked.routes;
+  std::size_t failures = 0;
+  for (const dip::Status& v : verdicts) failures += v.ok() ? 0 : 1;
 
   if (failures > 0) {
     auto now = dip::Clock::now();
@@ -221,11 +327,11 @@ void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> d
                                        "not stored: the array is accepted or rejected as a whole "
                                        "and another message in it failed");
       }
-      probe_->Rejected(*iface, env.event_code.value, env.sender_role_id.value, verdicts[i].code(),
+      probe_->Rejected(iface, env.event_code.value, env.sender_role_id.value, verdicts[i].code(),
                        1);
       // One line per rejected message: its code and reference, never its body.
       spdlog::info(
-          "rejected {} on {} from {} ref {}: {}", verdicts[i].code(), *iface,
+          "rejected {} on {} from {} ref {}: {}", verdicts[i].code(), iface,
           env.sender_dip_id.is_string() ? env.sender_dip_id.value : "-",
           env.sender_unique_reference.is_string() ? env.sender_unique_reference.value : "-",
           verdicts[i].help());
@@ -240,13 +346,25 @@ void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> d
   for (std::size_t i = 0; i < parsed.items.size(); ++i) {
     const dip::Envelope& env = parsed.items[i].envelope;
     storage::MessageRecord m;
-    m.interface_id = std::string(*iface);
+    m.interface_id = std::string(iface);
     m.sender_dip_id = env.sender_dip_id.value;
     m.sender_role = env.sender_role_id.value;
     m.sender_unique_reference = env.sender_unique_reference.value;
     m.correlation_id = env.sender_correlation_id.opt();
     m.primary_recipients = env.primary_recipients;
-    for (routing::Recipient& r : routes[i]) m.recipients.push_back(std::move(r.dip_id));
+    for (routing::Recipient& r : routes[i].recipients) {
+      if (r.kind == routing::Recipient::Kind::kSecondary)
+        m.secondary_recipients.push_back(r.dip_id);
+      if (r.kind == routing::Recipient::Kind::kAlways) m.always_recipients.push_back(r.dip_id);
+      m.recipients.push_back(std::move(r.dip_id));
+    }
+    if (m.mpan) {
+      if (std::optional<std::uint64_t> key = routing::MpanKey(*m.mpan)) {
+        for (const routing::AppointmentChange& c : routes[i].changes) {
+          m.appointments.push_back({*key, static_cast<std::uint8_t>(c.slot), c.from, c.party});
+        }
+      }
+    }
     m.raw.assign(env.raw);
     m.event_code = env.event_code.value;
     m.mpan = env.mpan_core.opt();
@@ -262,7 +380,7 @@ void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> d
   for (const dip::ParsedItem& item : parsed.items) {
     echoes.push_back({item.envelope.sender_correlation_id.opt(),
                       item.envelope.connection_provider_id.opt(),
-                      dip::FindEvent(*iface, item.envelope.event_code.value)});
+                      dip::FindEvent(iface, item.envelope.event_code.value)});
   }
   const std::size_t count = commit.records.size();
   auto shared_done = std::make_shared<std::function<void(SubmitResponse)>>(std::move(done));
@@ -318,6 +436,14 @@ void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> d
         if (sla_ != nullptr && m.correlation_id && sla_->Tracks(m.interface_id)) {
           sla_->ResponseReceived(m.interface_id, m.sender_dip_id, *m.correlation_id, now_steady);
         }
+      }
+      // Committed appointment changes reach their shards before the sender is answered, so
+      // the sender's next message is routed with them.
+      for (const storage::MessageRecord& m : records) {
+        if (m.appointments.empty()) continue;
+        shards_->Control(shards_->ShardOf(*m.mpan), [rows = m.appointments](ShardState& st) {
+          for (const storage::AppointmentRow& row : rows) st.Apply(row);
+        });
       }
       on_committed_(records);
     }

@@ -1,9 +1,12 @@
-// The ingest pipeline, transport-neutral: authenticate, parse, level-1 checks, route, then hand
-// the whole send to the group committer and answer once it is durable.
+// The ingest pipeline, transport-neutral: authenticate, parse, level-1 checks, route on the
+// owning shards, then hand the whole send to the group committer and answer once it is durable.
 //
 //   adapter thread:    channel -> API key -> ParseMessageArray -> CheckEnvelope -> registry
-//                      checks -> Route -> GroupCommitter::Submit
-//   committer thread:  duplicate check -> WriteBatch + fsync -> answer -> delivery hand-off
+//                      checks -> one routing task per shard owning any of the messages
+//   shard threads:     routing facts -> RouteMessage against the shard's appointments; the
+//                      last shard to finish hands the send to GroupCommitter::Submit
+//   committer thread:  duplicate check -> WriteBatch + fsync -> appointment changes to their
+//                      shards -> answer -> delivery hand-off
 #pragma once
 
 #include <functional>
@@ -14,6 +17,7 @@
 
 #include "broker/hub_api.h"
 #include "broker/probe.h"
+#include "broker/routing_shards.h"
 #include "broker/sla.h"
 #include "dip/envelope.h"
 #include "routing/registry.h"
@@ -29,8 +33,9 @@ class Ingest {
 
   // All pointers must outlive the Ingest; `sla` may be null. `on_committed` runs on the
   // committer thread.
-  Ingest(const HubSettings* settings, RegistryFn registry, storage::GroupCommitter* committer,
-         Probe* probe, SlaTracker* sla, CommittedFn on_committed);
+  Ingest(const HubSettings* settings, RegistryFn registry, RoutingShards* shards,
+         storage::GroupCommitter* committer, Probe* probe, SlaTracker* sla,
+         CommittedFn on_committed);
 
   // Safe from any thread; `done` runs exactly once (on this thread for an early rejection, on
   // the committer thread otherwise).
@@ -45,17 +50,25 @@ class Ingest {
   struct Checked {
     std::string scratch;
     dip::ParsedArray parsed;
+    std::shared_ptr<const routing::Registry> registry;
     std::vector<dip::Status> verdicts;
-    std::vector<std::vector<routing::Recipient>> routes;
+    std::vector<routing::Route> routes;
     std::size_t failures = 0;
   };
-  // Authentication, parsing, level-1 and registry checks, routing. Returns the answer when the
-  // send is refused as a whole; otherwise `out` holds a verdict and routes per message.
+  struct Job;
+  // Authentication, parsing, level-1 and registry checks. Returns the answer when the send is
+  // refused as a whole; otherwise `out` holds a verdict per message.
   std::optional<SubmitResponse> Check(const SubmitRequest& request, std::string_view iface,
                                       Checked* out);
+  // Routes every message of `job` on its owning shard, then calls job->finish on the thread of
+  // the last shard to finish (or on this thread when no routing task could be queued).
+  void RouteAll(const std::shared_ptr<Job>& job);
+  // Answers a send refused at level 1 or by routing, or hands a routed one to the committer.
+  void Finish(Job& job, std::function<void(SubmitResponse)> done);
 
   const HubSettings* settings_;
   RegistryFn registry_;
+  RoutingShards* shards_;
   storage::GroupCommitter* committer_;
   Probe* probe_;
   SlaTracker* sla_;

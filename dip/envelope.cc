@@ -223,12 +223,17 @@ Status ReadCommonBlock(od::value v, Envelope* env) {
       }
     } else if (EqualsIgnoreCase(key, "M0")) {
       if (s = once(&env->has_m0, "M0"); s.ok()) {
-        s = ReadBlock(f.value(), "M0", {{"MPANCore", &env->mpan_core}});
+        s = ReadBlock(
+            f.value(), "M0",
+            {{"MPANCore", &env->mpan_core}, {"distributorDIPID", &env->distributor_dip_id}});
       }
     } else if (EqualsIgnoreCase(key, "A0")) {
       if (s = once(&env->has_a0, "A0"); s.ok()) s = ReadA0(f.value(), env);
+    } else if (EqualsIgnoreCase(key, "R0")) {
+      if (s = once(&env->has_r0, "R0"); s.ok()) {
+        s = ReadBlock(f.value(), "R0", {{"responseCode", &env->response_code}});
+      }
     } else {
-      if (EqualsIgnoreCase(key, "R0")) env->has_r0 = true;
       s = Validate(f.value(), key, 1);
     }
     if (!s.ok()) return s;

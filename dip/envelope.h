@@ -36,7 +36,9 @@ struct Envelope {
   StrField environment_tag, sub_text, sender_unique_reference, sender_timestamp, sender_dip_id,
       sender_role_id, sender_correlation_id, connection_provider_id;
   // M0
-  StrField mpan_core;
+  StrField mpan_core, distributor_dip_id;
+  // R0 (responses): "A" accepted, "R" rejected, ...
+  StrField response_code;
   // A0.primaryRecipients (strings only; anything else is a schema failure recorded in `status`)
   bool primary_recipients_present = false;
   std::vector<std::string> primary_recipients;

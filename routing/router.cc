@@ -1,32 +1,215 @@
 #include "routing/router.h"
 
+#include <optional>
+
+#include "dip/catalogue.h"
 #include "dip/codes.h"
 
 namespace diphub::routing {
+namespace {
 
-dip::Result<std::vector<Recipient>> Route(const dip::Envelope& env, const Registry& registry) {
-  if (!env.has_a0 || !env.primary_recipients_present) {
-    return dip::Status::Dip(dip::codes::kAddressingError,
-                            "A0.primaryRecipients: required; name at least one recipient DIP ID");
-  }
-  std::vector<Recipient> out;
-  out.reserve(env.primary_recipients.size());
-  for (std::size_t i = 0; i < env.primary_recipients.size(); ++i) {
-    const std::string& id = env.primary_recipients[i];
-    if (registry.Find(id) == nullptr) {
-      return dip::Status::Dip(dip::codes::kPrimaryRecipientInvalid,
-                              "A0.primaryRecipients[" + std::to_string(i) + "]: \"" + id +
-                                  "\" is not a registered DIP ID");
+using dip::Status;
+namespace codes = dip::codes;
+
+bool HasRole(const Participant& p, RoleSet roles) { return (RoleBit(p.role) & roles) != 0; }
+
+class Builder {
+ public:
+  explicit Builder(std::string_view sender) : sender_(sender) {}
+
+  void Add(std::string_view id, Recipient::Kind kind) {
+    if (kind != Recipient::Kind::kPrimary && id == sender_) return;  // never echo to the sender
+    for (const Recipient& r : out_) {
+      if (r.dip_id == id) return;
     }
-    bool seen = false;
-    for (const Recipient& r : out) seen = seen || r.dip_id == id;
-    if (!seen) out.push_back({id, Recipient::Kind::kPrimary});
+    out_.push_back({std::string(id), kind});
   }
-  if (out.empty()) {
-    return dip::Status::Dip(dip::codes::kAddressingError,
-                            "A0.primaryRecipients: empty; name at least one recipient DIP ID");
+  bool empty() const { return out_.empty(); }
+  std::vector<Recipient> Take() { return std::move(out_); }
+
+ private:
+  std::string_view sender_;
+  std::vector<Recipient> out_;
+};
+
+std::string_view Holder(const RouteContext& ctx, const MpanState* state, Slot slot) {
+  if (state == nullptr || ctx.parties == nullptr) return {};
+  return ctx.parties->Name(state->Holder(slot, ctx.today));
+}
+
+// The changes of `facts` that take effect against `state`: a vacancy applies only when the
+// party leaving holds the slot's latest appointment.
+std::vector<AppointmentChange> EffectiveChanges(const RoutingFacts& facts, const MpanState* state,
+                                                const PartyTable* parties) {
+  std::vector<AppointmentChange> out;
+  for (const AppointmentChange& c : facts.changes) {
+    if (c.party.empty()) {
+      std::string_view latest;
+      for (const AppointmentChange& earlier : out) {
+        if (earlier.slot == c.slot) latest = earlier.party;
+      }
+      if (latest.empty() && state != nullptr && parties != nullptr) {
+        latest = parties->Name(state->Latest(c.slot).party);
+      }
+      if (latest != c.vacated_by) continue;
+    }
+    out.push_back(c);
   }
   return out;
+}
+
+Status CheckPrimaries(const dip::Envelope& env, const PublicationRule& rule,
+                      std::string_view publication, const RouteContext& ctx, Builder* b) {
+  const Registry& reg = *ctx.registry;
+  const Participant* sender = reg.Find(env.sender_dip_id.value);
+  for (std::size_t i = 0; i < env.primary_recipients.size(); ++i) {
+    const std::string& id = env.primary_recipients[i];
+    const std::string where = "A0.primaryRecipients[" + std::to_string(i) + "]: \"" + id + "\" ";
+    const Participant* p = reg.Find(id);
+    if (p == nullptr) {
+      return Status::Dip(codes::kPrimaryRecipientInvalid, where + "is not a registered DIP ID");
+    }
+    if (rule.receivers != 0 && !HasRole(*p, rule.receivers)) {
+      return Status::Dip(codes::kPrimaryRoleInvalid, where + "is registered as " + p->role + "; " +
+                                                         std::string(publication) + " goes to " +
+                                                         RolesToString(rule.receivers));
+    }
+    if (rule.paired && sender != nullptr) {
+      const bool sds_to_mdr = sender->role == "SDS" && p->role == "MDR";
+      const bool mdr_to_sds = sender->role == "MDR" && p->role == "SDS";
+      const bool paired = (sds_to_mdr && ctx.policy->Paired(sender->dip_id, id)) ||
+                          (mdr_to_sds && ctx.policy->Paired(id, sender->dip_id));
+      if (!paired) {
+        return Status::Dip(codes::kAddressingError,
+                           where + "has no SDS-MDR pairing registered with " + sender->dip_id +
+                               " (" + sender->role + "); " + std::string(publication) +
+                               " flows only within a registered pairing (BP017)");
+      }
+    }
+    b->Add(id, Recipient::Kind::kPrimary);
+  }
+  return Status::Ok();
+}
+
+// BP017 rules beyond addressing: the MDR an IF-061 assigns must be paired with the SDS; an MDR
+// sends consumption and readings only for MPANs it is assigned to.
+Status CheckPairingRules(const dip::Envelope& env, std::string_view iface,
+                         const RoutingFacts& facts, const MpanState* state,
+                         const RouteContext& ctx) {
+  const std::string& sender = env.sender_dip_id.value;
+  if (iface == "IF-061" && !ctx.policy->Paired(sender, facts.assigned_mdr)) {
+    return Status::Dip(codes::kAddressingError,
+                       "CustomBlock.B019.assignedMDRDIPID: \"" + facts.assigned_mdr +
+                           "\" has no SDS-MDR pairing registered with " + sender);
+  }
+  if ((iface == "IF-064" || iface == "IF-065") && env.sender_role_id.value == "MDR") {
+    PartyId me = ctx.parties != nullptr ? ctx.parties->Find(sender) : 0;
+    if (state == nullptr || me == 0 || !state->Holds(Slot::kMdr, me)) {
+      return Status::Dip(codes::kNoSecondaryParty,
+                         "M0.MPANCore: MDR " + sender + " is not assigned to MPAN " +
+                             (env.mpan_core.is_string() ? env.mpan_core.value : "(none)") +
+                             " (an IF-061 B019, PUB-035 or PUB-036 assigns it)");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+dip::Result<Route> RouteMessage(const dip::Envelope& env, std::string_view interface_id,
+                                const RoutingFacts& facts, const RouteContext& ctx) {
+  const PublicationRule rule = ctx.policy->RuleFor(interface_id);
+  const std::string publication = dip::PublicationId(interface_id);
+  const std::string& sender = env.sender_dip_id.value;
+
+  std::optional<std::uint64_t> mpan;
+  if (env.mpan_core.is_string()) mpan = MpanKey(env.mpan_core.value);
+  const MpanState* state =
+      mpan && ctx.appointments != nullptr ? ctx.appointments->Find(*mpan) : nullptr;
+
+  if (!rule.by_mpan && (!env.has_a0 || env.primary_recipients.empty())) {
+    return Status::Dip(codes::kAddressingError,
+                       std::string("A0.primaryRecipients: ") +
+                           (env.primary_recipients_present ? "empty" : "required") + "; " +
+                           publication + " goes to the recipients the sender names");
+  }
+  Builder b(sender);
+  if (Status s = CheckPrimaries(env, rule, publication, ctx, &b); !s.ok()) return s;
+  if (rule.paired) {
+    if (Status s = CheckPairingRules(env, interface_id, facts, state, ctx); !s.ok()) return s;
+  }
+
+  Route route;
+  if (env.response_code.is_string() && env.response_code.value == "R") {
+    // A rejection goes back only to the originator, whom the responder names.
+    if (b.empty()) {
+      return Status::Dip(codes::kAddressingError,
+                         "A0.primaryRecipients: a rejection (R0.responseCode \"R\") goes only to "
+                         "the originator of the request; name it");
+    }
+    route.recipients = b.Take();
+    return route;
+  }
+
+  route.changes = EffectiveChanges(facts, state, ctx.parties);
+  if (rule.by_mpan) {
+    if (!mpan) {
+      return Status::Dip(
+          codes::kMpanMissing,
+          "M0.MPANCore: " + std::string(env.mpan_core.is_string() ? "not 13 digits" : "required") +
+              "; " + publication + "'s secondary recipients are resolved from it");
+    }
+    if (state == nullptr && route.changes.empty()) {
+      return Status::Dip(codes::kMpanMissing, "M0.MPANCore: MPAN " + env.mpan_core.value +
+                                                  " has no appointments known to the hub; " +
+                                                  publication +
+                                                  "'s secondary recipients cannot be resolved");
+    }
+    auto consider = [&](std::string_view id) {
+      if (id.empty()) return;
+      const Participant* p = ctx.registry->Find(id);
+      if (p == nullptr || !HasRole(*p, rule.receivers)) return;
+      if (p->role == "MDR" && rule.mdr_opt_in && !ctx.policy->OptedIn(id, publication)) return;
+      b.Add(id, Recipient::Kind::kSecondary);
+    };
+    for (std::size_t i = 0; i < kSlotCount; ++i) {
+      const Slot slot = static_cast<Slot>(i);
+      // The message's own changes for the routing day come first: an appointment effective
+      // today routes to the newcomer.
+      std::optional<std::string_view> holder;
+      for (const AppointmentChange& c : route.changes) {
+        if (c.slot == slot && c.from <= ctx.today) holder = c.party;
+      }
+      consider(holder ? *holder : Holder(ctx, state, slot));
+    }
+    for (const AppointmentChange& c : route.changes) {
+      consider(c.party.empty() ? std::string_view(c.vacated_by) : std::string_view(c.party));
+    }
+    if ((rule.receivers & RoleBit("LDSO")) != 0 && env.distributor_dip_id.is_string()) {
+      const Participant* ldso = ctx.registry->Find(env.distributor_dip_id.value);
+      if (ldso != nullptr && ldso->role == "LDSO") b.Add(ldso->dip_id, Recipient::Kind::kSecondary);
+    }
+  }
+
+  if (auto it = ctx.policy->always.find(interface_id); it != ctx.policy->always.end()) {
+    for (const std::string& id : it->second) {
+      if (ctx.registry->Find(id) == nullptr) {
+        return Status::Dip(codes::kAlwaysRecipientInvalid,
+                           "routing.always." + std::string(interface_id) + ": \"" + id +
+                               "\" is not a registered DIP ID");
+      }
+      b.Add(id, Recipient::Kind::kAlways);
+    }
+  }
+
+  if (b.empty()) {
+    return Status::Dip(codes::kNoSecondaryParty,
+                       "M0.MPANCore: no registered party in a receiving role (" +
+                           RolesToString(rule.receivers) + ") is appointed to MPAN " +
+                           env.mpan_core.value + ", and no primary or always recipient is named");
+  }
+  route.recipients = b.Take();
+  return route;
 }
 
 }  // namespace diphub::routing

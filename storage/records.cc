@@ -5,7 +5,8 @@
 namespace diphub::storage {
 namespace {
 
-constexpr char kMessageFormat = 3;  // 3: event code, MPAN and acceptance time
+constexpr char kMessageFormat = 4;   // 4: secondary and always recipients
+constexpr char kMessageFormat3 = 3;  // 3: event code, MPAN and acceptance time
 
 void PutList(std::string* dst, const std::vector<std::string>& v) {
   PutVarint32(dst, static_cast<std::uint32_t>(v.size()));
@@ -74,6 +75,8 @@ std::string EncodeMessage(const MessageRecord& r) {
   PutList(&out, r.primary_recipients);
   PutList(&out, r.recipients);
   PutLengthPrefixed(&out, r.raw);
+  PutList(&out, r.secondary_recipients);
+  PutList(&out, r.always_recipients);
   return out;
 }
 
@@ -83,7 +86,10 @@ dip::Result<MessageRecord> DecodeMessage(std::uint64_t seq, std::string_view in)
   auto corrupt = [seq] {
     return dip::Status::Io("stored message " + std::to_string(seq) + " is corrupt");
   };
-  if (in.empty() || in.front() != kMessageFormat) return corrupt();
+  if (in.empty() || (in.front() != kMessageFormat && in.front() != kMessageFormat3)) {
+    return corrupt();
+  }
+  const bool format3 = in.front() == kMessageFormat3;
   in.remove_prefix(1);
   if (!GetString(&in, &r.transaction_id) || !GetString(&in, &r.transaction_timestamp) ||
       !GetI64(&in, &r.accepted_unix_ms) || !GetString(&in, &r.interface_id) ||
@@ -91,9 +97,13 @@ dip::Result<MessageRecord> DecodeMessage(std::uint64_t seq, std::string_view in)
       !GetString(&in, &r.sender_dip_id) || !GetString(&in, &r.sender_role) ||
       !GetString(&in, &r.sender_unique_reference) || !GetOptional(&in, &r.correlation_id) ||
       !GetList(&in, &r.primary_recipients) || !GetList(&in, &r.recipients) ||
-      !GetString(&in, &r.raw) || !in.empty()) {
+      !GetString(&in, &r.raw)) {
     return corrupt();
   }
+  if (!format3 && (!GetList(&in, &r.secondary_recipients) || !GetList(&in, &r.always_recipients))) {
+    return corrupt();
+  }
+  if (!in.empty()) return corrupt();
   return r;
 }
 

@@ -16,6 +16,16 @@ enum class Durability {
   kOsBuffered,  // written to the OS only: a power loss can lose acknowledged messages (tests)
 };
 
+// One effective-dated appointment: `party` (a DIP ID; "" = nobody) holds appointment slot
+// `slot` (routing::Slot) of MPAN `mpan` (13 digits as a number) from day `from_day` (days since
+// 1970-01-01).
+struct AppointmentRow {
+  std::uint64_t mpan = 0;
+  std::uint8_t slot = 0;
+  std::uint16_t from_day = 0;
+  std::string party;
+};
+
 struct MessageRecord {
   std::uint64_t seq = 0;              // assigned by the committer; orders all messages
   std::string transaction_id;         // D0.transactionID, assigned by the committer
@@ -28,9 +38,13 @@ struct MessageRecord {
   std::string sender_role;
   std::string sender_unique_reference;
   std::optional<std::string> correlation_id;
-  std::vector<std::string> primary_recipients;  // A0 as sent
-  std::vector<std::string> recipients;          // resolved; one outbox entry each
-  std::string raw;                              // the array element as received
+  std::vector<std::string> primary_recipients;    // A0 as sent
+  std::vector<std::string> recipients;            // resolved; one outbox entry each
+  std::vector<std::string> secondary_recipients;  // A0.secondaryRecipients on publication
+  std::vector<std::string> always_recipients;     // A0.always on publication
+  // Appointment changes the message carries; written with it (not part of its encoding).
+  std::vector<AppointmentRow> appointments;
+  std::string raw;  // the array element as received
 
   std::size_t ApproximateBytes() const { return raw.size() + 256; }
 };

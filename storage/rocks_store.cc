@@ -9,6 +9,7 @@
 //   journal       seq stage [ms recipient attempt] -> EncodeJournalRow
 //   timeindex     acceptance ms, first seq of batch -> ""                 (time -> seq)
 //   participants  dip ID                           -> YAML text, or "" (deleted at run time)
+//   appointments  MPAN(8) slot(1) from_day(2)      -> party DIP ID, or "" (vacant)
 //   default       meta key                         -> value
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -39,14 +40,27 @@ enum Cf {
   kJournal,
   kTimeIndex,
   kParticipants,
+  kAppointments,
   kCfCount
 };
-constexpr const char* kCfNames[kCfCount] = {"default",   "messages",    "outbox",      "deliveries",
-                                            "published", "deadletters", "dedupe",      "references",
-                                            "journal",   "timeindex",   "participants"};
+constexpr const char* kCfNames[kCfCount] = {
+    "default", "messages",   "outbox",  "deliveries", "published",    "deadletters",
+    "dedupe",  "references", "journal", "timeindex",  "participants", "appointments"};
 
 constexpr std::string_view kFormatKey = "store_format";
-constexpr std::string_view kFormat = "diphub-store-3";
+constexpr std::string_view kFormat = "diphub-store-4";
+// Format 3 lacks the appointments column family; opening one adds it (empty) and moves it to 4.
+constexpr std::string_view kFormat3 = "diphub-store-3";
+constexpr const char* kAddedIn4 = "appointments";
+
+std::string AppointmentKey(const AppointmentRow& a) {
+  std::string k;
+  PutFixed64BE(&k, a.mpan);
+  k.push_back(static_cast<char>(a.slot));
+  k.push_back(static_cast<char>(a.from_day >> 8));
+  k.push_back(static_cast<char>(a.from_day & 0xff));
+  return k;
+}
 
 dip::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return dip::Status::Ok();
@@ -147,7 +161,7 @@ class RocksStore final : public Store {
       }
       std::set<std::string> have(names.begin(), names.end());
       for (const char* name : kCfNames) {
-        if (!have.count(name)) {
+        if (!have.count(name) && std::string_view(name) != kAddedIn4) {
           return dip::Status::Config(
               "data dir " + dir + " holds a RocksDB database that is corrupt or not a diphub " +
               "store of this version (no column family \"" + name + "\"); restore the data " +
@@ -173,6 +187,8 @@ class RocksStore final : public Store {
     auto format = store->GetMeta(kFormatKey);
     if (!format.ok()) return format.status();
     if (format.value().empty() && !existing) {
+      if (auto w = store->PutMeta(kFormatKey, kFormat); !w.ok()) return w;
+    } else if (format.value() == kFormat3) {
       if (auto w = store->PutMeta(kFormatKey, kFormat); !w.ok()) return w;
     } else if (format.value() != kFormat) {
       return dip::Status::Config("data dir " + dir + " holds a store of format \"" +
@@ -236,6 +252,9 @@ class RocksStore final : public Store {
         const std::string key = RecipientKey(recipient, r->seq);
         batch.Put(handles_[kOutbox], key, outbox_value);
         batch.Put(handles_[kPublished], key, r->interface_id);
+      }
+      for (const AppointmentRow& a : r->appointments) {
+        batch.Put(handles_[kAppointments], AppointmentKey(a), a.party);
       }
     }
     std::string tkey;
@@ -558,6 +577,30 @@ class RocksStore final : public Store {
     }
     if (!it->status().ok()) return FromRocks(it->status(), "read participants");
     return out;
+  }
+
+  dip::Status PutAppointments(std::span<const AppointmentRow> rows) override {
+    rocksdb::WriteBatch batch;
+    for (const AppointmentRow& a : rows) {
+      batch.Put(handles_[kAppointments], AppointmentKey(a), a.party);
+    }
+    return Write(&batch, true, "store appointments");
+  }
+
+  dip::Status ScanAppointments(const std::function<bool(const AppointmentRow&)>& fn) override {
+    std::unique_ptr<rocksdb::Iterator> it(NewIterator(kAppointments));
+    AppointmentRow a;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      rocksdb::Slice k = it->key();
+      if (k.size() != 11) return dip::Status::Io("stored appointment key is corrupt");
+      a.mpan = DecodeFixed64BE(k.data());
+      a.slot = static_cast<std::uint8_t>(k[8]);
+      a.from_day = static_cast<std::uint16_t>((static_cast<unsigned char>(k[9]) << 8) |
+                                              static_cast<unsigned char>(k[10]));
+      a.party.assign(it->value().data(), it->value().size());
+      if (!fn(a)) break;
+    }
+    return FromRocks(it->status(), "read appointments");
   }
 
   dip::Result<std::string> GetMeta(std::string_view key) override {

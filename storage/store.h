@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -97,6 +98,11 @@ class Store {
   // or an empty text for one deleted at run time. Applied over the configuration at start.
   virtual dip::Status PutParticipantOverride(std::string_view dip_id, std::string_view text) = 0;
   virtual dip::Result<std::vector<std::pair<std::string, std::string>>> ParticipantOverrides() = 0;
+
+  // Appointment rows outside a message (an import), in one atomic, fsync'd write.
+  virtual dip::Status PutAppointments(std::span<const AppointmentRow> rows) = 0;
+  // Every appointment row in key order (MPAN, slot, day); stops early when `fn` returns false.
+  virtual dip::Status ScanAppointments(const std::function<bool(const AppointmentRow&)>& fn) = 0;
 
   // Small named values (the hub's instance ID, paused recipients, ...).
   virtual dip::Result<std::string> GetMeta(std::string_view key) = 0;  // "" when absent

@@ -384,6 +384,43 @@ Response HandleAdminDelivery(broker::HubApi& hub, const Request& req,
                "POST /admin/recipients/{id}/pause or /admin/recipients/{id}/resume");
 }
 
+// /admin/routing, /admin/pairings/{sds}/{mdr}, /admin/mdr-opt-in/{mdr}/{publication},
+// /admin/appointments (docs/routing.md).
+Response HandleAdminRouting(broker::HubApi& hub, const Request& req,
+                            const std::vector<std::string_view>& seg) {
+  const auto method = req.method();
+  if (seg.size() == 2 && dip::EqualsIgnoreCase(seg[1], "routing")) {
+    if (method != bhttp::verb::get) return Error(bhttp::status::method_not_allowed, "GET only");
+    return Json(bhttp::status::ok, hub.RoutingJson());
+  }
+  if (seg.size() == 2 && dip::EqualsIgnoreCase(seg[1], "appointments")) {
+    if (method != bhttp::verb::post) {
+      return Error(bhttp::status::method_not_allowed, "POST a CSV body");
+    }
+    auto imported = hub.ImportAppointments(req.body());
+    if (!imported.ok()) return StatusToResponse(imported.status(), bhttp::status::ok, "");
+    return Json(bhttp::status::ok, "{\"imported\":" + std::to_string(imported.value()) + "}");
+  }
+  const bool put = method == bhttp::verb::put, del = method == bhttp::verb::delete_;
+  if (seg.size() == 4 && (put || del)) {
+    dip::Status s;
+    std::string body;
+    if (dip::EqualsIgnoreCase(seg[1], "pairings")) {
+      s = hub.SetPairing(seg[2], seg[3], put);
+      body = "{\"sds\":\"" + std::string(seg[2]) + "\",\"mdr\":\"" + std::string(seg[3]) +
+             "\",\"paired\":" + (put ? "true" : "false") + "}";
+    } else {
+      s = hub.SetOptIn(seg[2], seg[3], put);
+      body = "{\"mdr\":\"" + std::string(seg[2]) + "\",\"publication\":\"" +
+             dip::PublicationId(dip::ChannelInterface(seg[3]).value_or("")) +
+             "\",\"optedIn\":" + (put ? "true" : "false") + "}";
+    }
+    return StatusToResponse(s, bhttp::status::ok, std::move(body));
+  }
+  return Error(bhttp::status::not_found,
+               "PUT or DELETE /admin/pairings/{sds}/{mdr} or /admin/mdr-opt-in/{mdr}/{PUB-0xx}");
+}
+
 Response HandleAdmin(broker::HubApi& hub, const Request& req,
                      const std::vector<std::string_view>& seg) {
   if (hub.settings().admin_token.empty()) {
@@ -395,6 +432,12 @@ Response HandleAdmin(broker::HubApi& hub, const Request& req,
   if (seg.size() >= 3 && (dip::EqualsIgnoreCase(seg[1], "deadletters") ||
                           dip::EqualsIgnoreCase(seg[1], "recipients"))) {
     return HandleAdminDelivery(hub, req, seg);
+  }
+  if (seg.size() >= 2 &&
+      (dip::EqualsIgnoreCase(seg[1], "routing") || dip::EqualsIgnoreCase(seg[1], "pairings") ||
+       dip::EqualsIgnoreCase(seg[1], "mdr-opt-in") ||
+       dip::EqualsIgnoreCase(seg[1], "appointments"))) {
+    return HandleAdminRouting(hub, req, seg);
   }
   if (seg.size() < 2 || !dip::EqualsIgnoreCase(seg[1], "participants") || seg.size() > 3) {
     return Error(bhttp::status::not_found, "no such admin resource");
@@ -494,6 +537,26 @@ void HandleApiRequest(broker::HubApi& hub, dip::Verifier& verifier, Request&& re
     return responder->Send(HandleDeliveryQuery(hub, req, seg));
   }
   if (is(0, "admin")) return responder->Send(HandleAdmin(hub, req, seg));
+  if (is(0, "mpan") && seg.size() == 2) {
+    if (req.method() != bhttp::verb::get) {
+      return responder->Send(Error(bhttp::status::method_not_allowed, "GET only"));
+    }
+    // Seed 003's MPAN query: a participant appointed to the MPAN (by X-API-Key), or the admin.
+    std::optional<std::string> caller;
+    if (!IsAdmin(hub, req)) {
+      auto key = Header(req, "X-API-Key");
+      const routing::Participant* p = key ? hub.registry()->FindByApiKey(*key) : nullptr;
+      if (p == nullptr) {
+        return responder->Send(Error(bhttp::status::unauthorized,
+                                     key ? "X-API-Key: not the key of any registered participant"
+                                         : "X-API-Key: header required"));
+      }
+      caller = p->dip_id;
+    }
+    return hub.QueryMpan(seg[1], std::move(caller), [responder](int status, std::string body) {
+      responder->Send(Json(static_cast<bhttp::status>(status), std::move(body)));
+    });
+  }
   responder->Send(Error(
       bhttp::status::not_found,
       "no such endpoint: " + std::string(req.method_string()) + " " + std::string(req.target())));

@@ -39,6 +39,8 @@ TEST(Admin, RegisterParticipantAtRunTimeAndDeliverToIt) {
                 .status,
             201);
 
+  // IF-061 flows only within a registered SDS-MDR pairing (BP017).
+  ASSERT_EQ(hub.Call("PUT", "/admin/pairings/1100000001/1200000002", "", kAdmin).status, 200);
   std::string msg = MdrStart("S-IF-061-1100000001-SDS-20261122-e1");
   msg.replace(msg.find("\"primaryRecipients\":[\"1200000001\"]"),
               std::string("\"primaryRecipients\":[\"1200000001\"]").size(),

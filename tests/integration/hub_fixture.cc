@@ -48,6 +48,7 @@ HubProcess::HubProcess(const TempDir& dir, std::string mdr_webhook, std::string 
     << "  signatures: verify-if-present\n"
     << "delivery:\n  initial_backoff_ms: 50\n  max_backoff_ms: 200\n  max_attempts: 1000\n"
     << "log:\n  level: debug\n"
+    << "routing:\n  pairings: [{sds: \"1100000001\", mdr: \"1200000001\"}]\n"
     << "participants:\n"
     << "  - {dip_id: \"1100000001\", role: SDS, mpid: DSDS, api_key: demo-sds-key}\n"
     << "  - dip_id: \"1200000001\"\n    role: MDR\n    mpid: DMDR\n    api_key: demo-mdr-key\n";

@@ -187,19 +187,22 @@ TEST(StorageFaults, CorruptStoreIsRefusedWithAClearError) {
 TEST(StorageFaults, RetentionRemovesDeliveredButNeverPendingMessages) {
   TempDir dir;
   RecordingSink sink;
-  HubProcess hub(dir, sink.Url());
+  // A second MDR, paired with the SDS, with no webhook.
+  HubProcess hub(dir, sink.Url(), "  - {dip_id: \"1200000009\", role: MDR, mpid: DMD9}\n");
   ASSERT_TRUE(
       hub.EditConfig("  durability: fsync\n", "  durability: fsync\n  retention_seconds: 1\n"));
+  ASSERT_TRUE(hub.EditConfig("mdr: \"1200000001\"}]",
+                             "mdr: \"1200000001\"}, {sds: \"1100000001\", mdr: \"1200000009\"}]"));
   std::string error;
   ASSERT_TRUE(hub.Start(&error)) << error;
   const std::map<std::string, std::string> sds{{"X-API-Key", "demo-sds-key"}};
   ASSERT_EQ(hub.Send("IF-061", MdrStart("S-IF-061-1100000001-SDS-20261122-r1")).status, 201);
   ASSERT_TRUE(hub.WaitForMetric(
       "diphub_deliveries_total{recipient=\"1200000001\",status=\"Delivered\"} 1", 10s));
-  // A message for the SUP, which has no webhook: it stays pending.
-  std::string to_sup = MdrStart("S-IF-061-1100000001-SDS-20261122-r2");
-  to_sup.replace(to_sup.find("[\"1200000001\"]"), 14, "[\"1300000001\"]");
-  ASSERT_EQ(hub.Send("IF-061", to_sup).status, 201);
+  // A message for the second MDR, which has no webhook: it stays pending.
+  std::string to_idle = MdrStart("S-IF-061-1100000001-SDS-20261122-r2");
+  to_idle.replace(to_idle.find("[\"1200000001\"]"), 14, "[\"1200000009\"]");
+  ASSERT_EQ(hub.Send("IF-061", to_idle).status, 201);
 
   const std::string journal1 =
       "/dip-channel/IF-061/deliveryStatus/1100000001/S-IF-061-1100000001-SDS-20261122-r1";

@@ -40,7 +40,8 @@ TEST(ParseConfigTest, EmptyMappingGivesDefaults) {
   dip::Result<Config> c = Parse("hub: {}\n");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c.value().hub.dip_id, "0000000000");
-  EXPECT_EQ(c.value().hub.shards, 2u);
+  EXPECT_EQ(c.value().hub.shards, 0u);  // the number of cores
+  EXPECT_GE(ShardCount(c.value().hub), 1u);
   EXPECT_EQ(c.value().delivery.max_attempts, 20u);
   EXPECT_EQ(c.value().adapters, std::vector<std::string>{"http"});
   EXPECT_TRUE(c.value().participants.empty());
@@ -75,7 +76,7 @@ TEST(ParseConfigTest, EnvironmentTag) {
 }
 
 TEST(ParseConfigTest, OtherValuesValidated) {
-  EXPECT_NE(Rejection("hub:\n  shards: 0\n").find("hub.shards"), std::string::npos);
+  EXPECT_NE(Rejection("hub:\n  shards: 300\n").find("hub.shards"), std::string::npos);
   EXPECT_NE(Rejection("hub:\n  shards: many\n").find("hub.shards"), std::string::npos);
   EXPECT_NE(Rejection("hub:\n  dip_id: \"123\"\n").find("hub.dip_id"), std::string::npos);
   EXPECT_NE(Rejection("hub:\n  certificate_file: /x.pem\n").find("private_key_file"),
@@ -198,6 +199,63 @@ TEST(LoadConfigFileTest, MissingFileIsAnError) {
   dip::Result<Config> c = LoadConfigFile(DIPHUB_SOURCE_DIR "/no/such/diphub.yaml");
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().help().find("no/such/diphub.yaml"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace diphub::broker
+
+namespace diphub::broker {
+namespace {
+
+constexpr const char* kRoutingParticipants = R"(
+participants:
+  - {dip_id: "1100000001", role: SDS, mpid: DSDS}
+  - {dip_id: "1200000001", role: MDR, mpid: DMDR}
+  - {dip_id: "1300000001", role: SUP, mpid: DSUP}
+)";
+
+TEST(RoutingConfigTest, ReadsEverySetting) {
+  dip::Result<Config> c = ParseConfig(std::string(kRoutingParticipants) + R"(
+routing:
+  queue_capacity: 128
+  pairings: [{sds: "1100000001", mdr: "1200000001"}]
+  mdr_opt_in: {"1200000001": [PUB-006, IF-008]}
+  always: {IF-047: ["1300000001"]}
+  publications: {IF-021: {receivers: "SUP DS", by_mpan: true}}
+)",
+                                      "test");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const routing::Policy& p = c.value().routing.policy;
+  EXPECT_EQ(c.value().routing.queue_capacity, 128u);
+  EXPECT_TRUE(p.Paired("1100000001", "1200000001"));
+  EXPECT_FALSE(p.Paired("1200000001", "1100000001"));
+  EXPECT_TRUE(p.OptedIn("1200000001", "PUB-006"));
+  EXPECT_TRUE(p.OptedIn("1200000001", "PUB-008"));
+  EXPECT_FALSE(p.OptedIn("1200000001", "PUB-024"));
+  EXPECT_EQ(p.always.at("IF-047"), std::vector<std::string>{"1300000001"});
+  EXPECT_TRUE(p.RuleFor("IF-021").by_mpan);
+  EXPECT_EQ(routing::RolesToString(p.RuleFor("IF-021").receivers), "SUP, SDS, ADS, UMSDS");
+}
+
+TEST(RoutingConfigTest, MistakesNameTheKey) {
+  auto rejection = [](const std::string& routing) {
+    dip::Result<Config> c = ParseConfig(std::string(kRoutingParticipants) + routing, "test");
+    return c.ok() ? std::string() : c.status().help();
+  };
+  EXPECT_NE(rejection("routing:\n  pairings: [{sds: \"1300000001\", mdr: \"1200000001\"}]\n")
+                .find("routing.pairings[0].sds: \"1300000001\" is registered as SUP"),
+            std::string::npos);
+  EXPECT_NE(rejection("routing:\n  mdr_opt_in: {\"1200000001\": [PUB-061]}\n")
+                .find("PUB-061 is not an MPAN-based update"),
+            std::string::npos);
+  EXPECT_NE(
+      rejection("routing:\n  always: {IF-047: [\"1999999999\"]}\n").find("routing.always.IF-047"),
+      std::string::npos);
+  EXPECT_NE(rejection("routing:\n  publications: {IF-021: {receivers: \"SUP XYZ\"}}\n")
+                .find("unknown role \"XYZ\""),
+            std::string::npos);
+  EXPECT_NE(rejection("routing:\n  pairngs: []\n").find("unknown key \"pairngs\""),
+            std::string::npos);
 }
 
 }  // namespace

@@ -105,6 +105,12 @@ class GatedStore final : public Store {
   dip::Result<std::vector<std::pair<std::string, std::string>>> ParticipantOverrides() override {
     return inner_->ParticipantOverrides();
   }
+  dip::Status PutAppointments(std::span<const AppointmentRow> rows) override {
+    return inner_->PutAppointments(rows);
+  }
+  dip::Status ScanAppointments(const std::function<bool(const AppointmentRow&)>& fn) override {
+    return inner_->ScanAppointments(fn);
+  }
   dip::Result<std::string> GetMeta(std::string_view k) override { return inner_->GetMeta(k); }
   dip::Status PutMeta(std::string_view k, std::string_view v) override {
     return inner_->PutMeta(k, v);
