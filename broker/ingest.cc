@@ -358,8 +358,8 @@ void Ingest::Finish(Job& job, std::function<void(SubmitResponse)> done) {
       if (r.kind == routing::Recipient::Kind::kAlways) m.always_recipients.push_back(r.dip_id);
       m.recipients.push_back(std::move(r.dip_id));
     }
-    if (m.mpan) {
-      if (std::optional<std::uint64_t> key = routing::MpanKey(*m.mpan)) {
+    if (env.mpan_core.is_string()) {
+      if (std::optional<std::uint64_t> key = routing::MpanKey(env.mpan_core.value)) {
         for (const routing::AppointmentChange& c : routes[i].changes) {
           m.appointments.push_back({*key, static_cast<std::uint8_t>(c.slot), c.from, c.party});
         }
