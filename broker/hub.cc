@@ -204,6 +204,8 @@ void Hub::Sample() {
   probe_.SetStorage({static_cast<double>(st.sst_bytes), static_cast<double>(st.memtable_bytes),
                      static_cast<double>(st.pending_compaction_bytes)});
   probe_.SampleProcess();
+  probe_.SetRouting(static_cast<double>(routing_->mpans()),
+                    static_cast<double>(routing_->memory_bytes()));
   probe_.SetReady(NotReady().empty());
   // Retention, while traffic flows: a bounded slice per tick.
   const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -172,6 +172,9 @@ Probe::Probe() : registry_(std::make_shared<prometheus::Registry>()) {
   memtable_bytes_ = gauge("diphub_rocksdb_memtable_bytes", "Size of RocksDB's memtables");
   pending_compaction_bytes_ = gauge("diphub_rocksdb_pending_compaction_bytes",
                                     "Bytes RocksDB estimates compaction still has to rewrite");
+  routing_mpans_ = gauge("diphub_routing_mpans", "MPANs in the routing shards' appointment maps");
+  routing_memory_bytes_ = gauge("diphub_routing_memory_bytes",
+                                "Bytes allocated by the routing shards' appointment maps");
   cpu_seconds_ = &prometheus::BuildCounter()
                       .Name(Named("process_cpu_seconds_total"))
                       .Help("Total user and system CPU time spent in seconds")

@@ -104,6 +104,11 @@ class Probe {
 
   void SetReady(bool ready) { ready_->Set(ready ? 1 : 0); }
   void SetStorage(const StorageGauges& g);
+  // The routing shards' appointment maps: MPANs held and bytes allocated.
+  void SetRouting(double mpans, double memory_bytes) {
+    routing_mpans_->Set(mpans);
+    routing_memory_bytes_->Set(memory_bytes);
+  }
   // Reads /proc/self and updates the process_* metrics.
   void SampleProcess();
 
@@ -132,6 +137,8 @@ class Probe {
   prometheus::Gauge* sst_bytes_;
   prometheus::Gauge* memtable_bytes_;
   prometheus::Gauge* pending_compaction_bytes_;
+  prometheus::Gauge* routing_mpans_;
+  prometheus::Gauge* routing_memory_bytes_;
   prometheus::Counter* cpu_seconds_;
   prometheus::Gauge* rss_bytes_;
   prometheus::Gauge* vm_bytes_;
