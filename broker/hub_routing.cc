@@ -37,11 +37,6 @@ dip::Status ApplyChange(routing::Policy* p, std::string_view line) {
   return dip::Status::Ok();
 }
 
-routing::Day Today() {
-  auto days = std::chrono::floor<std::chrono::days>(dip::Clock::now()).time_since_epoch().count();
-  return static_cast<routing::Day>(days);
-}
-
 }  // namespace
 
 dip::Status Hub::StartRouting() {
@@ -260,7 +255,7 @@ void Hub::QueryMpan(std::string_view mpan_core, std::optional<std::string> calle
       done(404, error("MPAN " + routing::MpanCore(key) + " has no appointments"));
       return;
     }
-    const routing::Day today = Today();
+    const routing::Day today = routing::DayOf(dip::Clock::now());
     dip::JsonWriter w;
     w.BeginObject().Key("MPANCore").String(routing::MpanCore(key));
     w.Key("date").String(routing::DateFromDay(today));

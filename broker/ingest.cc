@@ -80,12 +80,6 @@ dip::Status CheckSender(const dip::Envelope& env, const routing::Registry& reg,
   return dip::Status::Ok();
 }
 
-// The routing day: the UTC calendar day the hub accepts the message on.
-routing::Day Today() {
-  auto days = std::chrono::floor<std::chrono::days>(dip::Clock::now()).time_since_epoch().count();
-  return static_cast<routing::Day>(days);
-}
-
 // The routing key of a message: its MPAN core, or its sender for messages without one.
 std::string_view ShardKey(const dip::Envelope& env) {
   if (env.mpan_core.is_string() && !env.mpan_core.value.empty()) return env.mpan_core.value;
@@ -196,7 +190,7 @@ void Ingest::RouteAll(const std::shared_ptr<Job>& job) {
     auto task = [job, items = std::move(by_shard[s])](ShardState& st) {
       Checked& c = job->checked;
       const routing::RouteContext ctx{c.registry.get(), st.policy.get(), &st.appointments,
-                                      &st.parties, Today()};
+                                      &st.parties, routing::DayOf(dip::Clock::now())};
       for (std::size_t i : items) {
         const dip::Envelope& env = c.parsed.items[i].envelope;
         dip::Result<routing::RoutingFacts> facts =

@@ -7,6 +7,7 @@
 // by one shard thread and has no locks; other shards ask the owner by message.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -40,6 +41,10 @@ std::string MpanCore(std::uint64_t key);
 std::optional<Day> DayFromDate(std::string_view s);
 // "2026-11-23".
 std::string DateFromDay(Day d);
+// The UTC calendar day of `t` (the routing day of a message the hub accepts at `t`).
+inline Day DayOf(std::chrono::system_clock::time_point t) {
+  return static_cast<Day>(std::chrono::floor<std::chrono::days>(t).time_since_epoch().count());
+}
 
 // Interns DIP IDs to small integers (1-based; 0 = nobody) so that MpanState stays 56 bytes.
 // Only on the owning shard: not thread-safe.
