@@ -58,14 +58,30 @@ void RoutingShards::Start() {
 }
 
 void RoutingShards::Stop() {
-  if (!started_) return;
-  started_ = false;
-  for (auto& s : shards_) {
-    s->stop = true;
-    Wake(*s);
-  }
+  if (!started_.exchange(false)) return;
+  stopped_ = true;
+  for (auto& s : shards_) s->stop = true;
+  while (posting_.load() != 0) std::this_thread::yield();
+  for (auto& s : shards_) Wake(*s);
   for (auto& s : shards_) {
     if (s->thread.joinable()) s->thread.join();
+  }
+  DrainStopped();
+}
+
+void RoutingShards::DrainStopped() {
+  for (auto& s : shards_) {
+    std::deque<Task> control;
+    {
+      std::lock_guard lock(s->control_mu);
+      control.swap(s->control);
+    }
+    for (Task& t : control) t(s->state);
+    Task* t = nullptr;
+    while (s->queue.pop(t)) {
+      std::unique_ptr<Task> owned(t);
+      (*owned)(s->state);
+    }
   }
 }
 
@@ -76,20 +92,27 @@ void RoutingShards::Wake(Shard& shard) {
 
 bool RoutingShards::Post(std::size_t shard, Task task) {
   Shard& s = *shards_[shard];
-  if (s.stop.load()) return false;
-  auto* t = new Task(std::move(task));
-  if (!s.queue.bounded_push(t)) {
-    delete t;
+  posting_.fetch_add(1);
+  if (!started_.load() || s.stop.load()) {
+    posting_.fetch_sub(1);
     return false;
   }
-  Wake(s);
-  return true;
+  auto* t = new Task(std::move(task));
+  const bool pushed = s.queue.bounded_push(t);
+  if (pushed) Wake(s);
+  posting_.fetch_sub(1);
+  if (!pushed) delete t;
+  return pushed;
 }
 
 void RoutingShards::Control(std::size_t shard, Task task) {
   Shard& s = *shards_[shard];
-  if (!started_) {  // before Start(): the caller is the only thread
-    task(s.state);
+  posting_.fetch_add(1);
+  if (!started_.load()) {
+    posting_.fetch_sub(1);
+    // Before Start() no shard thread runs and the caller may touch the state. After Stop() the
+    // task is dropped: what it would change is durable and loaded at the next start.
+    if (!stopped_.load()) task(s.state);
     return;
   }
   {
@@ -98,6 +121,7 @@ void RoutingShards::Control(std::size_t shard, Task task) {
     s.has_control = true;
   }
   Wake(s);
+  posting_.fetch_sub(1);
 }
 
 void RoutingShards::SetPolicy(std::shared_ptr<const routing::Policy> policy) {

@@ -61,7 +61,8 @@ class RoutingShards {
   // A routing task; false (task dropped) when the shard's queue is full or the shards stopped.
   // Safe from any thread.
   bool Post(std::size_t shard, Task task);
-  // A control task; never refused while running. Safe from any thread.
+  // A control task; never refused while running; run at once before Start(); dropped after
+  // Stop(). Safe from any thread.
   void Control(std::size_t shard, Task task);
   // Hands every shard the new policy (as control tasks).
   void SetPolicy(std::shared_ptr<const routing::Policy> policy);
@@ -76,8 +77,15 @@ class RoutingShards {
   void Run(Shard& shard);
   static void Wake(Shard& shard);
 
+  // Runs every task still queued on the calling thread. REQUIRES: the shard threads joined.
+  void DrainStopped();
+
   std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<bool> started_{false};
+  // Post()/Control() calls between their check of started_ and their push; Stop() waits for
+  // them, so no task is pushed after the last drain.
+  std::atomic<int> posting_{0};
+  std::atomic<bool> stopped_{false};
 };
 
 }  // namespace diphub::broker

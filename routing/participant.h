@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -17,6 +18,7 @@ struct Webhook {
 struct Participant {
   std::string dip_id;            // 10 characters, e.g. "1100000001"
   std::string role;              // SDS, MDR, SUP, REGS, ...
+  std::uint32_t role_bit = 0;    // RoleBit(role), set by Registry::Build (0: not a known role)
   std::string mpid;              // market participant ID, e.g. "SDSA"
   std::string api_key;           // X-API-Key; empty = none (only when auth allows it)
   std::string certificate_pem;   // for signature checks (conformance issue); may be empty

@@ -103,14 +103,19 @@ std::string RolesToString(RoleSet roles) {
 }
 
 PublicationRule BuiltInRule(std::string_view interface_id) {
-  for (const Row& row : kRows) {
-    if (row.interface_id != interface_id) continue;
-    PublicationRule rule;
-    rule.receivers = ParseRoles(row.receivers).value();
-    rule.by_mpan = row.by_mpan;
-    rule.mdr_opt_in = row.mdr_opt_in;
-    rule.paired = row.paired;
-    return rule;
+  // The rows' role lists parsed once; the look-up is on every routed message.
+  static const std::array<PublicationRule, std::size(kRows)> kRules = [] {
+    std::array<PublicationRule, std::size(kRows)> rules;
+    for (std::size_t i = 0; i < std::size(kRows); ++i) {
+      rules[i].receivers = ParseRoles(kRows[i].receivers).value();
+      rules[i].by_mpan = kRows[i].by_mpan;
+      rules[i].mdr_opt_in = kRows[i].mdr_opt_in;
+      rules[i].paired = kRows[i].paired;
+    }
+    return rules;
+  }();
+  for (std::size_t i = 0; i < std::size(kRows); ++i) {
+    if (kRows[i].interface_id == interface_id) return kRules[i];
   }
   return {};
 }

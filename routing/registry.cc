@@ -1,5 +1,7 @@
 #include "routing/registry.h"
 
+#include "routing/publications.h"
+
 namespace diphub::routing {
 
 namespace {
@@ -31,6 +33,7 @@ dip::Result<std::shared_ptr<const Registry>> Registry::Build(
   auto r = std::make_shared<Registry>();
   r->participants_ = std::move(participants);
   for (std::size_t i = 0; i < r->participants_.size(); ++i) {
+    r->participants_[i].role_bit = RoleBit(r->participants_[i].role);
     const Participant& p = r->participants_[i];
     if (!IsValidDipId(p.dip_id)) {
       return dip::Status::Config("participant \"" + p.dip_id +

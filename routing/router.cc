@@ -11,11 +11,19 @@ namespace {
 using dip::Status;
 namespace codes = dip::codes;
 
-bool HasRole(const Participant& p, RoleSet roles) { return (RoleBit(p.role) & roles) != 0; }
+bool HasRole(const Participant& p, RoleSet roles) { return (p.role_bit & roles) != 0; }
+
+// The roles that can hold each appointment slot.
+RoleSet SlotRoles(Slot slot) {
+  static const RoleSet kSlotRoles[kSlotCount] = {
+      RoleBit("SUP"), RoleBit("SDS") | RoleBit("ADS") | RoleBit("UMSDS"),
+      RoleBit("MSS") | RoleBit("MSA") | RoleBit("UMSO"), RoleBit("MDR")};
+  return kSlotRoles[static_cast<std::size_t>(slot)];
+}
 
 class Builder {
  public:
-  explicit Builder(std::string_view sender) : sender_(sender) {}
+  explicit Builder(std::string_view sender) : sender_(sender) { out_.reserve(4); }
 
   void Add(std::string_view id, Recipient::Kind kind) {
     if (kind != Recipient::Kind::kPrimary && id == sender_) return;  // never echo to the sender
@@ -118,6 +126,7 @@ Status CheckPairingRules(const dip::Envelope& env, std::string_view iface,
 
 dip::Result<Route> RouteMessage(const dip::Envelope& env, std::string_view interface_id,
                                 const RoutingFacts& facts, const RouteContext& ctx) {
+  static const RoleSet kMdrBit = RoleBit("MDR");
   const PublicationRule rule = ctx.policy->RuleFor(interface_id);
   const std::string publication = dip::PublicationId(interface_id);
   const std::string& sender = env.sender_dip_id.value;
@@ -169,11 +178,14 @@ dip::Result<Route> RouteMessage(const dip::Envelope& env, std::string_view inter
       if (id.empty()) return;
       const Participant* p = ctx.registry->Find(id);
       if (p == nullptr || !HasRole(*p, rule.receivers)) return;
-      if (p->role == "MDR" && rule.mdr_opt_in && !ctx.policy->OptedIn(id, publication)) return;
+      if (rule.mdr_opt_in && p->role_bit == kMdrBit && !ctx.policy->OptedIn(id, publication)) {
+        return;
+      }
       b.Add(id, Recipient::Kind::kSecondary);
     };
     for (std::size_t i = 0; i < kSlotCount; ++i) {
       const Slot slot = static_cast<Slot>(i);
+      if ((SlotRoles(slot) & rule.receivers) == 0) continue;  // no holder of it can receive
       // The message's own changes for the routing day come first: an appointment effective
       // today routes to the newcomer.
       std::optional<std::string_view> holder;
@@ -185,7 +197,8 @@ dip::Result<Route> RouteMessage(const dip::Envelope& env, std::string_view inter
     for (const AppointmentChange& c : route.changes) {
       consider(c.party.empty() ? std::string_view(c.vacated_by) : std::string_view(c.party));
     }
-    if ((rule.receivers & RoleBit("LDSO")) != 0 && env.distributor_dip_id.is_string()) {
+    static const RoleSet kLdsoBit = RoleBit("LDSO");
+    if ((rule.receivers & kLdsoBit) != 0 && env.distributor_dip_id.is_string()) {
       const Participant* ldso = ctx.registry->Find(env.distributor_dip_id.value);
       if (ldso != nullptr && ldso->role == "LDSO") b.Add(ldso->dip_id, Recipient::Kind::kSecondary);
     }
