@@ -161,6 +161,9 @@ void RoutingShards::Run(Shard& s) {
     Task* t = nullptr;
     if (s.queue.pop(t)) {
       std::unique_ptr<Task> owned(t);
+      // Again: a control task posted before this routing task (a policy change, a committed
+      // appointment) may have arrived since the drain above, and must apply first.
+      drain_control();
       (*owned)(s.state);
       continue;
     }

@@ -56,7 +56,14 @@ void* AllocatePages(std::size_t* bytes) {
 }
 
 // Index slots hold dense index + 1 in 32 bits.
-constexpr std::size_t kMaxStates = 0xFFFFFFFEu;
+// An index slot holds a state's position + 1 in its low kPosBits bits and kTagBits bits of the
+// key's hash above them, so a probe reads a state only when the tags match (1 in 64 for another
+// key): a hit costs the index line and one state, a miss usually the index line alone.
+constexpr unsigned kPosBits = 26;
+constexpr std::uint32_t kPosMask = (std::uint32_t{1} << kPosBits) - 1;
+constexpr std::size_t kMaxStates = kPosMask - 1;  // 67,108,862 MPANs per map (per shard)
+// The tag comes from the hash's low bits; Home() is decided by its high bits.
+std::uint32_t Tag(std::uint64_t hash) { return static_cast<std::uint32_t>(hash & 63) << kPosBits; }
 constexpr std::size_t kMinCapacity = 16;
 
 // The value of `n` digits of `s` from `pos`, or -1 if any is not a digit.
@@ -170,11 +177,15 @@ bool AppointmentMap::Apply(std::uint64_t mpan, Slot slot, PartyId party, Day fro
 
 const MpanState* AppointmentMap::Find(std::uint64_t mpan) const {
   if (capacity_ == 0) return nullptr;
-  for (std::size_t pos = Home(Mix(mpan), capacity_);;) {
+  const std::uint64_t hash = Mix(mpan);
+  const std::uint32_t tag = Tag(hash);
+  for (std::size_t pos = Home(hash, capacity_);;) {
     const std::uint32_t v = index_[pos];
     if (v == 0) return nullptr;
-    const MpanState& st = State(v - 1);
-    if (st.key == mpan) return &st;
+    if ((v & ~kPosMask) == tag) {
+      const MpanState& st = State((v & kPosMask) - 1);
+      if (st.key == mpan) return &st;
+    }
     if (++pos == capacity_) pos = 0;
   }
 }
@@ -192,11 +203,12 @@ MpanState& AppointmentMap::FindOrAdd(std::uint64_t mpan) {
   // A chunk's pages are untouched until their states are added, so resident memory tracks use.
   MpanState& st = *new (&State(dense)) MpanState{};
   st.key = mpan;
-  std::size_t pos = Home(Mix(mpan), capacity_);
+  const std::uint64_t hash = Mix(mpan);
+  std::size_t pos = Home(hash, capacity_);
   while (index_[pos] != 0) {
     if (++pos == capacity_) pos = 0;
   }
-  index_[pos] = dense + 1;
+  index_[pos] = Tag(hash) | (dense + 1);
   ++size_;
   return st;
 }
@@ -207,15 +219,27 @@ void AppointmentMap::Rebuild(std::size_t capacity) {
   Pages<std::uint32_t> index(static_cast<std::uint32_t*>(AllocatePages(&bytes)),
                              PagesDeleter{bytes});
   for (std::size_t i = 0; i < size_; ++i) {
-    std::size_t pos = Home(Mix(State(static_cast<std::uint32_t>(i)).key), capacity);
+    const std::uint64_t hash = Mix(State(static_cast<std::uint32_t>(i)).key);
+    std::size_t pos = Home(hash, capacity);
     while (index[pos] != 0) {
       if (++pos == capacity) pos = 0;
     }
-    index[pos] = static_cast<std::uint32_t>(i + 1);
+    index[pos] = Tag(hash) | static_cast<std::uint32_t>(i + 1);
   }
   index_ = std::move(index);
   capacity_ = capacity;
   grow_at_ = capacity - capacity / 4;
+}
+
+void AppointmentMap::Prefetch(std::uint64_t mpan) const {
+  if (capacity_ != 0) __builtin_prefetch(&index_[Home(Mix(mpan), capacity_)]);
+}
+
+void AppointmentMap::PrefetchState(std::uint64_t mpan) const {
+  if (capacity_ == 0) return;
+  const std::uint64_t hash = Mix(mpan);
+  const std::uint32_t v = index_[Home(hash, capacity_)];
+  if (v != 0 && (v & ~kPosMask) == Tag(hash)) __builtin_prefetch(&State((v & kPosMask) - 1));
 }
 
 void AppointmentMap::Reserve(std::size_t mpans) {

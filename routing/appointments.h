@@ -107,7 +107,8 @@ static_assert(sizeof(MpanState) == 56, "MpanState is the bulk of the resident by
 
 // The map MPAN key -> MpanState. States live densely in fixed-size chunks that never move (so
 // growth copies no state and resident memory tracks use); an open-addressing index of uint32
-// slots (dense index + 1) finds them.
+// slots (dense index + 1, and 6 bits of the key's hash so that probes rarely read a state that
+// is not the one sought) finds them. At most 67,108,862 MPANs per map (one map per shard).
 // Only on the owning shard: not thread-safe. Pointers from Find stay valid for the map's life.
 class AppointmentMap {
  public:
@@ -120,6 +121,11 @@ class AppointmentMap {
 
   // nullptr when unknown.
   const MpanState* Find(std::uint64_t mpan) const;
+  // Hints for routing a batch: Prefetch every key's index slot, then PrefetchState every key
+  // (reads the slot, fetches the state it names), then Find each; the memory reads of the batch
+  // overlap instead of following one another.
+  void Prefetch(std::uint64_t mpan) const;
+  void PrefetchState(std::uint64_t mpan) const;
   std::size_t size() const { return size_; }
   // Bytes allocated by the map (index + state chunks), for metrics and the benchmark.
   std::size_t MemoryBytes() const;
