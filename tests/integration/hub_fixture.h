@@ -52,6 +52,8 @@ class HubProcess {
   void Kill();      // SIGKILL: a crash
   int Terminate();  // SIGTERM, then the exit code
   std::uint16_t http_port() const { return http_port_; }
+  // The hub's process ID while it runs (for /proc checks), else -1.
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
   std::uint16_t metrics_port() const { return metrics_port_; }
   std::string Log() const { return ReadFile(log_); }
 

@@ -21,6 +21,7 @@ class ChildProcess {
   // The exit code (or 128+signal), or nullopt when still running after `timeout`.
   std::optional<int> Wait(std::chrono::milliseconds timeout);
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   const std::string& log_file() const { return log_file_; }
 
  private:
