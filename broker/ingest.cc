@@ -446,9 +446,17 @@ void Ingest::Finish(Job& job, std::function<void(SubmitResponse)> done) {
       }
       // Committed appointment changes reach their shards before the sender is answered, so
       // the sender's next message is routed with them.
+      // One control task per shard for the whole send, not one per message.
+      std::vector<std::vector<storage::AppointmentRow>> per_shard;
       for (const storage::MessageRecord& m : records) {
         if (m.appointments.empty()) continue;
-        shards_->Control(shards_->ShardOf(*m.mpan), [rows = m.appointments](ShardState& st) {
+        per_shard.resize(shards_->size());
+        auto& rows = per_shard[shards_->ShardOf(*m.mpan)];
+        rows.insert(rows.end(), m.appointments.begin(), m.appointments.end());
+      }
+      for (std::size_t shard = 0; shard < per_shard.size(); ++shard) {
+        if (per_shard[shard].empty()) continue;
+        shards_->Control(shard, [rows = std::move(per_shard[shard])](ShardState& st) {
           for (const storage::AppointmentRow& row : rows) st.Apply(row);
         });
       }

@@ -42,6 +42,12 @@ TEST(Validate, ChecksWithoutStoringOrDelivering) {
   EXPECT_NE(not_json.body.find("MSG1001 - Schema Failure: body: malformed JSON"), std::string::npos)
       << not_json.body;
   EXPECT_EQ(hub.Call("POST", "/validate/IF-999/MDRStart", m, kSds).status, 400);
+  // Routing is part of level 1: a supplier is not a receiver of PUB-061.
+  std::string to_sup = m;
+  to_sup.replace(to_sup.find("[\"1200000001\"]"), 14, "[\"1300000001\"]");
+  HttpResult wrong_role = hub.Call("POST", "/validate/IF-061/MDRStart", to_sup, kSds);
+  EXPECT_EQ(wrong_role.status, 400);
+  EXPECT_NE(wrong_role.body.find("MSG1032"), std::string::npos) << wrong_role.body;
 
   // Nothing was stored or delivered: the same reference is accepted by a real send, once.
   std::this_thread::sleep_for(300ms);

@@ -114,6 +114,27 @@ TEST(MessageRecordTest, EncodeDecodeRoundTrip) {
   ExpectSame(back.value(), r);
 }
 
+TEST(MessageRecordTest, SecondaryAndAlwaysRoundTripAndFormat3StillDecodes) {
+  MessageRecord r = Sample();
+  r.secondary_recipients = {"1300000001"};
+  r.always_recipients = {"1400000001"};
+  dip::Result<MessageRecord> back = DecodeMessage(7, EncodeMessage(r));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back.value().secondary_recipients, r.secondary_recipients);
+  EXPECT_EQ(back.value().always_recipients, r.always_recipients);
+
+  // A message stored by the previous version (format 3): no secondary/always lists at the end.
+  MessageRecord old = Sample();
+  std::string bytes = EncodeMessage(old);
+  ASSERT_EQ(bytes.substr(bytes.size() - 2), std::string("\0\0", 2));  // two empty lists
+  bytes.resize(bytes.size() - 2);
+  bytes[0] = 3;
+  back = DecodeMessage(8, bytes);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ExpectSame(back.value(), old);
+  EXPECT_TRUE(back.value().secondary_recipients.empty());
+}
+
 TEST(MessageRecordTest, AbsentAndEmptyCorrelationIdStayDistinct) {
   MessageRecord none = Sample();
   none.correlation_id.reset();
