@@ -55,7 +55,7 @@ Outgoing SimParticipant::Base(const std::string& interface_id, const std::string
   return o;
 }
 
-Outgoing SimParticipant::AnswerMdrStart(const Received& m, dip::Clock::time_point now) {
+Outgoing SimParticipant::AnswerMdrStart(const Received& m) {
   Outgoing o = Base("IF-062", "", m.mpan, {m.sender});
   o.correlation_id = m.reference;
   o.custom_block = MdrStartResponseBlock(m.custom_block);
@@ -76,7 +76,6 @@ Outgoing SimParticipant::AnswerMdrStart(const Received& m, dip::Clock::time_poin
     o.response_code = "R";
     o.response_messages = {reason};
   }
-  (void)now;
   return o;
 }
 
@@ -87,7 +86,7 @@ std::vector<Outgoing> SimParticipant::OnReceived(const Received& m, dip::Clock::
                                !HasBlock(m.custom_block, "B065List");
   switch (config_.behaviour) {
     case Behaviour::kMdr:
-      if (m.interface_id == "IF-061") out.push_back(AnswerMdrStart(m, now));
+      if (m.interface_id == "IF-061") out.push_back(AnswerMdrStart(m));
       if (m.interface_id == "IF-063") collecting_.erase(m.mpan);
       break;
     case Behaviour::kSds:

@@ -56,7 +56,7 @@ class SimParticipant {
  private:
   Outgoing Base(const std::string& interface_id, const std::string& event, const std::string& mpan,
                 std::vector<std::string> recipients) const;
-  Outgoing AnswerMdrStart(const Received& m, dip::Clock::time_point now);
+  Outgoing AnswerMdrStart(const Received& m);
   Party Self() const { return {config_.dip_id, mpid_of_(config_.dip_id)}; }
   bool Draw(double rate);
 

@@ -217,6 +217,7 @@ TEST(SimMessages, PassLevelOneChecksUnlessMalformed) {
     ASSERT_EQ(bad.items.size(), 1u);
     dip::Status s = dip::CheckEnvelope(bad.items[0].envelope, options);
     EXPECT_FALSE(s.ok());
+    EXPECT_EQ(s.code(), "MSG1007");
     EXPECT_NE(s.ToString().find("S1.senderTimestamp"), std::string::npos) << s.ToString();
   }
   EXPECT_FALSE(mdr.Compose("IF-001", "", kMpan, {}, "", "", kNow).ok());
