@@ -284,7 +284,15 @@ dip::Result<Config> ParseConfigImpl(const std::string& yaml_text, const std::str
   if (!root.IsMap()) return Bad(origin, "expected a mapping at the top level");
   Config c;
   c.adapter_sections = root;
-  if (dip::Status s = CheckKeys(root,
+  // An adapter listed in `adapters` may have a top-level section of its own name.
+  YAML::Node top = YAML::Clone(root);
+  if (root["adapters"] && root["adapters"].IsSequence()) {
+    for (const auto& name : root["adapters"]) {
+      if (name.IsScalar() && name.as<std::string>() != "adapters")
+        top.remove(name.as<std::string>());
+    }
+  }
+  if (dip::Status s = CheckKeys(top,
                                 {"hub", "storage", "http", "metrics", "auth", "delivery", "log",
                                  "sla", "routing", "adapters", "participants"},
                                 origin);

@@ -40,6 +40,9 @@ class Hub final : public HubApi {
 
   // "http=127.0.0.1:8080", "metrics=127.0.0.1:9464", ... once started.
   std::vector<std::string> Endpoints() const;
+  // The running adapter called `name`, or nullptr (for in-process tools such as the scenario
+  // runner, which drives the sim adapter).
+  Adapter* AdapterNamed(std::string_view name);
 
   // HubApi
   const HubSettings& settings() const override { return settings_; }
@@ -73,7 +76,6 @@ class Hub final : public HubApi {
   dip::Status CommitPolicy(std::shared_ptr<const routing::Policy> next, const std::string& change);
   // Persists `p` as a run-time override and swaps in a registry with it.
   dip::Status Replace(const routing::Participant& p);
-  Adapter* AdapterNamed(std::string_view name);
   // Every 2 s: RocksDB sizes, process metrics, readiness.
   void Sample();
 

@@ -2,6 +2,7 @@
 //   diphub                         start on the embedded default (demo participants, loopback)
 //   diphub --config FILE           start with a YAML configuration
 //   diphub sink --listen ADDR      run a webhook receiver that prints what it gets
+//   diphub scenario FILE           run a scripted flow against one participant under test
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -14,6 +15,7 @@
 
 #include "adapters/http/config.h"
 #include "adapters/http/webhook_sink.h"
+#include "adapters/sim/scenario.h"
 #include "broker/config.h"
 #include "broker/hub.h"
 #include "broker/probe.h"
@@ -113,8 +115,33 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   sink->add_flag("--quiet", sink_quiet, "print one line per delivery, not the bodies");
 
+  auto* scenario =
+      app.add_subcommand("scenario",
+                         "run a scripted flow (e.g. BP017) against one participant under test, the "
+                         "others simulated, and report each step (docs/harness.md)");
+  std::string scenario_file, scenario_log_level = "warn";
+  diphub::adapters::sim::ScenarioOptions scenario_options;
+  scenario->add_option("FILE", scenario_file, "scenario YAML")
+      ->required()
+      ->check(CLI::ExistingFile);
+  scenario->add_option("--data-dir", scenario_options.data_dir,
+                       "storage directory (default: a new temporary one, removed afterwards)");
+  scenario->add_option("--http-listen", scenario_options.http_listen, "override http.listen");
+  scenario->add_option("--webhook", scenario_options.webhook,
+                       "the participant under test's webhook (overrides the scenario's)");
+  scenario->add_option("--ready-file", scenario_options.ready_file,
+                       "write the hub's endpoints here once it runs");
+  scenario->add_option("--log-level", scenario_log_level, "hub log level on stderr")
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   if (*sink) return RunSink(sink_listen, sink_status, sink_quiet);
+  if (*scenario) {
+    auto loaded = diphub::adapters::sim::LoadScenario(scenario_file);
+    if (!loaded.ok()) return Fail(loaded.status().ToString());
+    SetUpLogging({scenario_log_level, "plain"});
+    return diphub::adapters::sim::RunScenario(loaded.value(), scenario_options, stdout);
+  }
   if (print_metrics) {
     diphub::broker::Probe probe;
     for (const std::string& name : probe.FamilyNames()) std::cout << name << "\n";

@@ -58,6 +58,14 @@ TEST(ParseConfigTest, UnknownKeyIsNamed) {
   EXPECT_NE(participant.find("\"apikey\""), std::string::npos) << participant;
 }
 
+TEST(ParseConfigTest, AdapterSectionOnlyWhenTheAdapterIsListed) {
+  dip::Result<Config> c = Parse("adapters: [http, sim]\nsim:\n  seed: 3\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c.value().adapter_sections["sim"]["seed"].as<int>(), 3);
+  std::string unlisted = Rejection("sim:\n  seed: 3\n");
+  EXPECT_NE(unlisted.find("unknown key \"sim\""), std::string::npos) << unlisted;
+}
+
 TEST(ParseConfigTest, Durability) {
   dip::Result<Config> c = Parse("storage:\n  durability: os-buffered\n");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
