@@ -81,7 +81,8 @@ Response SignatureRefused(const broker::HubApi& hub, bhttp::status status, std::
 // Checks the four X-DIP headers as auth.signatures says. Sets `*signer` to the participant whose
 // registered certificate signed; returns the refusal, if any.
 std::optional<Response> CheckSignature(broker::HubApi& hub, dip::Verifier& verifier,
-                                       const Request& req, std::optional<std::string>* signer) {
+                                       const Request& req, std::optional<std::string>* signer,
+                                       std::string_view scheme) {
   const std::string& mode = hub.settings().signatures;
   if (mode == "off") return std::nullopt;
   dip::SignatureHeaders h{Header(req, "X-DIP-Signature-Date").value_or(""),
@@ -92,7 +93,7 @@ std::optional<Response> CheckSignature(broker::HubApi& hub, dip::Verifier& verif
       !h.date.empty() || !h.content_hash.empty() || !h.certificate.empty() || !h.signature.empty();
   if (!any && mode == "verify-if-present") return std::nullopt;
   // The URL the client signed: scheme, the Host it used, and the target.
-  std::string url = "http://" + Header(req, "Host").value_or("") +
+  std::string url = std::string(scheme) + "://" + Header(req, "Host").value_or("") +
                     std::string(req.target().data(), req.target().size());
   std::string pem;
   dip::Status s = verifier.Verify(std::string(req.method_string()), url, req.body(), h, &pem);
@@ -125,9 +126,9 @@ std::optional<Response> CheckSignature(broker::HubApi& hub, dip::Verifier& verif
 }
 
 void HandleSend(broker::HubApi& hub, dip::Verifier& verifier, Request&& req, std::string channel,
-                std::shared_ptr<Responder> responder) {
+                std::shared_ptr<Responder> responder, std::string_view scheme) {
   broker::SubmitRequest submit;
-  if (auto refused = CheckSignature(hub, verifier, req, &submit.signer)) {
+  if (auto refused = CheckSignature(hub, verifier, req, &submit.signer, scheme)) {
     return responder->Send(std::move(*refused));
   }
   submit.channel = std::move(channel);
@@ -483,7 +484,7 @@ Response HandleAdmin(broker::HubApi& hub, const Request& req,
 }  // namespace
 
 void HandleApiRequest(broker::HubApi& hub, dip::Verifier& verifier, Request&& req,
-                      std::shared_ptr<Responder> responder) {
+                      std::shared_ptr<Responder> responder, std::string_view scheme) {
   std::vector<std::string_view> seg =
       Segments(std::string_view(req.target().data(), req.target().size()));
   auto is = [&](std::size_t i, std::string_view s) {
@@ -504,7 +505,8 @@ void HandleApiRequest(broker::HubApi& hub, dip::Verifier& verifier, Request&& re
       return responder->Send(Error(bhttp::status::method_not_allowed, "POST only"));
     }
     std::string channel(seg[1]);
-    return HandleSend(hub, verifier, std::move(req), std::move(channel), std::move(responder));
+    return HandleSend(hub, verifier, std::move(req), std::move(channel), std::move(responder),
+                      scheme);
   }
   if (is(0, "dip-channel") && seg.size() == 4 && is(2, "pubconfig")) {
     if (req.method() != bhttp::verb::post && req.method() != bhttp::verb::delete_) {
@@ -517,7 +519,7 @@ void HandleApiRequest(broker::HubApi& hub, dip::Verifier& verifier, Request&& re
       return responder->Send(Error(bhttp::status::method_not_allowed, "POST only"));
     }
     broker::SubmitRequest check;
-    if (auto refused = CheckSignature(hub, verifier, req, &check.signer)) {
+    if (auto refused = CheckSignature(hub, verifier, req, &check.signer, scheme)) {
       return responder->Send(std::move(*refused));
     }
     check.channel = std::string(seg[1]);

@@ -17,7 +17,8 @@
 namespace diphub::adapters::http {
 
 // `verifier` checks X-DIP signatures on sends (auth.signatures) and caches certificates.
+// `scheme` ("http" or "https") begins the URL a client signed.
 void HandleApiRequest(broker::HubApi& hub, dip::Verifier& verifier, Request&& request,
-                      std::shared_ptr<Responder> responder);
+                      std::shared_ptr<Responder> responder, std::string_view scheme = "http");
 
 }  // namespace diphub::adapters::http

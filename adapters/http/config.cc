@@ -30,7 +30,7 @@ dip::Result<HttpAdapterConfig> ParseHttpAdapterConfig(const YAML::Node& node) {
   if (!node || node.IsNull()) return c;
   if (auto s = broker::CheckKeys(node,
                                  {"listen", "threads", "max_body_bytes", "max_connections",
-                                  "idle_timeout_ms", "webhook_timeout_ms"},
+                                  "idle_timeout_ms", "webhook_timeout_ms", "tls"},
                                  "http");
       !s.ok()) {
     return s;
@@ -49,6 +49,23 @@ dip::Result<HttpAdapterConfig> ParseHttpAdapterConfig(const YAML::Node& node) {
     }
     if (node["webhook_timeout_ms"]) {
       c.webhook_timeout = std::chrono::milliseconds(node["webhook_timeout_ms"].as<long long>());
+    }
+    if (const YAML::Node tls = node["tls"]; tls && !tls.IsNull()) {
+      if (!tls.IsMap()) return dip::Status::Config("http.tls: expected a mapping");
+      if (auto s = broker::CheckKeys(
+              tls, {"certificate_file", "private_key_file", "client_ca_file"}, "http.tls");
+          !s.ok()) {
+        return s;
+      }
+      if (tls["certificate_file"])
+        c.tls.certificate_file = tls["certificate_file"].as<std::string>();
+      if (tls["private_key_file"])
+        c.tls.private_key_file = tls["private_key_file"].as<std::string>();
+      if (tls["client_ca_file"]) c.tls.client_ca_file = tls["client_ca_file"].as<std::string>();
+      if (c.tls.certificate_file.empty() || c.tls.private_key_file.empty()) {
+        return dip::Status::Config(
+            "http.tls: certificate_file and private_key_file are both required");
+      }
     }
   } catch (const YAML::Exception& e) {
     return dip::Status::Config(std::string("http: a value has the wrong type (") + e.what() + ")");

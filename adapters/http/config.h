@@ -11,6 +11,13 @@
 
 namespace diphub::adapters::http {
 
+// TLS on the DIP API listener. Off while certificate_file is empty.
+struct TlsConfig {
+  std::string certificate_file;  // PEM chain the server presents
+  std::string private_key_file;  // its PEM private key
+  std::string client_ca_file;    // PEM CAs; set = clients must present a certificate they signed
+};
+
 struct HttpAdapterConfig {
   std::string host = "127.0.0.1";                 // from listen. Default: 127.0.0.1
   std::uint16_t port = 8080;                      // from listen; 0 picks a free port. Default: 8080
@@ -19,6 +26,7 @@ struct HttpAdapterConfig {
   std::size_t max_connections = 10000;            // more are closed at once. Default: 10000
   std::chrono::milliseconds idle_timeout{60000};  // keep-alive idle. Default: 60 s
   std::chrono::milliseconds webhook_timeout{10000};  // per webhook POST. Default: 10 s
+  TlsConfig tls;                                     // Default: off (plain HTTP)
 };
 
 // Reads `node` (may be undefined: all defaults).

@@ -25,7 +25,8 @@ HttpAdapter::~HttpAdapter() {
 dip::Status HttpAdapter::Start() {
   server_ =
       std::make_unique<Server>(io_, config_, [this](Request&& req, std::shared_ptr<Responder> r) {
-        HandleApiRequest(hub_, verifier_, std::move(req), std::move(r));
+        HandleApiRequest(hub_, verifier_, std::move(req), std::move(r),
+                         config_.tls.certificate_file.empty() ? "http" : "https");
       });
   if (dip::Status s = server_->Listen(); !s.ok()) return s;
   for (std::size_t i = 0; i < config_.threads; ++i) {
@@ -35,7 +36,10 @@ dip::Status HttpAdapter::Start() {
     });
   }
   up_ = true;
-  spdlog::info("http: DIP API listening on {}:{}", config_.host, server_->port());
+  spdlog::info("http: DIP API listening on {}://{}:{}{}",
+               config_.tls.certificate_file.empty() ? "http" : "https", config_.host,
+               server_->port(),
+               config_.tls.client_ca_file.empty() ? "" : " (client certificates required)");
   return dip::Status::Ok();
 }
 

@@ -4,8 +4,10 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
 #include <optional>
 #include <vector>
 
@@ -25,12 +27,46 @@ Response PlainError(bhttp::status status, std::string text) {
   return res;
 }
 
+// A server context: TLS 1.2 or later, the configured certificate chain and key, and with
+// client_ca_file, a client certificate signed by one of its CAs required at the handshake.
+dip::Result<std::unique_ptr<net::ssl::context>> MakeTlsContext(const TlsConfig& c) {
+  auto ctx = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
+  ctx->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                   net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                   net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use);
+  beast::error_code ec;
+  ctx->use_certificate_chain_file(c.certificate_file, ec);
+  if (ec) {
+    return dip::Status::Config("http.tls.certificate_file \"" + c.certificate_file +
+                               "\": " + ec.message());
+  }
+  ctx->use_private_key_file(c.private_key_file, net::ssl::context::pem, ec);
+  if (ec) {
+    return dip::Status::Config("http.tls.private_key_file \"" + c.private_key_file +
+                               "\": " + ec.message());
+  }
+  if (!c.client_ca_file.empty()) {
+    ctx->load_verify_file(c.client_ca_file, ec);
+    if (ec) {
+      return dip::Status::Config("http.tls.client_ca_file \"" + c.client_ca_file +
+                                 "\": " + ec.message());
+    }
+    ctx->set_verify_mode(net::ssl::verify_peer | net::ssl::verify_fail_if_no_peer_cert);
+  }
+  return ctx;
+}
+
 }  // namespace
 
-class Server::Session : public std::enable_shared_from_this<Session>, public Responder {
+// One connection: plain (Stream = beast::tcp_stream) or TLS (beast::ssl_stream over it).
+template <class Stream>
+class Server::Session : public std::enable_shared_from_this<Session<Stream>>, public Responder {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
  public:
-  Session(tcp::socket socket, const Server& server)
-      : stream_(std::move(socket)),
+  template <class... TlsContext>
+  Session(tcp::socket socket, const Server& server, TlsContext&... tls)
+      : stream_(std::move(socket), tls...),
         handler_(server.handler_),
         config_(server.config_),
         open_(server.open_sessions_) {
@@ -39,24 +75,40 @@ class Server::Session : public std::enable_shared_from_this<Session>, public Res
   ~Session() override { open_->fetch_sub(1); }
 
   void Run() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        // The handshake must finish within the idle timeout, as a request would.
+        self->Lowest().expires_after(self->config_.idle_timeout);
+        self->stream_.async_handshake(net::ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) {
+            spdlog::debug("http: TLS handshake failed: {}", ec.message());
+            return self->Lowest().close();
+          }
+          self->Read();
+        });
+      } else {
+        self->Read();
+      }
+    });
   }
 
   void Send(Response response) override {
     net::post(stream_.get_executor(),
-              [self = shared_from_this(), r = std::move(response)]() mutable {
+              [self = this->shared_from_this(), r = std::move(response)]() mutable {
                 self->Write(std::move(r));
               });
   }
 
  private:
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
   void Read() {
     parser_.emplace();
     parser_->body_limit(config_.max_body_bytes);
     parser_->header_limit(32 * 1024);
-    stream_.expires_after(config_.idle_timeout);
+    Lowest().expires_after(config_.idle_timeout);
     bhttp::async_read(stream_, buffer_, *parser_,
-                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+                      beast::bind_front_handler(&Session::OnRead, this->shared_from_this()));
   }
 
   void OnRead(beast::error_code ec, std::size_t) {
@@ -80,9 +132,9 @@ class Server::Session : public std::enable_shared_from_this<Session>, public Res
       return Close();
     }
     keep_alive_ = parser_->get().keep_alive();
-    stream_.expires_never();  // the answer may wait for a group commit
+    Lowest().expires_never();  // the answer may wait for a group commit
     Request req = parser_->release();
-    handler_(std::move(req), shared_from_this());
+    handler_(std::move(req), this->shared_from_this());
   }
 
   void Write(Response res) {
@@ -91,9 +143,9 @@ class Server::Session : public std::enable_shared_from_this<Session>, public Res
     res.set(bhttp::field::server, "diphub");
     res.prepare_payload();
     response_ = std::make_shared<Response>(std::move(res));
-    stream_.expires_after(config_.idle_timeout);
+    Lowest().expires_after(config_.idle_timeout);
     bhttp::async_write(stream_, *response_,
-                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                          if (ec) return self->Close();
                          if (!self->response_->keep_alive()) return self->Linger();
                          self->response_.reset();
@@ -106,11 +158,11 @@ class Server::Session : public std::enable_shared_from_this<Session>, public Res
   // connection and destroy the answer before the client reads it.
   void Linger() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(std::chrono::seconds(2));
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Lowest().expires_after(std::chrono::seconds(2));
     drain_.resize(64 * 1024);
     stream_.async_read_some(net::buffer(drain_),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
                               self->drained_ += n;
                               if (ec || self->drained_ > (64u << 20)) return self->Close();
                               self->Linger();
@@ -119,11 +171,11 @@ class Server::Session : public std::enable_shared_from_this<Session>, public Res
 
   void Close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.close();
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Lowest().close();
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<Response> response_;
@@ -145,6 +197,11 @@ Server::Server(net::io_context& io, const HttpAdapterConfig& config, Handler han
 Server::~Server() { StopAccepting(); }
 
 dip::Status Server::Listen() {
+  if (!config_.tls.certificate_file.empty()) {
+    auto tls = MakeTlsContext(config_.tls);
+    if (!tls.ok()) return tls.status();
+    tls_ = std::move(tls).value();
+  }
   beast::error_code ec;
   auto address = net::ip::make_address(config_.host, ec);
   if (ec) return dip::Status::Config("http.listen: \"" + config_.host + "\" is not an IP address");
@@ -179,7 +236,13 @@ void Server::Accept() {
         beast::error_code ignored;
         socket.close(ignored);
       } else {
-        std::make_shared<Session>(std::move(socket), *this)->Run();
+        if (tls_) {
+          std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), *this,
+                                                                          *tls_)
+              ->Run();
+        } else {
+          std::make_shared<Session<beast::tcp_stream>>(std::move(socket), *this)->Run();
+        }
       }
     }
     Accept();

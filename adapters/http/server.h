@@ -1,10 +1,12 @@
-// An HTTP/1.1 server on Boost.Beast: keep-alive sessions on strands over a shared io_context.
+// An HTTP/1.1 server on Boost.Beast: keep-alive sessions on strands over a shared io_context,
+// over TLS (Boost.Asio SSL, OpenSSL) when the configuration names a certificate.
 // A handler may answer later and from any thread (the send path answers after group commit).
 #pragma once
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/http.hpp>
 #include <functional>
 #include <memory>
@@ -38,6 +40,7 @@ class Server {
   void StopAccepting();
 
  private:
+  template <class Stream>
   class Session;
   void Accept();
 
@@ -46,6 +49,7 @@ class Server {
   Handler handler_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::uint16_t port_ = 0;
+  std::unique_ptr<boost::asio::ssl::context> tls_;  // set when http.tls is configured
   std::shared_ptr<std::atomic<std::size_t>> open_sessions_;
 };
 

@@ -9,6 +9,28 @@
 namespace diphub::adapters::http {
 namespace {
 
+TEST(HttpAdapterConfigTest, TlsNeedsCertificateAndKey) {
+  auto on = ParseHttpAdapterConfig(YAML::Load(
+      "tls: {certificate_file: /c.pem, private_key_file: /k.pem, client_ca_file: /ca.pem}"));
+  ASSERT_TRUE(on.ok()) << on.status().ToString();
+  EXPECT_EQ(on.value().tls.certificate_file, "/c.pem");
+  EXPECT_EQ(on.value().tls.private_key_file, "/k.pem");
+  EXPECT_EQ(on.value().tls.client_ca_file, "/ca.pem");
+  EXPECT_TRUE(ParseHttpAdapterConfig(YAML::Load("listen: 127.0.0.1:0"))
+                  .value()
+                  .tls.certificate_file.empty());
+
+  auto no_key = ParseHttpAdapterConfig(YAML::Load("tls: {certificate_file: /c.pem}"));
+  ASSERT_FALSE(no_key.ok());
+  EXPECT_NE(no_key.status().help().find("http.tls: certificate_file and private_key_file"),
+            std::string::npos);
+  auto typo = ParseHttpAdapterConfig(
+      YAML::Load("tls: {certificate_file: /c, private_key_file: /k, client_ca: /x}"));
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.status().help().find("client_ca"), std::string::npos) << typo.status().help();
+  EXPECT_FALSE(ParseHttpAdapterConfig(YAML::Load("tls: yes")).ok());
+}
+
 TEST(ParseUrlTest, HttpWithPort) {
   dip::Result<Url> u = ParseUrl("http://127.0.0.1:9000/dip/in?x=1");
   ASSERT_TRUE(u.ok()) << u.status().ToString();
