@@ -1,0 +1,93 @@
+// The HTTP side of diphub-load: `connections` keep-alive connections to POST /dip-channel/IF-064,
+// each with one request in flight, every request signed with its MDR's key (X-DIP headers) as a
+// DIP client would. Requests are built on the fly from a Plan; at a fixed rate each request has
+// a due time and latency counts from it (so a stalled hub cannot hide its queueing delay).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "bench/load/histogram.h"
+#include "dip/signature.h"
+
+namespace diphub::load {
+
+using SteadyClock = std::chrono::steady_clock;
+
+struct Plan {
+  std::size_t pairs = 2;           // SDS-MDR pairs; pair k's MDR sends to its SDS
+  std::uint64_t mpans = 1000;      // MPANs, spread over the MDRs (index % pairs)
+  std::uint64_t messages = 20000;  // IF-064 messages in all
+  std::size_t batch = 50;          // messages per POST
+  std::size_t connections = 8;     // concurrent keep-alive connections
+  double rate = 0;                 // messages per second; 0 = as fast as the hub answers
+  std::string day;                 // settlement day of the consumption, "YYYY-MM-DD"
+};
+
+struct Sender {
+  std::string mdr, sds, api_key;
+  std::shared_ptr<const dip::Signer> signer;
+};
+
+// What was sent when and what came back, shared by the senders and the webhook receiver.
+class Ledger {
+ public:
+  explicit Ledger(std::uint64_t messages);
+
+  // Microseconds on the steady clock since the ledger was made.
+  std::int64_t Now() const;
+  void Sent(std::uint64_t first, std::size_t count, std::int64_t at_us);
+  void Acked(std::size_t count, std::int64_t latency_us);
+  void Rejected(std::size_t count, int status, const std::string& body);
+  void Overloaded() { overloaded_.fetch_add(1, std::memory_order_relaxed); }
+  void ConnectionError(const std::string& what);
+  // A delivery of message `seq` seen by a receiver.
+  void Delivered(std::uint64_t seq);
+  void BadSignature() { bad_signatures_.fetch_add(1, std::memory_order_relaxed); }
+
+  std::uint64_t sent() const { return sent_.load(std::memory_order_relaxed); }
+  std::uint64_t acked() const { return acked_.load(std::memory_order_relaxed); }
+  std::uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
+  std::uint64_t overloaded() const { return overloaded_.load(std::memory_order_relaxed); }
+  std::uint64_t delivered() const { return delivered_count_.load(std::memory_order_relaxed); }
+  std::uint64_t duplicates() const { return duplicates_.load(std::memory_order_relaxed); }
+  std::uint64_t unknown() const { return unknown_.load(std::memory_order_relaxed); }
+  std::uint64_t bad_signatures() const { return bad_signatures_.load(std::memory_order_relaxed); }
+  // When the last acknowledgement and the last new delivery arrived (Now() units; 0 = none).
+  std::int64_t last_ack_us() const { return last_ack_us_.load(std::memory_order_relaxed); }
+  std::int64_t last_delivery_us() const {
+    return last_delivery_us_.load(std::memory_order_relaxed);
+  }
+  std::uint64_t connection_errors() const {
+    return connection_errors_.load(std::memory_order_relaxed);
+  }
+  // The first rejection and connection error seen, for the report.
+  std::string FirstProblem() const;
+  Histogram AckLatency() const;
+  Histogram DeliveryLatency() const;
+
+ private:
+  const SteadyClock::time_point origin_ = SteadyClock::now();
+  std::vector<std::atomic<std::int64_t>> sent_at_;  // [seq]: due or write time, us; -1 = unsent
+  std::vector<std::atomic<std::uint8_t>> seen_;     // [seq]: delivered at least once
+  std::atomic<std::uint64_t> sent_{0}, acked_{0}, rejected_{0}, overloaded_{0};
+  std::atomic<std::uint64_t> delivered_count_{0}, duplicates_{0}, unknown_{0};
+  std::atomic<std::uint64_t> bad_signatures_{0}, connection_errors_{0};
+  std::atomic<std::int64_t> last_ack_us_{0}, last_delivery_us_{0};
+  mutable std::mutex mu_;
+  Histogram ack_latency_;       // guarded by mu_
+  Histogram delivery_latency_;  // guarded by mu_
+  std::string first_problem_;   // guarded by mu_
+};
+
+// Runs the plan over HTTP against 127.0.0.1:`port` on the calling thread; returns when every
+// message was answered (acknowledged or rejected) or a connection failed for good.
+void RunHttp(const Plan& plan, const std::vector<Sender>& senders, std::uint16_t port,
+             Ledger& ledger);
+
+}  // namespace diphub::load

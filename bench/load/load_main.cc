@@ -1,0 +1,350 @@
+// diphub-load: plays SDS-MDR pairs against a real diphub and measures it end to end. It starts
+// the hub (the diphub binary built beside it, or --diphub) on a configuration it writes: one SDS
+// and one MDR per pair, paired for BP017, each MDR appointed to its share of the MPANs, every
+// sender with its own certificate and signatures required. The MDRs send signed, schema-valid
+// IF-064 consumption (48 periods, ~3 KB) over HTTP keep-alive connections; a webhook receiver
+// verifies each delivery's signature and counts every message by its senderUniqueReference.
+// Reports throughput and latency percentiles of send -> ack and send -> delivery, with a live
+// progress line, and writes a JSON result. Exits 1 when a message was lost, duplicated, refused
+// or badly signed, so a smoke run is a correctness check.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "adapters/http/webhook_sink.h"
+#include "bench/load/histogram.h"
+#include "bench/load/http_driver.h"
+#include "bench/load/hub_runner.h"
+#include "bench/load/messages.h"
+#include "dip/dip_time.h"
+#include "dip/json_writer.h"
+
+namespace {
+
+using namespace diphub::load;  // NOLINT: a program's main file
+using diphub::dip::Status;
+
+struct Options {
+  Plan plan;
+  std::string transport = "http";
+  std::string diphub = DIPHUB_BINARY;
+  std::string work_dir;  // default: a fresh directory under the system temp dir
+  std::string json_path;
+  bool national_day = false;
+  bool keep = false;
+  int drain_seconds = 120;
+  std::size_t shards = 0;
+};
+
+std::string Yaml(const Options& o, const std::vector<Sender>& senders,
+                 const std::vector<std::string>& cert_files, const std::string& data_dir,
+                 const std::string& csv, const std::string& webhook) {
+  std::string y;
+  y += "hub:\n  dip_id: \"0000000000\"\n  environment_tag: DEV\n";
+  y += "  shards: " + std::to_string(o.shards) + "\n";
+  y += "storage:\n  data_dir: " + data_dir + "\n  durability: fsync\n";
+  y += "auth:\n  require_api_key: true\n  admin_token: load-admin-token\n";
+  y += "  signatures: require\n";
+  y += "log:\n  level: warn\n";
+  y += "participants:\n";
+  for (std::size_t k = 0; k < senders.size(); ++k) {
+    const Sender& s = senders[k];
+    y += "  - dip_id: \"" + s.sds + "\"\n    role: SDS\n    api_key: load-sds-" +
+         std::to_string(k) + "\n    webhooks:\n      \"*\": " + webhook + "/" + s.sds + "\n";
+    y += "  - dip_id: \"" + s.mdr + "\"\n    role: MDR\n    api_key: " + s.api_key +
+         "\n    certificate_file: " + cert_files[k] + "\n";
+  }
+  y += "routing:\n  appointments_csv: " + csv + "\n  pairings:\n";
+  for (const Sender& s : senders) {
+    y += "    - {sds: \"" + s.sds + "\", mdr: \"" + s.mdr + "\"}\n";
+  }
+  return y;
+}
+
+// One appointment row per MPAN: its MDR. Progress on stderr for big sets.
+Status WriteAppointments(const Options& o, const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) return Status::Config("cannot write " + path);
+  std::fputs("MPANCore,role,DIPID,effectiveFromDate\n", f);
+  const std::size_t pairs = o.plan.pairs;
+  for (std::uint64_t i = 0; i < o.plan.mpans; ++i) {
+    std::fprintf(f, "%s,MDR,%s,2020-01-01\n", MpanCore(i).c_str(), MdrId(i % pairs).c_str());
+    if (i % 5'000'000 == 4'999'999) {
+      std::fprintf(stderr, "diphub-load: writing appointments %llu / %llu\n",
+                   static_cast<unsigned long long>(i + 1),
+                   static_cast<unsigned long long>(o.plan.mpans));
+    }
+  }
+  if (std::fclose(f) != 0) return Status::Config("cannot write " + path);
+  return Status::Ok();
+}
+
+long long I(std::uint64_t v) { return static_cast<long long>(v); }
+
+std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", v);
+  return buf;
+}
+
+void Percentiles(diphub::dip::JsonWriter& w, const char* name, const Histogram& h) {
+  w.Key(name).BeginObject();
+  w.Key("count").Int(I(h.count()));
+  w.Key("p50_us").Int(I(h.Percentile(0.50)));
+  w.Key("p99_us").Int(I(h.Percentile(0.99)));
+  w.Key("p999_us").Int(I(h.Percentile(0.999)));
+  w.Key("max_us").Int(I(h.max()));
+  w.EndObject();
+}
+
+std::string Ms(std::uint64_t us) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f ms", static_cast<double>(us) / 1000.0);
+  return buf;
+}
+
+int Run(Options& o) {
+  Plan& plan = o.plan;
+  if (o.national_day) {
+    if (plan.mpans < 30'000'000) plan.mpans = 30'000'000;
+    plan.messages = plan.mpans;
+  }
+  if (o.transport != "http") {
+    std::fprintf(stderr, "diphub-load: --transport %s is not built yet (http only)\n",
+                 o.transport.c_str());
+    return 2;
+  }
+  if (plan.mpans < plan.pairs) {
+    std::fprintf(stderr, "diphub-load: --mpans must be at least --pairs\n");
+    return 2;
+  }
+  if (plan.day.empty()) {
+    const auto yesterday = std::chrono::system_clock::now() - std::chrono::hours(24);
+    const std::string d = diphub::dip::FormatYyyymmdd(yesterday);
+    plan.day = d.substr(0, 4) + "-" + d.substr(4, 2) + "-" + d.substr(6, 2);
+  }
+
+  std::string dir = o.work_dir;
+  if (dir.empty()) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "diphub-load-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      std::fprintf(stderr, "diphub-load: cannot make a temp directory\n");
+      return 2;
+    }
+    dir = tmpl;
+  }
+  std::filesystem::create_directories(dir);
+  const std::string data_dir = dir + "/data";
+
+  // Senders: one key and certificate per MDR.
+  std::vector<Sender> senders;
+  std::vector<std::string> cert_files;
+  for (std::size_t k = 0; k < plan.pairs; ++k) {
+    Sender s{MdrId(k), SdsId(k), "load-mdr-" + std::to_string(k), nullptr};
+    auto kc = diphub::dip::GenerateSelfSigned("diphub-load " + s.mdr);
+    if (!kc.ok())
+      return std::fprintf(stderr, "diphub-load: %s\n", kc.status().ToString().c_str()), 2;
+    auto signer = diphub::dip::Signer::FromPem(kc.value().key_pem, kc.value().cert_pem);
+    if (!signer.ok())
+      return std::fprintf(stderr, "diphub-load: %s\n", signer.status().ToString().c_str()), 2;
+    s.signer = signer.value();
+    cert_files.push_back(dir + "/" + s.mdr + "-cert.pem");
+    std::ofstream(cert_files.back()) << kc.value().cert_pem;
+    senders.push_back(std::move(s));
+  }
+  const std::string csv = dir + "/appointments.csv";
+  if (Status s = WriteAppointments(o, csv); !s.ok()) {
+    std::fprintf(stderr, "diphub-load: %s\n", s.ToString().c_str());
+    return 2;
+  }
+
+  Ledger ledger(plan.messages);
+  diphub::adapters::http::WebhookSink sink("127.0.0.1", 0, [&](const auto& d) {
+    if (!d.signature.ok()) ledger.BadSignature();
+    ForEachDeliveredSequence(d.body, [&](std::uint64_t seq) { ledger.Delivered(seq); });
+    return 201;
+  });
+  if (Status s = sink.Start(); !s.ok()) {
+    std::fprintf(stderr, "diphub-load: webhook receiver: %s\n", s.ToString().c_str());
+    return 2;
+  }
+
+  HubRunner hub(o.diphub, dir);
+  std::fprintf(stderr, "diphub-load: starting %s (%llu MPANs, work dir %s)\n", o.diphub.c_str(),
+               static_cast<unsigned long long>(plan.mpans), dir.c_str());
+  const auto start_begin = SteadyClock::now();
+  if (Status s = hub.Start(Yaml(o, senders, cert_files, data_dir, csv, sink.Url()),
+                           std::chrono::seconds(3600));
+      !s.ok()) {
+    std::fprintf(stderr, "diphub-load: %s\n", s.ToString().c_str());
+    return 2;
+  }
+  const double start_s = std::chrono::duration<double>(SteadyClock::now() - start_begin).count();
+  std::fprintf(stderr,
+               "diphub-load: hub ready in %.1f s on port %u; sending %llu IF-064 in POSTs of %zu "
+               "over %zu connections%s\n",
+               start_s, hub.http_port(), static_cast<unsigned long long>(plan.messages), plan.batch,
+               plan.connections,
+               plan.rate > 0
+                   ? (" at " + std::to_string(static_cast<long long>(plan.rate)) + " msg/s").c_str()
+                   : " as fast as acknowledged");
+
+  const std::int64_t t0_us = ledger.Now();
+  std::atomic<bool> sending{true};
+  std::thread driver([&] {
+    RunHttp(plan, senders, hub.http_port(), ledger);
+    sending = false;
+  });
+
+  // Progress once a second, until every message is answered and every accepted one delivered
+  // (or the drain time after the last answer runs out).
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  std::uint64_t last_acked = 0, last_delivered = 0;
+  auto drain_deadline = SteadyClock::time_point::max();
+  for (int tick = 1;; ++tick) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    const std::uint64_t acked = ledger.acked(), delivered = ledger.delivered();
+    std::fprintf(stderr,
+                 "%s[%4ds] acked %llu/%llu (%llu/s)  delivered %llu (%llu/s)  refused %llu  "
+                 "429s %llu  hub RSS %llu MiB%s",
+                 tty ? "\r" : "", tick, static_cast<unsigned long long>(acked),
+                 static_cast<unsigned long long>(plan.messages),
+                 static_cast<unsigned long long>(acked - last_acked),
+                 static_cast<unsigned long long>(delivered),
+                 static_cast<unsigned long long>(delivered - last_delivered),
+                 static_cast<unsigned long long>(ledger.rejected()),
+                 static_cast<unsigned long long>(ledger.overloaded()),
+                 static_cast<unsigned long long>(hub.PeakResidentBytes() >> 20),
+                 tty ? "   " : "\n");
+    last_acked = acked;
+    last_delivered = delivered;
+    if (!sending && drain_deadline == SteadyClock::time_point::max()) {
+      drain_deadline = SteadyClock::now() + std::chrono::seconds(o.drain_seconds);
+    }
+    if (!sending && (delivered >= acked || SteadyClock::now() > drain_deadline)) break;
+  }
+  if (tty) std::fputc('\n', stderr);
+  driver.join();
+  // From the first send to the last acknowledgement, and to the last delivery.
+  const double send_s = static_cast<double>(ledger.last_ack_us() - t0_us) / 1e6;
+  const double wall_s =
+      static_cast<double>(std::max(ledger.last_delivery_us(), ledger.last_ack_us()) - t0_us) / 1e6;
+  const std::uint64_t peak_rss = hub.PeakResidentBytes();
+  const std::uint64_t disk = DiskUsage(data_dir);
+  const int hub_exit = hub.Stop();
+
+  const Histogram ack = ledger.AckLatency();
+  const Histogram delivery = ledger.DeliveryLatency();
+  const std::uint64_t lost = ledger.acked() - std::min(ledger.acked(), ledger.delivered());
+  const bool ok = ledger.acked() == plan.messages && lost == 0 && ledger.duplicates() == 0 &&
+                  ledger.unknown() == 0 && ledger.bad_signatures() == 0 && hub_exit == 0;
+
+  std::printf(
+      "diphub-load: %s, %llu messages, POSTs of %zu, %zu connections, %zu pairs, %llu "
+      "MPANs\n",
+      o.transport.c_str(), static_cast<unsigned long long>(plan.messages), plan.batch,
+      plan.connections, plan.pairs, static_cast<unsigned long long>(plan.mpans));
+  std::printf("  acknowledged %llu in %.2f s = %.0f msg/s (all sent and answered)\n",
+              static_cast<unsigned long long>(ledger.acked()), send_s,
+              static_cast<double>(ledger.acked()) / std::max(send_s, 1e-9));
+  std::printf("  delivered    %llu in %.2f s = %.0f msg/s (until the last delivery)\n",
+              static_cast<unsigned long long>(ledger.delivered()), wall_s,
+              static_cast<double>(ledger.delivered()) / std::max(wall_s, 1e-9));
+  std::printf("  send -> ack      p50 %s  p99 %s  p99.9 %s  max %s (per POST)\n",
+              Ms(ack.Percentile(0.5)).c_str(), Ms(ack.Percentile(0.99)).c_str(),
+              Ms(ack.Percentile(0.999)).c_str(), Ms(ack.max()).c_str());
+  std::printf("  send -> delivery p50 %s  p99 %s  p99.9 %s  max %s (per message)\n",
+              Ms(delivery.Percentile(0.5)).c_str(), Ms(delivery.Percentile(0.99)).c_str(),
+              Ms(delivery.Percentile(0.999)).c_str(), Ms(delivery.max()).c_str());
+  std::printf(
+      "  refused %llu, 429/503 answers %llu, connection errors %llu, lost %llu, "
+      "duplicates %llu, bad signatures %llu\n",
+      static_cast<unsigned long long>(ledger.rejected()),
+      static_cast<unsigned long long>(ledger.overloaded()),
+      static_cast<unsigned long long>(ledger.connection_errors()),
+      static_cast<unsigned long long>(lost), static_cast<unsigned long long>(ledger.duplicates()),
+      static_cast<unsigned long long>(ledger.bad_signatures()));
+  std::printf("  hub: start %.1f s, peak resident %.1f MiB, disk %.1f MiB, exit %d\n", start_s,
+              static_cast<double>(peak_rss) / (1 << 20), static_cast<double>(disk) / (1 << 20),
+              hub_exit);
+  if (std::string p = ledger.FirstProblem(); !p.empty())
+    std::printf("  first problem: %s\n", p.c_str());
+
+  if (!o.json_path.empty()) {
+    diphub::dip::JsonWriter w;
+    w.BeginObject();
+    w.Key("transport").String(o.transport);
+    w.Key("messages").Int(I(plan.messages));
+    w.Key("batch").Int(I(plan.batch));
+    w.Key("connections").Int(I(plan.connections));
+    w.Key("pairs").Int(I(plan.pairs));
+    w.Key("mpans").Int(I(plan.mpans));
+    w.Key("rate").Int(I(static_cast<std::uint64_t>(plan.rate)));
+    w.Key("acked").Int(I(ledger.acked()));
+    w.Key("delivered").Int(I(ledger.delivered()));
+    w.Key("refused").Int(I(ledger.rejected()));
+    w.Key("overloaded_answers").Int(I(ledger.overloaded()));
+    w.Key("lost").Int(I(lost));
+    w.Key("duplicates").Int(I(ledger.duplicates()));
+    w.Key("bad_signatures").Int(I(ledger.bad_signatures()));
+    w.Key("send_seconds").Raw(Num(send_s));
+    w.Key("wall_seconds").Raw(Num(wall_s));
+    w.Key("ack_per_second").Raw(Num(static_cast<double>(ledger.acked()) / std::max(send_s, 1e-9)));
+    w.Key("delivered_per_second")
+        .Raw(Num(static_cast<double>(ledger.delivered()) / std::max(wall_s, 1e-9)));
+    Percentiles(w, "send_to_ack", ack);
+    Percentiles(w, "send_to_delivery", delivery);
+    w.Key("hub_start_seconds").Raw(Num(start_s));
+    w.Key("hub_peak_resident_bytes").Int(I(peak_rss));
+    w.Key("hub_disk_bytes").Int(I(disk));
+    w.Key("ok").Bool(ok);
+    w.EndObject();
+    std::ofstream(o.json_path) << w.str() << "\n";
+  }
+  if (!o.keep && o.work_dir.empty()) std::filesystem::remove_all(dir);
+  if (!ok) std::printf("diphub-load: FAILED (see above)\n");
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  CLI::App app{
+      "diphub-load: plays SDS-MDR pairs against a diphub it starts, sends signed IF-064\n"
+      "consumption and reports throughput and latency (docs/performance.md)."};
+  app.add_option("--diphub", o.diphub, "the diphub binary to start")->capture_default_str();
+  app.add_option("--transport", o.transport, "http (zmq: not built yet)")->capture_default_str();
+  app.add_option("--pairs", o.plan.pairs, "SDS-MDR pairs")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_option("--mpans", o.plan.mpans, "MPANs appointed (loaded into the hub at start)")
+      ->capture_default_str();
+  app.add_option("--messages", o.plan.messages, "IF-064 messages to send")->capture_default_str();
+  app.add_option("--batch", o.plan.batch, "messages per POST")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_option("--connections", o.plan.connections,
+                 "concurrent connections (one POST in flight each)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_option("--rate", o.plan.rate, "messages per second (0 = as fast as acknowledged)")
+      ->capture_default_str();
+  app.add_option("--day", o.plan.day, "settlement day YYYY-MM-DD (default: yesterday)");
+  app.add_option("--shards", o.shards, "the hub's hub.shards (0 = cores)")->capture_default_str();
+  app.add_flag("--national-day", o.national_day,
+               "a day of GB volume: 30 million MPANs, one IF-064 each");
+  app.add_option("--work-dir", o.work_dir, "where the hub's config and data go (kept)");
+  app.add_flag("--keep", o.keep, "keep the temp work dir");
+  app.add_option("--drain-seconds", o.drain_seconds,
+                 "how long to wait for deliveries after the last answer")
+      ->capture_default_str();
+  app.add_option("--json", o.json_path, "write the result as JSON here");
+  CLI11_PARSE(app, argc, argv);
+  return Run(o);
+}

@@ -1,0 +1,80 @@
+#include "bench/load/messages.h"
+
+#include <cstdio>
+
+namespace diphub::load {
+namespace {
+
+constexpr std::string_view kReferenceDay = "20261122";  // in every reference; any 8 digits do
+
+std::string Id(const char* prefix, std::size_t pair) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%s%08zu", prefix, pair + 1);
+  return buf;
+}
+
+}  // namespace
+
+std::string SdsId(std::size_t pair) { return Id("11", pair); }
+std::string MdrId(std::size_t pair) { return Id("12", pair); }
+
+std::string MpanCore(std::uint64_t index) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "2%012llu", static_cast<unsigned long long>(index));
+  return buf;
+}
+
+void AppendConsumption(const ConsumptionFields& f, std::string* out) {
+  std::string& o = *out;
+  o += R"({"payload":{"CommonBlock":{"S0":{"interfaceID":"IF-064","schemaVersion":"011",)";
+  o += R"("eventCode":"[MDRConsumption]"},"S1":{"environmentTag":"DEV","subText":null,)";
+  o += R"("senderUniqueReference":"S-IF-064-)";
+  o += f.mdr;
+  o += "-MDR-";
+  o += kReferenceDay;
+  o += "-L";
+  o += std::to_string(f.sequence);
+  o += R"(","senderTimestamp":")";
+  o += f.stamp;
+  o += R"(","senderDIPID":")";
+  o += f.mdr;
+  o += R"(","senderRoleID":"MDR","senderCorrelationID":null,"DIPConnectionProviderID":null},)";
+  o += R"("A0":{"primaryRecipients":[")";
+  o += f.sds;
+  o += R"("],"secondaryRecipients":[],"always":[]},"M0":{"MPANCore":")";
+  o += f.mpan;
+  o += R"(","distributorDIPID":"1500000001","GSPGroupID":"_A"}},)";
+  o += R"("CustomBlock":{"B045":{"measurementQuantityID":"AI"},"B941List":[{"settlementDay":)";
+  o += R"({"settlementDayDate":")";
+  o += f.day;
+  o += R"(T00:00:00+00:00","periodDuration":30},"MDRConsumptionPeriods":[)";
+  // Period p ends at 00:30 + p * 30 min; the last one at 24:00 is the next day's 00:00, which
+  // a consumption file writes as 23:59:59 of the day to stay inside it.
+  char period[96];
+  for (int p = 0; p < 48; ++p) {
+    const int end = (p + 1) * 30;
+    const int hh = p == 47 ? 23 : end / 60;
+    const int mm = p == 47 ? 59 : end % 60;
+    const int ss = p == 47 ? 59 : 0;
+    const unsigned value = static_cast<unsigned>((f.sequence * 7919 + p * 104729) % 99999);
+    std::snprintf(period, sizeof period,
+                  R"(%s{"sp":"%.*sT%02d:%02d:%02d+00:00","v":"%u.%03u","q":"A"})", p ? "," : "",
+                  static_cast<int>(f.day.size()), f.day.data(), hh, mm, ss, value / 1000,
+                  value % 1000);
+    o += period;
+  }
+  o += "]}]}}}";
+}
+
+std::int64_t SequenceOfReference(std::string_view reference) {
+  const std::size_t dash = reference.rfind("-L");
+  if (dash == std::string_view::npos || dash + 2 >= reference.size()) return -1;
+  std::int64_t v = 0;
+  for (char c : reference.substr(dash + 2)) {
+    if (c < '0' || c > '9') return -1;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+}  // namespace diphub::load

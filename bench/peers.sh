@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Peers side by side: runs diphub (through diphub-load over HTTP) and NATS JetStream (Debian
+# nats-server, file storage, through nats-peer) with the same messages (~3 KB IF-064) and the same
+# number of messages in flight, one after the other on this machine, and prints both figures and
+# the ratio. Usage:
+#   bench/peers.sh [MESSAGES] [CONNECTIONS] [BATCH]      (defaults: 100000 8 50)
+#   DIPHUB_BUILD_DIR  the build directory (default: build)
+# In flight: diphub has CONNECTIONS POSTs of BATCH messages outstanding; NATS gets
+# CONNECTIONS * BATCH asynchronous publishes outstanding. Needs nats-server and the nats-peer
+# binary (built when libnats-dev is installed; scripts/setup installs both).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+messages=${1:-100000}
+connections=${2:-8}
+batch=${3:-50}
+build=${DIPHUB_BUILD_DIR:-build}
+for f in "$build/bench/load/diphub-load" "$build/bench/load/nats-peer"; do
+  [ -x "$f" ] || { echo "peers: $f is not built (scripts/build; nats-peer needs libnats-dev)" >&2; exit 2; }
+done
+command -v nats-server >/dev/null || { echo "peers: nats-server is not installed (apt-get install nats-server)" >&2; exit 2; }
+
+work=$(mktemp -d)
+nats_pid=
+cleanup() {
+  if [ -n "$nats_pid" ]; then
+    kill "$nats_pid" 2>/dev/null || true
+    wait "$nats_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== diphub: $messages IF-064 over HTTP, $connections connections x $batch per POST, signed, fsync per group commit"
+"$build/bench/load/diphub-load" --messages "$messages" --connections "$connections" \
+  --batch "$batch" --pairs 4 --mpans 100000 --json "$work/diphub.json"
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+nats-server -js -sd "$work/nats" -a 127.0.0.1 -p "$port" >"$work/nats.log" 2>&1 &
+nats_pid=$!
+for _ in $(seq 50); do grep -q "Server is ready" "$work/nats.log" && break; sleep 0.1; done
+echo "== NATS JetStream $(nats-server --version | awk '{print $NF}'): $messages messages, $((connections * batch)) in flight, file storage"
+"$build/bench/load/nats-peer" --url "nats://127.0.0.1:$port" --messages "$messages" \
+  --inflight $((connections * batch)) --json "$work/nats.json"
+
+python3 - "$work/diphub.json" "$work/nats.json" <<'PY'
+import json, sys
+d, n = (json.load(open(p)) for p in sys.argv[1:3])
+print("== side by side (diphub / NATS JetStream)")
+for key, label in (("ack_per_second", "acknowledged msg/s"), ("delivered_per_second", "delivered msg/s")):
+    print(f"  {label:22} {d[key]:>10.0f} / {n[key]:>10.0f}  ratio {d[key] / max(n[key], 1e-9):.2f}")
+for key, label in (("send_to_ack", "send -> ack p99"), ("send_to_delivery", "send -> delivery p99")):
+    print(f"  {label:22} {d[key]['p99_us'] / 1e3:>8.2f} ms / {n[key]['p99_us'] / 1e3:>8.2f} ms")
+sys.exit(0 if d["ok"] and n["ok"] else 1)
+PY
