@@ -61,7 +61,11 @@ struct ZmqAdapter::PendingSend {
 };
 
 ZmqAdapter::ZmqAdapter(broker::HubApi& hub, ZmqAdapterConfig config)
-    : hub_(hub), config_(std::move(config)), context_(1) {}
+    : hub_(hub),
+      config_(std::move(config)),
+      context_(1),
+      // From construction: delivery may resume the outbox (Deliver) before Start.
+      wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
 ZmqAdapter::~ZmqAdapter() {
   Stop();
@@ -85,7 +89,6 @@ ZmqAdapter::~ZmqAdapter() {
 }
 
 dip::Status ZmqAdapter::Start() {
-  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) return dip::Status::Io("zmq: eventfd failed");
   char public_key[41] = {};
   if (zmq_curve_public(public_key, config_.secret_key.c_str()) != 0) {

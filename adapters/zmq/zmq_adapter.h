@@ -87,7 +87,7 @@ class ZmqAdapter final : public broker::Adapter {
   ::zmq::socket_t router_;
   ::zmq::socket_t zap_;
   std::string endpoint_;
-  int wake_fd_ = -1;
+  int wake_fd_ = -1;  // readable when tasks_ has work
   std::thread io_thread_, zap_thread_;
   std::atomic<bool> up_{false}, accepting_{false}, stop_{false};
 
