@@ -77,8 +77,8 @@ dip::Status Client::Open() {
     zmq_setsockopt(socket_.handle(), ZMQ_CURVE_SERVERKEY, options_.server_public_key.data(), 40);
     zmq_setsockopt(socket_.handle(), ZMQ_CURVE_PUBLICKEY, options_.public_key.data(), 40);
     zmq_setsockopt(socket_.handle(), ZMQ_CURVE_SECRETKEY, options_.secret_key.data(), 40);
-    SetInt(socket_, ZMQ_LINGER, 0);
-    SetInt(socket_, ZMQ_SNDHWM, 0);  // the credit window bounds what is queued
+    SetInt(socket_, ZMQ_LINGER, 1000);  // a last ACK or SEND still leaves on close
+    SetInt(socket_, ZMQ_SNDHWM, 0);     // the credit window bounds what is queued
     SetInt(socket_, ZMQ_RCVHWM, 0);
     SetInt(socket_, ZMQ_HEARTBEAT_IVL, 1000);
     SetInt(socket_, ZMQ_HEARTBEAT_TIMEOUT, 5000);
