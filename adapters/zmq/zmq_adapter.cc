@@ -297,6 +297,7 @@ void ZmqAdapter::HandleIncoming(std::vector<::zmq::message_t>& frames) {
     SendTo(rid, EncodeError(400, "MSG1001 - Schema Failure: HELLO first"));
     return;
   }
+  it->second.last_seen = Clock::now();
   if (m.type == ClientMessage::Type::kSend) {
     OnSend(rid, it->second, m);
   } else {
@@ -310,7 +311,9 @@ void ZmqAdapter::OnHello(const std::string& rid, const std::string& dip_id,
     SendTo(rid, EncodeError(401, "no registered participant for this CURVE key"));
     return;
   }
+  if (sessions_.size() >= kSweepSessionsAbove) SweepIdleSessions();
   Session& s = sessions_[rid];
+  s.last_seen = Clock::now();
   s.dip_id = dip_id;
   s.receive = m.receive;
   SendTo(rid, EncodeWelcome(dip_id, config_.credit));
@@ -409,6 +412,14 @@ void ZmqAdapter::Finish(Receiver& r, broker::DeliveryResult result) {
   auto done = std::move(r.batch->done);
   r.batch.reset();
   done(std::move(result));
+}
+
+void ZmqAdapter::SweepIdleSessions() {
+  const auto idle_since = Clock::now() - std::chrono::minutes(1);
+  std::erase_if(sessions_, [&](const auto& entry) {
+    const Session& s = entry.second;
+    return !s.receive && s.unacked == 0 && s.last_seen < idle_since;
+  });
 }
 
 void ZmqAdapter::CheckDeadlines() {

@@ -50,7 +50,11 @@ class ZmqAdapter final : public broker::Adapter {
     std::string dip_id;
     bool receive = false;
     std::uint32_t unacked = 0;  // sends not yet answered
+    Clock::time_point last_seen;
   };
+  // libzmq does not tell a ROUTER that a peer left; a session is forgotten when a send to it
+  // fails, or, past this many sessions, when it has been idle (nothing unanswered) for a minute.
+  static constexpr std::size_t kSweepSessionsAbove = 4096;
   // Delivery state per recipient DIP ID (kept across its connections).
   struct Receiver {
     std::string routing_id;   // its receiving connection; empty while none
@@ -77,6 +81,7 @@ class ZmqAdapter final : public broker::Adapter {
   void Push(Receiver& r);
   void Finish(Receiver& r, broker::DeliveryResult result);
   void CheckDeadlines();
+  void SweepIdleSessions();
   // False when the peer is gone.
   bool SendTo(const std::string& rid, const std::vector<std::string>& frames);
   std::string Refusal(std::string_view help) const;
