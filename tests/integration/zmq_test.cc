@@ -4,10 +4,13 @@
 // under overload with nothing lost.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "adapters/zmq/client.h"
@@ -35,6 +38,14 @@ std::string Reference(const std::string& message) {
   static const std::regex re("\"senderUniqueReference\":\"([^\"]+)\"");
   std::smatch m;
   return std::regex_search(message, m, re) ? m[1].str() : "";
+}
+
+std::size_t RssBytes(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;  // kB
+  }
+  return 0;
 }
 
 std::string MsgCode(const std::string& body) {
@@ -261,7 +272,21 @@ TEST_F(Zmq, CreditIsWithheldUnderOverloadAndNothingIsLost) {
   auto sds = Connect(sds_keys_, false);
   ASSERT_TRUE(mdr && sds);
   constexpr int kCount = 3000;
+  const std::size_t baseline = RssBytes(hub_->pid());
+  std::atomic<std::size_t> peak{baseline};
+  std::atomic<bool> sending{true};
+  std::thread monitor([&] {
+    while (sending) {
+      peak = std::max(peak.load(), RssBytes(hub_->pid()));
+      std::this_thread::sleep_for(20ms);
+    }
+  });
   std::vector<SendAck> acks = SendStarts(*sds, "load-", kCount);
+  sending = false;
+  monitor.join();
+  // Held-back sends are bounded by the credit (400 x 1.3 KB): memory stays near its baseline.
+  EXPECT_LT(peak.load(), baseline + (150u << 20))
+      << "baseline " << baseline << ", peak " << peak.load();
   ASSERT_EQ(acks.size(), static_cast<std::size_t>(kCount));
   std::map<int, int> statuses;
   for (const SendAck& a : acks) ++statuses[a.status];
