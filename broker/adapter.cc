@@ -9,6 +9,7 @@ namespace {
 struct Table {
   std::mutex mu;
   std::map<std::string, AdapterFactory, std::less<>> factories;
+  std::vector<std::string> duplicates;
 };
 
 Table& GetTable() {
@@ -21,7 +22,23 @@ Table& GetTable() {
 bool AdapterRegistry::Register(std::string name, AdapterFactory factory) {
   Table& t = GetTable();
   std::lock_guard lock(t.mu);
-  return t.factories.emplace(std::move(name), std::move(factory)).second;
+  if (t.factories.contains(name)) {
+    t.duplicates.push_back(std::move(name));
+    return false;
+  }
+  t.factories.emplace(std::move(name), std::move(factory));
+  return true;
+}
+
+dip::Status AdapterRegistry::CheckUnique() {
+  Table& t = GetTable();
+  std::lock_guard lock(t.mu);
+  if (t.duplicates.empty()) return dip::Status::Ok();
+  std::string names;
+  for (const std::string& n : t.duplicates) names += (names.empty() ? "\"" : ", \"") + n + "\"";
+  return dip::Status::Config("adapters: " + names +
+                             " registered more than once (two DIPHUB_REGISTER_ADAPTER with one "
+                             "name); refusing to start");
 }
 
 const AdapterFactory* AdapterRegistry::Find(std::string_view name) {

@@ -21,6 +21,8 @@ struct DeliveryRequest {
   std::string url;        // the recipient's webhook for this batch
   std::string body;       // DIPMessageEgressArray JSON
   std::size_t messages = 0;
+  std::vector<std::uint64_t> seqs;  // the store sequence of each message, ascending
+  bool replay = false;              // the batch holds re-deliveries (requeue, dead-letter replay)
 };
 
 struct DeliveryResult {
@@ -42,6 +44,9 @@ class Adapter {
   virtual bool Up() const = 0;
   // Where the adapter listens, for logs and the ready file ("http=127.0.0.1:8080").
   virtual std::vector<std::string> Endpoints() const = 0;
+  // False when the adapter reaches its recipients without a webhook URL (the recipient connects
+  // to it); the scheduler then batches with the hub's default limits.
+  virtual bool UsesWebhooks() const { return true; }
 };
 
 // `config` is the adapter's own section of the configuration (may be undefined).
@@ -50,8 +55,11 @@ using AdapterFactory =
 
 class AdapterRegistry {
  public:
-  // False when the name is taken.
+  // False when the name is taken; the name is then remembered as a duplicate and CheckUnique()
+  // fails, so that the hub refuses to start.
   static bool Register(std::string name, AdapterFactory factory);
+  // An error naming every adapter registered more than once, else Ok.
+  static dip::Status CheckUnique();
   static const AdapterFactory* Find(std::string_view name);
   static std::vector<std::string> Names();
 };

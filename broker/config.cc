@@ -176,7 +176,7 @@ dip::Result<routing::Participant> ParticipantFromYamlImpl(const YAML::Node& node
   if (!node.IsMap()) return Bad(where, "expected a mapping with dip_id, role, ...");
   if (dip::Status s = CheckKeys(node,
                                 {"dip_id", "role", "mpid", "api_key", "certificate",
-                                 "certificate_file", "adapter", "webhooks"},
+                                 "certificate_file", "adapter", "zmq_public_key", "webhooks"},
                                 where);
       !s.ok()) {
     return s;
@@ -185,8 +185,12 @@ dip::Result<routing::Participant> ParticipantFromYamlImpl(const YAML::Node& node
   for (auto [key, out] :
        {std::pair{"dip_id", &p.dip_id}, std::pair{"role", &p.role}, std::pair{"mpid", &p.mpid},
         std::pair{"api_key", &p.api_key}, std::pair{"certificate", &p.certificate_pem},
-        std::pair{"adapter", &p.adapter}}) {
+        std::pair{"adapter", &p.adapter}, std::pair{"zmq_public_key", &p.zmq_public_key}}) {
     if (dip::Status s = Read(node, key, where, out); !s.ok()) return s;
+  }
+  if (!p.zmq_public_key.empty() &&
+      (p.zmq_public_key.size() != 40 || !dip::IsPrintableAscii(p.zmq_public_key))) {
+    return Bad(where + ".zmq_public_key", "must be a Z85 CURVE public key of 40 characters");
   }
   for (auto [key, value] : {std::pair{"role", &p.role}, std::pair{"mpid", &p.mpid},
                             std::pair{"api_key", &p.api_key}, std::pair{"adapter", &p.adapter}}) {
@@ -243,6 +247,7 @@ std::string ParticipantToYaml(const routing::Participant& p) {
   e << YAML::Key << "api_key" << YAML::Value << YAML::DoubleQuoted << p.api_key;
   e << YAML::Key << "certificate" << YAML::Value << YAML::DoubleQuoted << p.certificate_pem;
   e << YAML::Key << "adapter" << YAML::Value << YAML::DoubleQuoted << p.adapter;
+  e << YAML::Key << "zmq_public_key" << YAML::Value << YAML::DoubleQuoted << p.zmq_public_key;
   e << YAML::Key << "webhooks" << YAML::Value << YAML::BeginMap;
   for (const auto& [channel, w] : p.webhooks) {
     e << YAML::Key << YAML::DoubleQuoted << channel << YAML::Value << YAML::BeginMap;
@@ -262,6 +267,7 @@ std::string ParticipantToJson(const routing::Participant& p) {
   w.Key("api_key_set").Bool(!p.api_key.empty());
   w.Key("certificate_set").Bool(!p.certificate_pem.empty());
   w.Key("adapter").String(p.adapter);
+  w.Key("zmq_public_key").String(p.zmq_public_key);
   w.Key("webhooks").BeginObject();
   for (const auto& [channel, hook] : p.webhooks) {
     w.Key(channel).BeginObject().Key("url").String(hook.url);
@@ -293,8 +299,8 @@ dip::Result<Config> ParseConfigImpl(const std::string& yaml_text, const std::str
     }
   }
   if (dip::Status s = CheckKeys(top,
-                                {"hub", "storage", "http", "metrics", "auth", "delivery", "log",
-                                 "sla", "routing", "adapters", "participants"},
+                                {"hub", "storage", "http", "zmq", "metrics", "auth", "delivery",
+                                 "log", "sla", "routing", "adapters", "participants"},
                                 origin);
       !s.ok()) {
     return s;

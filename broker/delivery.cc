@@ -238,8 +238,14 @@ void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
 
   std::shared_ptr<const routing::Registry> reg = registry_();
   const routing::Participant* p = reg->Find(r.dip_id);
-  const routing::Webhook* hook = p ? p->WebhookFor(r.queue.front().interface_id) : nullptr;
   Adapter* adapter = p ? adapter_for_(p->adapter) : nullptr;
+  // Adapters that need no webhook (the recipient connects to them) batch with the defaults.
+  static const routing::Webhook kNoWebhook;
+  const bool webhooks = adapter == nullptr || adapter->UsesWebhooks();
+  auto hook_for = [p, webhooks](std::string_view iface) {
+    return webhooks ? p->WebhookFor(iface) : &kNoWebhook;
+  };
+  const routing::Webhook* hook = p ? hook_for(r.queue.front().interface_id) : nullptr;
   if (hook == nullptr || adapter == nullptr) {
     if (!r.waiting_logged) {
       spdlog::info("delivery: {} messages for {} wait: {}", r.queue.size(), r.dip_id,
@@ -258,7 +264,7 @@ void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
   std::vector<bool> replays;
   for (const storage::OutboxEntry& e : r.queue) {
     if (seqs.size() >= max_messages) break;
-    const routing::Webhook* h = p->WebhookFor(e.interface_id);
+    const routing::Webhook* h = hook_for(e.interface_id);
     if (h == nullptr || h->url != hook->url) break;  // a batch goes to one URL
     seqs.push_back(e.seq);
     replays.push_back(e.replay);
@@ -270,6 +276,8 @@ void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
   }
   std::string body = "[";
   std::size_t count = 0;
+  std::vector<std::uint64_t> batch_seqs;
+  bool batch_replay = false;
   r.in_flight_messages.clear();
   for (std::size_t i = 0; i < msgs.value().size(); ++i) {
     const storage::MessageRecord& m = msgs.value()[i];
@@ -292,6 +300,8 @@ void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
       break;
     }
     r.in_flight_messages.push_back({m.interface_id, m.accepted_unix_ms, m.correlation_id});
+    batch_seqs.push_back(m.seq);
+    batch_replay = batch_replay || replays[i];
     ++count;
   }
   body.push_back(']');
@@ -301,7 +311,8 @@ void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
   r.attempt_started = std::chrono::steady_clock::now();
   if (r.attempts > 0) r.probe->retries->Increment();
   r.probe->in_flight->Set(static_cast<double>(count));
-  DeliveryRequest req{r.dip_id, hook->url, std::move(body), count};
+  DeliveryRequest req{r.dip_id,    hook->url, std::move(body), count, std::move(batch_seqs),
+                      batch_replay};
   adapter->Deliver(std::move(req), [this, &shard, id = r.dip_id, count](DeliveryResult res) {
     net::post(shard.io, [this, &shard, id, count, res = std::move(res)]() mutable {
       OnResult(shard, id, count, std::move(res));

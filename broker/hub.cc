@@ -109,6 +109,10 @@ dip::Status Hub::LoadParticipants() {
   return dip::Status::Ok();
 }
 
+void Hub::KickDelivery(std::string_view recipient) {
+  if (delivery_) delivery_->Kick(recipient);
+}
+
 Adapter* Hub::AdapterNamed(std::string_view name) {
   for (auto& a : adapters_) {
     if (a->Name() == name) return a.get();
@@ -117,6 +121,7 @@ Adapter* Hub::AdapterNamed(std::string_view name) {
 }
 
 dip::Status Hub::Start() {
+  if (auto s = AdapterRegistry::CheckUnique(); !s.ok()) return s;
   storage::StoreOptions store_options;
   store_options.memtable_bytes = config_.storage.memtable_bytes;
   store_options.min_free_bytes = config_.storage.min_free_bytes;

@@ -54,6 +54,7 @@ class Hub final : public HubApi {
   }
   std::string NotReady() const override;
   DeliveryQueries& queries() override { return *queries_; }
+  void KickDelivery(std::string_view recipient) override;
   dip::Status PutParticipant(std::string_view dip_id, std::string_view text) override;
   dip::Status DeleteParticipant(std::string_view dip_id) override;
   dip::Status SetWebhook(std::string_view dip_id, std::string_view interface_id,

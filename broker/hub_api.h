@@ -26,6 +26,9 @@ struct SubmitRequest {
   // The participant whose registered certificate signed the request (X-DIP headers verified),
   // when the transport checked a signature.
   std::optional<std::string> signer;
+  // The participant the transport itself authenticated (the zmq adapter's CURVE key), which
+  // stands in for an API key: the send is checked as that participant's.
+  std::optional<std::string> authenticated;
 };
 
 struct SubmitResponse {
@@ -69,6 +72,9 @@ class HubApi {
 
   // Journal, replay, requeue, dead letters, pause/resume.
   virtual DeliveryQueries& queries() = 0;
+  // Tries `recipient`'s delivery queue now, cutting short a retry backoff (an adapter calls it
+  // when the recipient (re)connects).
+  virtual void KickDelivery(std::string_view recipient) = 0;
 
   // Empty when ready (storage open, delivery shards running, every adapter up), otherwise what
   // is not.

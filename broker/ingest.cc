@@ -115,7 +115,14 @@ std::optional<SubmitResponse> Ingest::Check(const SubmitRequest& request, std::s
   std::shared_ptr<const routing::Registry> reg = registry_();
   out->registry = reg;
   const routing::Participant* caller = nullptr;
-  if (s.require_api_key) {
+  if (request.authenticated) {
+    caller = reg->Find(*request.authenticated);
+    if (caller == nullptr) {
+      return std::optional<SubmitResponse>(
+          Whole(s, Kind::kUnauthorized, kSenderInvalid,
+                "transport identity " + *request.authenticated + " is no longer registered"));
+    }
+  } else if (s.require_api_key) {
     caller = request.api_key ? reg->FindByApiKey(*request.api_key) : nullptr;
     if (caller == nullptr) {
       spdlog::info("refused send on {}: {}", iface,

@@ -3,6 +3,7 @@
 //   diphub --config FILE           start with a YAML configuration
 //   diphub sink --listen ADDR      run a webhook receiver that prints what it gets
 //   diphub scenario FILE           run a scripted flow against one participant under test
+//   diphub send / recv / zmq-keygen  a participant's side of the zmq adapter
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -12,10 +13,12 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include "adapters/http/config.h"
 #include "adapters/http/webhook_sink.h"
 #include "adapters/sim/scenario.h"
+#include "adapters/zmq/client.h"
 #include "broker/config.h"
 #include "broker/hub.h"
 #include "broker/probe.h"
@@ -81,6 +84,106 @@ int RunSink(const std::string& listen, int status, bool quiet) {
   return 0;
 }
 
+struct ZmqFlags {
+  std::string endpoint = "tcp://127.0.0.1:5560";
+  std::string server_key;
+  std::string secret_key;
+  std::string secret_key_file;
+};
+
+void AddZmqFlags(CLI::App* cmd, ZmqFlags* f) {
+  cmd->add_option("--endpoint", f->endpoint, "the hub's zmq endpoint")->capture_default_str();
+  cmd->add_option("--server-key", f->server_key, "the hub's CURVE public key (Z85)")->required();
+  cmd->add_option("--secret-key", f->secret_key, "this participant's CURVE secret key (Z85)");
+  cmd->add_option("--secret-key-file", f->secret_key_file, "... or a file holding it")
+      ->check(CLI::ExistingFile);
+}
+
+diphub::dip::Result<diphub::adapters::zmq::ClientOptions> ClientOptionsFrom(const ZmqFlags& f) {
+  diphub::adapters::zmq::ClientOptions o;
+  o.endpoint = f.endpoint;
+  o.server_public_key = f.server_key;
+  o.secret_key = f.secret_key;
+  if (!f.secret_key_file.empty()) {
+    std::ifstream in(f.secret_key_file);
+    std::getline(in, o.secret_key);
+    while (!o.secret_key.empty() && std::isspace(static_cast<unsigned char>(o.secret_key.back())))
+      o.secret_key.pop_back();
+  }
+  o.public_key = diphub::adapters::zmq::CurvePublicKey(o.secret_key);
+  if (o.public_key.empty()) {
+    return Status::Config("--secret-key: expected a Z85 CURVE secret key of 40 characters");
+  }
+  return o;
+}
+
+// Sends each file's message array on `channel`, pipelined within the hub's credit; prints one
+// line per ACK. Exit code 0 when every send got 201.
+int RunSend(const ZmqFlags& flags, const std::string& channel,
+            const std::vector<std::string>& files) {
+  auto options = ClientOptionsFrom(flags);
+  if (!options.ok()) return Fail(options.status().help());
+  auto client = diphub::adapters::zmq::Client::Connect(std::move(options).value());
+  if (!client.ok()) return Fail(client.status().help());
+  std::size_t refused = 0;
+  client.value()->on_ack = [&refused](const diphub::adapters::zmq::SendAck& a) {
+    if (a.status != 201) ++refused;
+    std::printf("ack %llu: %d %s\n", static_cast<unsigned long long>(a.seq), a.status,
+                a.response.c_str());
+  };
+  for (const std::string& file : files) {
+    std::string body;
+    if (file == "-") {
+      body.assign(std::istreambuf_iterator<char>(std::cin), {});
+    } else {
+      std::ifstream in(file, std::ios::binary);
+      if (!in) return Fail("cannot read \"" + file + "\"");
+      body.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    auto seq = client.value()->Send(channel, body);
+    if (!seq.ok()) return Fail(seq.status().help());
+  }
+  if (Status s = client.value()->Flush(std::chrono::seconds(60)); !s.ok()) return Fail(s.help());
+  std::fflush(stdout);
+  return refused == 0 ? 0 : 1;
+}
+
+// Takes deliveries, one message per line, acknowledging each batch after printing it;
+// reconnects and resumes from the last acknowledged seq when the connection drops.
+int RunRecv(const ZmqFlags& flags, std::uint64_t last_acked, std::size_t count, bool quiet) {
+  auto options = ClientOptionsFrom(flags);
+  if (!options.ok()) return Fail(options.status().help());
+  options.value().receive = true;
+  std::size_t received = 0;
+  while (count == 0 || received < count) {
+    options.value().last_acked = last_acked;
+    auto client = diphub::adapters::zmq::Client::Connect(options.value());
+    if (!client.ok()) return Fail(client.status().help());
+    client.value()->on_delivery = [&](const std::vector<diphub::adapters::zmq::Delivered>& batch) {
+      for (const auto& d : batch) {
+        ++received;
+        if (quiet) {
+          std::printf("delivery %llu\n", static_cast<unsigned long long>(d.seq));
+        } else {
+          std::printf("%llu %s\n", static_cast<unsigned long long>(d.seq), d.message.c_str());
+        }
+      }
+      std::fflush(stdout);
+    };
+    while (count == 0 || received < count) {
+      Status s = client.value()->Poll(std::chrono::milliseconds(500));
+      last_acked = client.value()->last_acked();
+      if (!s.ok()) {
+        std::fprintf(stderr, "diphub recv: %s; reconnecting from %llu\n", s.help().c_str(),
+                     static_cast<unsigned long long>(last_acked));
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        break;
+      }
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -134,8 +237,37 @@ int main(int argc, char** argv) {
   scenario->add_option("--log-level", scenario_log_level, "hub log level on stderr")
       ->capture_default_str();
 
+  auto* send = app.add_subcommand(
+      "send", "send message arrays to a hub over zmq (pipelined; prints one ack per send)");
+  ZmqFlags send_flags;
+  std::string send_channel;
+  std::vector<std::string> send_files;
+  AddZmqFlags(send, &send_flags);
+  send->add_option("--channel", send_channel, "DIP channel, e.g. IF-061")->required();
+  send->add_option("files", send_files, "files with a message array each (- for stdin)")
+      ->required();
+  auto* recv = app.add_subcommand(
+      "recv", "take deliveries from a hub over zmq, one message per line, acknowledging each");
+  ZmqFlags recv_flags;
+  std::uint64_t recv_last_acked = 0;
+  std::size_t recv_count = 0;
+  bool recv_quiet = false;
+  AddZmqFlags(recv, &recv_flags);
+  recv->add_option("--last-acked", recv_last_acked,
+                   "resume after this delivery seq (messages up to it were processed)");
+  recv->add_option("--count", recv_count, "exit after this many messages (0: run until killed)");
+  recv->add_flag("--quiet", recv_quiet, "print only the seq of each message");
+  auto* keygen = app.add_subcommand("zmq-keygen", "print a new CURVE key pair (Z85)");
+
   CLI11_PARSE(app, argc, argv);
   if (*sink) return RunSink(sink_listen, sink_status, sink_quiet);
+  if (*send) return RunSend(send_flags, send_channel, send_files);
+  if (*recv) return RunRecv(recv_flags, recv_last_acked, recv_count, recv_quiet);
+  if (*keygen) {
+    auto [pub, sec] = diphub::adapters::zmq::CurveKeyPair();
+    std::printf("public: %s\nsecret: %s\n", pub.c_str(), sec.c_str());
+    return 0;
+  }
   if (*scenario) {
     auto loaded = diphub::adapters::sim::LoadScenario(scenario_file);
     if (!loaded.ok()) return Fail(loaded.status().ToString());

@@ -23,6 +23,7 @@ struct Participant {
   std::string api_key;           // X-API-Key; empty = none (only when auth allows it)
   std::string certificate_pem;   // for signature checks (conformance issue); may be empty
   std::string adapter = "http";  // the edge adapter that delivers to this participant
+  std::string zmq_public_key;    // CURVE public key (Z85, 40 characters) for the zmq adapter
   // Webhook per channel ("IF-061"); the key "*" is the default for every other channel.
   std::map<std::string, Webhook, std::less<>> webhooks;
 

@@ -103,6 +103,7 @@ bool HubProcess::Start(std::string* error) {
     };
     if (line.starts_with("http=")) http_port_ = port_of();
     if (line.starts_with("metrics=")) metrics_port_ = port_of();
+    if (line.starts_with("zmq=")) zmq_endpoint_ = line.substr(4);
   }
   return http_port_ != 0;
 }

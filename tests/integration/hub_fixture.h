@@ -55,6 +55,8 @@ class HubProcess {
   // The hub's process ID while it runs (for /proc checks), else -1.
   pid_t pid() const { return process_ ? process_->pid() : -1; }
   std::uint16_t metrics_port() const { return metrics_port_; }
+  // The zmq adapter's bound endpoint ("tcp://127.0.0.1:port"), when it runs.
+  const std::string& zmq_endpoint() const { return zmq_endpoint_; }
   std::string Log() const { return ReadFile(log_); }
 
   // Polls /metrics until it has a line starting with `line_prefix`; false on timeout.
@@ -71,6 +73,7 @@ class HubProcess {
   std::string config_, log_, ready_;
   std::unique_ptr<ChildProcess> process_;
   std::uint16_t http_port_ = 0, metrics_port_ = 0;
+  std::string zmq_endpoint_;
 };
 
 // A schema-valid IF-061 [MDRStart] from the demo SDS to the demo MDR, with `reference` as its

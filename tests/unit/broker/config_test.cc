@@ -268,3 +268,32 @@ TEST(RoutingConfigTest, MistakesNameTheKey) {
 
 }  // namespace
 }  // namespace diphub::broker
+
+namespace diphub::broker {
+namespace {
+
+TEST(ParseConfigTest, ZmqPublicKeyAndSection) {
+  const std::string key = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+  dip::Result<Config> c = Parse(
+      "adapters: [zmq]\nzmq: {listen: \"tcp://127.0.0.1:0\"}\nparticipants:\n"
+      "  - {dip_id: \"1200000001\", role: MDR, adapter: zmq, zmq_public_key: \"" +
+      key + "\"}\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c.value().participants[0].zmq_public_key, key);
+  EXPECT_EQ(c.value().participants[0].adapter, "zmq");
+  // Kept through the run-time form.
+  dip::Result<routing::Participant> back =
+      ParticipantFromYaml(YAML::Load(ParticipantToYaml(c.value().participants[0])), "back");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back.value().zmq_public_key, key);
+
+  dip::Result<Config> bad =
+      Parse("participants:\n  - {dip_id: \"1200000001\", role: MDR, zmq_public_key: short}\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().help().find("zmq_public_key: must be a Z85 CURVE public key"),
+            std::string::npos)
+      << bad.status().ToString();
+}
+
+}  // namespace
+}  // namespace diphub::broker

@@ -1,0 +1,249 @@
+#include "adapters/zmq/client.h"
+
+#include <simdjson.h>
+
+#include <atomic>
+#include <cstring>
+#include <zmq_addon.hpp>
+
+#include "adapters/zmq/frames.h"
+
+namespace diphub::adapters::zmq {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void SetInt(::zmq::socket_t& s, int option, int value) {
+  zmq_setsockopt(s.handle(), option, &value, sizeof value);
+}
+
+std::string_view View(const ::zmq::message_t& m) {
+  return {static_cast<const char*>(m.data()), m.size()};
+}
+
+std::chrono::milliseconds Left(Clock::time_point deadline) {
+  return std::max(std::chrono::milliseconds(0),
+                  std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
+}
+
+// The messages of a delivered array, each as its own JSON text.
+dip::Status Split(const std::string& body, std::vector<std::string>* out) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::dom::array array;
+  if (parser.parse(body).get(doc) || doc.get_array().get(array)) {
+    return dip::Status::Io("DELIVER: the body is not a JSON array");
+  }
+  for (simdjson::dom::element e : array) out->push_back(simdjson::minify(e));
+  return dip::Status::Ok();
+}
+
+}  // namespace
+
+std::pair<std::string, std::string> CurveKeyPair() {
+  char pub[41] = {}, sec[41] = {};
+  zmq_curve_keypair(pub, sec);
+  return {pub, sec};
+}
+
+std::string CurvePublicKey(const std::string& secret_key) {
+  char pub[41] = {};
+  if (secret_key.size() != 40 || zmq_curve_public(pub, secret_key.c_str()) != 0) return "";
+  return pub;
+}
+
+Client::Client(ClientOptions options) : options_(std::move(options)), context_(1) {}
+
+Client::~Client() {
+  socket_.close();
+  monitor_.close();
+  context_.close();
+}
+
+dip::Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
+  std::unique_ptr<Client> c(new Client(std::move(options)));
+  if (dip::Status s = c->Open(); !s.ok()) return s;
+  return c;
+}
+
+dip::Status Client::Open() {
+  static std::atomic<std::uint64_t> instances{0};
+  try {
+    socket_ = ::zmq::socket_t(context_, ::zmq::socket_type::dealer);
+    for (const std::string* key :
+         {&options_.server_public_key, &options_.public_key, &options_.secret_key}) {
+      if (key->size() != 40) return dip::Status::Config("zmq client: CURVE keys are 40 Z85 chars");
+    }
+    zmq_setsockopt(socket_.handle(), ZMQ_CURVE_SERVERKEY, options_.server_public_key.data(), 40);
+    zmq_setsockopt(socket_.handle(), ZMQ_CURVE_PUBLICKEY, options_.public_key.data(), 40);
+    zmq_setsockopt(socket_.handle(), ZMQ_CURVE_SECRETKEY, options_.secret_key.data(), 40);
+    SetInt(socket_, ZMQ_LINGER, 1000);  // a last ACK or SEND still leaves on close
+    SetInt(socket_, ZMQ_SNDHWM, 0);     // the credit window bounds what is queued
+    SetInt(socket_, ZMQ_RCVHWM, 0);
+    SetInt(socket_, ZMQ_HEARTBEAT_IVL, 1000);
+    SetInt(socket_, ZMQ_HEARTBEAT_TIMEOUT, 5000);
+    const std::string monitor_endpoint =
+        "inproc://diphub-zmq-client-monitor-" + std::to_string(instances++);
+    zmq_socket_monitor(socket_.handle(), monitor_endpoint.c_str(),
+                       ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                           ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                           ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
+    monitor_ = ::zmq::socket_t(context_, ::zmq::socket_type::pair);
+    monitor_.connect(monitor_endpoint);
+    socket_.connect(options_.endpoint);
+  } catch (const ::zmq::error_t& e) {
+    return dip::Status::Config("zmq client: cannot connect to \"" + options_.endpoint +
+                               "\": " + e.what());
+  }
+  SendFrames(EncodeHello(options_.receive, options_.last_acked));
+  last_delivered_ = last_acked_ = options_.last_acked;
+  const auto deadline = Clock::now() + options_.connect_timeout;
+  while (!welcomed_) {
+    if (Clock::now() >= deadline) {
+      return dip::Status::Io("zmq client: no WELCOME from " + options_.endpoint + " within " +
+                             std::to_string(options_.connect_timeout.count()) + " ms");
+    }
+    dip::Result<bool> handled = HandleOne(Left(deadline));
+    if (!handled.ok()) return handled.status();
+  }
+  return dip::Status::Ok();
+}
+
+void Client::SendFrames(const std::vector<std::string>& frames) {
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    socket_.send(::zmq::buffer(frames[i]),
+                 i + 1 < frames.size() ? ::zmq::send_flags::sndmore : ::zmq::send_flags::none);
+  }
+}
+
+dip::Result<bool> Client::HandleOne(std::chrono::milliseconds timeout) {
+  std::array<::zmq::pollitem_t, 2> items{
+      {{socket_.handle(), 0, ZMQ_POLLIN, 0}, {monitor_.handle(), 0, ZMQ_POLLIN, 0}}};
+  ::zmq::poll(items.data(), items.size(), timeout);
+  if (items[1].revents & ZMQ_POLLIN) {
+    if (dip::Status s = OnMonitorEvent(); !s.ok()) return s;
+  }
+  if (!(items[0].revents & ZMQ_POLLIN)) return false;
+  std::vector<::zmq::message_t> frames;
+  if (!::zmq::recv_multipart(socket_, std::back_inserter(frames), ::zmq::recv_flags::dontwait)) {
+    return false;
+  }
+  if (dip::Status s = OnMessage(frames); !s.ok()) return s;
+  return true;
+}
+
+dip::Status Client::OnMonitorEvent() {
+  std::vector<::zmq::message_t> event;
+  if (!::zmq::recv_multipart(monitor_, std::back_inserter(event), ::zmq::recv_flags::dontwait) ||
+      event.empty() || event[0].size() < 6) {
+    return dip::Status::Ok();
+  }
+  std::uint16_t id = 0;
+  std::uint32_t value = 0;
+  std::memcpy(&id, event[0].data(), 2);
+  std::memcpy(&value, static_cast<const char*>(event[0].data()) + 2, 4);
+  if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+    return dip::Status::Io("zmq client: the hub refused this CURVE key (ZAP status " +
+                           std::to_string(value) + ")");
+  }
+  if (id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL || id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+    return dip::Status::Io(
+        "zmq client: CURVE handshake failed (wrong server key, or not a diphub zmq endpoint)");
+  }
+  if (id == ZMQ_EVENT_DISCONNECTED && welcomed_) {
+    return dip::Status::Io("zmq client: disconnected from " + options_.endpoint);
+  }
+  return dip::Status::Ok();
+}
+
+dip::Status Client::OnMessage(std::vector<::zmq::message_t>& frames) {
+  std::vector<std::string_view> views;
+  for (const auto& f : frames) views.push_back(View(f));
+  HubMessage m;
+  if (dip::Status s = ParseHubMessage(views, &m); !s.ok()) {
+    return dip::Status::Io("zmq client: unreadable message from the hub: " + s.help());
+  }
+  switch (m.type) {
+    case HubMessage::Type::kWelcome:
+      dip_id_ = m.dip_id;
+      credit_ = m.credit;
+      welcomed_ = true;
+      return dip::Status::Ok();
+    case HubMessage::Type::kError:
+      return dip::Status::Io("zmq client: the hub answered " + std::to_string(m.status) + ": " +
+                             m.body);
+    case HubMessage::Type::kAck: {
+      unacked_.erase(m.seq);
+      if (on_ack) on_ack(SendAck{m.seq, m.status, std::move(m.body)});
+      return dip::Status::Ok();
+    }
+    case HubMessage::Type::kDeliver: {
+      std::vector<std::string> messages;
+      if (dip::Status s = Split(m.body, &messages); !s.ok()) return s;
+      if (messages.size() != m.seqs.size()) {
+        return dip::Status::Io("zmq client: DELIVER has " + std::to_string(m.seqs.size()) +
+                               " seqs for " + std::to_string(messages.size()) + " messages");
+      }
+      std::vector<Delivered> fresh;
+      for (std::size_t i = 0; i < messages.size(); ++i) {
+        // Seen before (its ACK was lost to a disconnect): dropped, unless a replay.
+        if (!m.replay && m.seqs[i] <= last_delivered_) continue;
+        fresh.push_back({m.seqs[i], m.replay, std::move(messages[i])});
+      }
+      if (!m.replay) last_delivered_ = std::max(last_delivered_, m.seqs.back());
+      if (!fresh.empty() && on_delivery) on_delivery(fresh);
+      if (options_.auto_ack) Ack(m.seqs.back());
+      return dip::Status::Ok();
+    }
+  }
+  return dip::Status::Ok();
+}
+
+void Client::Ack(std::uint64_t seq) {
+  last_acked_ = std::max(last_acked_, seq);
+  SendFrames(EncodeClientAck(seq));
+}
+
+dip::Result<std::uint64_t> Client::Send(std::string_view channel, std::string_view body,
+                                        std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (unacked_.size() >= credit_) {
+    if (Clock::now() >= deadline) {
+      return dip::Status::Io("zmq client: the credit window stayed full for " +
+                             std::to_string(timeout.count()) + " ms");
+    }
+    dip::Result<bool> handled = HandleOne(Left(deadline));
+    if (!handled.ok()) return handled.status();
+  }
+  const std::uint64_t seq = next_seq_++;
+  unacked_.insert(seq);
+  SendFrames(EncodeSend(seq, channel, body));
+  return seq;
+}
+
+dip::Status Client::Poll(std::chrono::milliseconds timeout) {
+  dip::Result<bool> handled = HandleOne(timeout);
+  if (!handled.ok()) return handled.status();
+  // Then whatever else is already waiting.
+  while (handled.value()) {
+    handled = HandleOne(std::chrono::milliseconds(0));
+    if (!handled.ok()) return handled.status();
+  }
+  return dip::Status::Ok();
+}
+
+dip::Status Client::Flush(std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (!unacked_.empty()) {
+    if (Clock::now() >= deadline) {
+      return dip::Status::Io("zmq client: " + std::to_string(unacked_.size()) +
+                             " sends unacknowledged after " + std::to_string(timeout.count()) +
+                             " ms");
+    }
+    dip::Result<bool> handled = HandleOne(Left(deadline));
+    if (!handled.ok()) return handled.status();
+  }
+  return dip::Status::Ok();
+}
+
+}  // namespace diphub::adapters::zmq

@@ -1,0 +1,100 @@
+// A small blocking client of the zmq adapter (docs/zmq-protocol.md), used by `diphub send`,
+// `diphub recv`, the tests and the benchmark.
+//
+// Thread-safety: none; one thread uses a Client. Handlers run inside Send, Poll and Flush.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+#include <zmq.hpp>
+
+#include "dip/status.h"
+
+namespace diphub::adapters::zmq {
+
+struct ClientOptions {
+  std::string endpoint;           // the hub's zmq endpoint, e.g. tcp://127.0.0.1:5560
+  std::string server_public_key;  // the hub's CURVE public key (Z85)
+  std::string public_key;         // this participant's CURVE key pair (Z85); the hub knows the
+  std::string secret_key;         // public key as the participant's zmq_public_key
+  bool receive = false;           // take deliveries for the participant
+  std::uint64_t last_acked = 0;   // resume: the highest delivery seq already processed
+  bool auto_ack = true;           // ACK each delivery once on_delivery returns
+  std::chrono::milliseconds connect_timeout{5000};  // for the WELCOME. Default: 5 s
+};
+
+struct SendAck {
+  std::uint64_t seq = 0;
+  int status = 0;        // 201 accepted and durable; otherwise as the HTTP API answers
+  std::string response;  // StandardResponse JSON
+};
+
+struct Delivered {
+  std::uint64_t seq = 0;  // the hub's delivery sequence of the message
+  bool replay = false;    // a requested re-delivery
+  std::string message;    // one DIP message (egress form) as JSON
+};
+
+class Client {
+ public:
+  // Connects, says HELLO and waits for WELCOME. Fails when the hub refuses the CURVE key.
+  static dip::Result<std::unique_ptr<Client>> Connect(ClientOptions options);
+  ~Client();
+
+  const std::string& dip_id() const { return dip_id_; }
+  std::uint32_t credit() const { return credit_; }
+  std::size_t unacked() const { return unacked_.size(); }
+  // The highest delivery seq handed to on_delivery (give it as last_acked when reconnecting).
+  std::uint64_t last_delivered() const { return last_delivered_; }
+  std::uint64_t last_acked() const { return last_acked_; }
+
+  // Sends a message array on `channel`; while `credit` sends are unacknowledged it first handles
+  // what arrives. Returns the send's seq, which its SendAck carries.
+  dip::Result<std::uint64_t> Send(std::string_view channel, std::string_view body,
+                                  std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Handles what arrives within `timeout`; returns once something was handled, or at timeout.
+  // An error means the connection is unusable (refused, dropped, protocol error): reconnect.
+  dip::Status Poll(std::chrono::milliseconds timeout);
+  // Waits until every send is acknowledged.
+  dip::Status Flush(std::chrono::milliseconds timeout);
+  // Acknowledges deliveries through `seq` (cumulative).
+  void Ack(std::uint64_t seq);
+
+  std::function<void(const SendAck&)> on_ack;
+  // Only messages not handed out before (seq above last_delivered), unless replayed.
+  std::function<void(const std::vector<Delivered>&)> on_delivery;
+
+ private:
+  explicit Client(ClientOptions options);
+  dip::Status Open();
+  // Handles one event if any is ready within `timeout`; true if one was handled.
+  dip::Result<bool> HandleOne(std::chrono::milliseconds timeout);
+  dip::Status OnMessage(std::vector<::zmq::message_t>& frames);
+  dip::Status OnMonitorEvent();
+  void SendFrames(const std::vector<std::string>& frames);
+
+  ClientOptions options_;
+  ::zmq::context_t context_;
+  ::zmq::socket_t socket_;
+  ::zmq::socket_t monitor_;
+  std::string dip_id_;
+  std::uint32_t credit_ = 0;
+  bool welcomed_ = false;
+  std::uint64_t next_seq_ = 1;
+  std::set<std::uint64_t> unacked_;
+  std::uint64_t last_delivered_ = 0;
+  std::uint64_t last_acked_ = 0;
+};
+
+// A fresh CURVE key pair (Z85 public, secret).
+std::pair<std::string, std::string> CurveKeyPair();
+// The public key of a secret key (Z85), or "" if it is not one.
+std::string CurvePublicKey(const std::string& secret_key);
+
+}  // namespace diphub::adapters::zmq

@@ -1,0 +1,26 @@
+// Typed configuration of the zmq adapter (the "zmq:" section), validated once at start-up.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "dip/status.h"
+
+namespace diphub::adapters::zmq {
+
+struct ZmqAdapterConfig {
+  std::string listen = "tcp://127.0.0.1:5560";  // ZeroMQ endpoint. Default: tcp://127.0.0.1:5560
+  std::string secret_key;       // the hub's CURVE secret key, Z85 (40 characters). Required
+  std::uint32_t credit = 1000;  // sends a connection may have unacknowledged. Default: 1000
+  std::chrono::milliseconds delivery_timeout{10000};  // ack wait / offline park. Default: 10 s
+  std::chrono::milliseconds overload_retry{20};       // first re-submit after a 429. Default: 20 ms
+  std::size_t max_message_bytes = 16u << 20;  // larger frames drop the peer. Default: 16 MiB
+};
+
+// Reads `node` (may be undefined, but secret_key or secret_key_file is required).
+dip::Result<ZmqAdapterConfig> ParseZmqAdapterConfig(const YAML::Node& node);
+
+}  // namespace diphub::adapters::zmq

@@ -1,0 +1,446 @@
+#include "adapters/zmq/zmq_adapter.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <zmq_addon.hpp>
+
+#include "dip/codes.h"
+#include "dip/dip_time.h"
+#include "dip/standard_response.h"
+
+namespace diphub::adapters::zmq {
+namespace {
+
+using broker::SubmitResponse;
+using Kind = SubmitResponse::Kind;
+
+constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";
+
+int StatusOf(Kind kind) {
+  switch (kind) {
+    case Kind::kAccepted:
+      return 201;
+    case Kind::kRejected:
+      return 400;
+    case Kind::kUnauthorized:
+      return 401;
+    case Kind::kForbidden:
+      return 403;
+    case Kind::kOverloaded:
+      return 429;
+    case Kind::kFailed:
+      return 500;
+    case Kind::kUnavailable:
+      return 503;
+  }
+  return 500;
+}
+
+void SetInt(::zmq::socket_t& s, int option, int value) {
+  zmq_setsockopt(s.handle(), option, &value, sizeof value);
+}
+
+std::string_view View(const ::zmq::message_t& m) {
+  return {static_cast<const char*>(m.data()), m.size()};
+}
+
+}  // namespace
+
+// One SEND between its arrival and its ACK.
+struct ZmqAdapter::PendingSend {
+  std::string routing_id;
+  std::string dip_id;
+  std::uint64_t seq = 0;
+  std::string channel;
+  std::string body;
+  std::uint32_t overloads = 0;  // 429 answers so far (each doubles the wait)
+};
+
+ZmqAdapter::ZmqAdapter(broker::HubApi& hub, ZmqAdapterConfig config)
+    : hub_(hub),
+      config_(std::move(config)),
+      context_(1),
+      // From construction: delivery may resume the outbox (Deliver) before Start.
+      wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+
+ZmqAdapter::~ZmqAdapter() {
+  Stop();
+  // Answers of the final group commit reach their clients within this grace period.
+  if (io_thread_.joinable()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  stop_ = true;
+  if (wake_fd_ >= 0) {
+    std::uint64_t one = 1;
+    (void)!write(wake_fd_, &one, sizeof one);
+  }
+  if (io_thread_.joinable()) io_thread_.join();
+  if (zap_thread_.joinable()) zap_thread_.join();
+  router_.close();
+  zap_.close();
+  context_.close();
+  if (wake_fd_ >= 0) close(wake_fd_);
+  // Batches still in flight go back to the scheduler, which keeps them in the outbox.
+  for (auto& [id, r] : receivers_) {
+    if (r.batch) r.batch->done({0, "zmq adapter stopped"});
+  }
+}
+
+dip::Status ZmqAdapter::Start() {
+  if (wake_fd_ < 0) return dip::Status::Io("zmq: eventfd failed");
+  char public_key[41] = {};
+  if (zmq_curve_public(public_key, config_.secret_key.c_str()) != 0) {
+    return dip::Status::Config("zmq.secret_key: not a valid CURVE secret key");
+  }
+  try {
+    // The ZAP handler is bound before the ROUTER, so no handshake goes unchecked.
+    zap_ = ::zmq::socket_t(context_, ::zmq::socket_type::rep);
+    SetInt(zap_, ZMQ_LINGER, 0);
+    zap_.bind(kZapEndpoint);
+    router_ = ::zmq::socket_t(context_, ::zmq::socket_type::router);
+    SetInt(router_, ZMQ_CURVE_SERVER, 1);
+    zmq_setsockopt(router_.handle(), ZMQ_CURVE_SECRETKEY, config_.secret_key.data(), 40);
+    SetInt(router_, ZMQ_ROUTER_MANDATORY, 1);  // a send to a departed peer fails, not drops
+    // Outbound is bounded by the protocol (credit, one batch per recipient), not by HWM drops.
+    SetInt(router_, ZMQ_SNDHWM, 0);
+    SetInt(router_, ZMQ_RCVHWM,
+           static_cast<int>(std::min<std::uint32_t>(config_.credit * 2 + 64, 1u << 30)));
+    std::int64_t max_size = static_cast<std::int64_t>(config_.max_message_bytes);
+    zmq_setsockopt(router_.handle(), ZMQ_MAXMSGSIZE, &max_size, sizeof max_size);
+    SetInt(router_, ZMQ_HEARTBEAT_IVL, 1000);
+    SetInt(router_, ZMQ_HEARTBEAT_TIMEOUT, 5000);
+    SetInt(router_, ZMQ_LINGER, 1000);
+    router_.bind(config_.listen);
+    endpoint_ = router_.get(::zmq::sockopt::last_endpoint);
+  } catch (const ::zmq::error_t& e) {
+    return dip::Status::Config("zmq.listen \"" + config_.listen + "\": cannot bind: " + e.what());
+  }
+  zap_thread_ = std::thread([this] { RunZap(); });
+  io_thread_ = std::thread([this] { RunIo(); });
+  accepting_ = true;
+  up_ = true;
+  spdlog::info("zmq: listening on {} (CURVE server key {})", endpoint_, public_key);
+  return dip::Status::Ok();
+}
+
+void ZmqAdapter::Stop() {
+  up_ = false;
+  accepting_ = false;
+}
+
+std::vector<std::string> ZmqAdapter::Endpoints() const {
+  if (endpoint_.empty()) return {};
+  return {"zmq=" + endpoint_};
+}
+
+void ZmqAdapter::Post(std::function<void()> task) {
+  {
+    std::lock_guard lock(tasks_mu_);
+    tasks_.push_back(std::move(task));
+  }
+  std::uint64_t one = 1;
+  (void)!write(wake_fd_, &one, sizeof one);
+}
+
+void ZmqAdapter::Deliver(broker::DeliveryRequest request,
+                         std::function<void(broker::DeliveryResult)> done) {
+  Post([this, request = std::move(request), done = std::move(done)]() mutable {
+    Receiver& r = receivers_[request.recipient];
+    if (r.batch) Finish(r, {0, "superseded by a newer batch"});  // not expected: one in flight
+    if (!request.replay && !request.seqs.empty() && request.seqs.back() <= r.acked) {
+      // The recipient acknowledged these before (its ACK crossed a disconnect): not re-sent.
+      done({200, ""});
+      return;
+    }
+    r.batch = Receiver::Batch{std::move(request), std::move(done),
+                              Clock::now() + config_.delivery_timeout, false};
+    if (!r.routing_id.empty()) Push(r);
+  });
+}
+
+// ---- ZAP: CURVE keys to DIP IDs ----
+
+void ZmqAdapter::RunZap() {
+  while (!stop_) {
+    ::zmq::pollitem_t item{zap_.handle(), 0, ZMQ_POLLIN, 0};
+    ::zmq::poll(&item, 1, std::chrono::milliseconds(100));
+    if (!(item.revents & ZMQ_POLLIN)) continue;
+    std::vector<::zmq::message_t> req;
+    if (!::zmq::recv_multipart(zap_, std::back_inserter(req))) continue;
+    // version, request id, domain, address, identity, mechanism, credentials...
+    std::string request_id = req.size() > 1 ? std::string(View(req[1])) : "";
+    std::string address = req.size() > 3 ? std::string(View(req[3])) : "";
+    std::string status = "400", text = "refused", user;
+    if (req.size() >= 7 && View(req[0]) == "1.0" && View(req[5]) == "CURVE" &&
+        req[6].size() == 32) {
+      char z85[41] = {};
+      zmq_z85_encode(z85, static_cast<const std::uint8_t*>(req[6].data()), 32);
+      for (const routing::Participant& p : hub_.registry()->all()) {
+        if (!p.zmq_public_key.empty() && p.zmq_public_key == z85) {
+          user = p.dip_id;
+          break;
+        }
+      }
+      if (user.empty()) {
+        spdlog::warn("zmq: refused a connection from {}: CURVE key {} belongs to no participant",
+                     address, z85);
+        text = "CURVE key not registered";
+      } else {
+        status = "200";
+        text = "OK";
+      }
+    }
+    const std::vector<std::string> reply{"1.0", request_id, status, text, user, ""};
+    for (std::size_t i = 0; i < reply.size(); ++i) {
+      zap_.send(::zmq::buffer(reply[i]),
+                i + 1 < reply.size() ? ::zmq::send_flags::sndmore : ::zmq::send_flags::none);
+    }
+  }
+}
+
+// ---- the I/O thread ----
+
+void ZmqAdapter::RunIo() {
+  std::vector<std::function<void()>> batch;
+  while (!stop_) {
+    std::array<::zmq::pollitem_t, 2> items{
+        {{router_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, wake_fd_, ZMQ_POLLIN, 0}}};
+    auto wait = std::chrono::milliseconds(50);
+    if (!retries_.empty()) {
+      wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(
+                            retries_.begin()->first - Clock::now()),
+                        std::chrono::milliseconds(0), wait);
+    }
+    ::zmq::poll(items.data(), items.size(), wait);
+    if (items[1].revents & ZMQ_POLLIN) {
+      std::uint64_t n;
+      (void)!read(wake_fd_, &n, sizeof n);
+      {
+        std::lock_guard lock(tasks_mu_);
+        batch.swap(tasks_);
+      }
+      for (auto& task : batch) task();
+      batch.clear();
+    }
+    // A bounded number of messages per turn, so answers and timers are not starved.
+    for (int i = 0; i < 256 && (items[0].revents & ZMQ_POLLIN); ++i) {
+      std::vector<::zmq::message_t> frames;
+      auto got =
+          ::zmq::recv_multipart(router_, std::back_inserter(frames), ::zmq::recv_flags::dontwait);
+      if (!got) break;
+      HandleIncoming(frames);
+    }
+    const auto now = Clock::now();
+    while (!retries_.empty() && retries_.begin()->first <= now) {
+      std::shared_ptr<PendingSend> send = retries_.begin()->second;
+      retries_.erase(retries_.begin());
+      Submit(std::move(send));
+    }
+    CheckDeadlines();
+  }
+}
+
+bool ZmqAdapter::SendTo(const std::string& rid, const std::vector<std::string>& frames) {
+  try {
+    if (!router_.send(::zmq::buffer(rid), ::zmq::send_flags::sndmore | ::zmq::send_flags::dontwait))
+      return false;
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      auto flags = i + 1 < frames.size() ? ::zmq::send_flags::sndmore : ::zmq::send_flags::none;
+      router_.send(::zmq::buffer(frames[i]), flags | ::zmq::send_flags::dontwait);
+    }
+    return true;
+  } catch (const ::zmq::error_t&) {
+    // EHOSTUNREACH: the peer disconnected; forget its session.
+    if (auto it = sessions_.find(rid); it != sessions_.end()) {
+      auto r = receivers_.find(it->second.dip_id);
+      if (r != receivers_.end() && r->second.routing_id == rid) r->second.routing_id.clear();
+      sessions_.erase(it);
+    }
+    return false;
+  }
+}
+
+std::string ZmqAdapter::Refusal(std::string_view help) const {
+  dip::ResponseItem item;
+  auto now = dip::Clock::now();
+  item.sent_timestamp = dip::FormatDipTimestamp(now);
+  item.sender_id = hub_.settings().dip_id;
+  item.message = dip::CodeMessage(dip::codes::kProcessingFailed);
+  item.help = std::string(help);
+  return dip::RenderStandardResponse({item}, now);
+}
+
+void ZmqAdapter::HandleIncoming(std::vector<::zmq::message_t>& frames) {
+  if (frames.size() < 2) return;
+  const std::string rid(View(frames[0]));
+  std::vector<std::string_view> views;
+  views.reserve(frames.size() - 1);
+  for (std::size_t i = 1; i < frames.size(); ++i) views.push_back(View(frames[i]));
+  ClientMessage m;
+  if (dip::Status s = ParseClientMessage(views, &m); !s.ok()) {
+    SendTo(rid, EncodeError(400, s.ToString()));
+    return;
+  }
+  if (m.type == ClientMessage::Type::kHello) {
+    std::string dip_id;
+    try {
+      dip_id = frames[1].gets("User-Id");
+    } catch (const ::zmq::error_t&) {
+    }
+    OnHello(rid, dip_id, m);
+    return;
+  }
+  auto it = sessions_.find(rid);
+  if (it == sessions_.end()) {
+    SendTo(rid, EncodeError(400, "MSG1001 - Schema Failure: HELLO first"));
+    return;
+  }
+  it->second.last_seen = Clock::now();
+  if (m.type == ClientMessage::Type::kSend) {
+    OnSend(rid, it->second, m);
+  } else {
+    OnClientAck(it->second, m.seq);
+  }
+}
+
+void ZmqAdapter::OnHello(const std::string& rid, const std::string& dip_id,
+                         const ClientMessage& m) {
+  if (dip_id.empty() || hub_.registry()->Find(dip_id) == nullptr) {
+    SendTo(rid, EncodeError(401, "no registered participant for this CURVE key"));
+    return;
+  }
+  if (sessions_.size() >= kSweepSessionsAbove) SweepIdleSessions();
+  Session& s = sessions_[rid];
+  s.last_seen = Clock::now();
+  s.dip_id = dip_id;
+  s.receive = m.receive;
+  SendTo(rid, EncodeWelcome(dip_id, config_.credit));
+  spdlog::info("zmq: {} connected ({}; last acknowledged delivery {})", dip_id,
+               m.receive ? "receiving" : "sending", m.last_acked);
+  if (!m.receive) return;
+  Receiver& r = receivers_[dip_id];
+  if (!r.routing_id.empty() && r.routing_id != rid) {
+    if (auto old = sessions_.find(r.routing_id); old != sessions_.end())
+      old->second.receive = false;
+  }
+  r.routing_id = rid;
+  r.acked = std::max(r.acked, m.last_acked);
+  if (r.batch) {
+    if (Covered(*r.batch, r.acked) && !r.batch->request.replay) {
+      Finish(r, {200, ""});
+    } else {
+      Push(r);  // what the last connection did not acknowledge, to this one
+    }
+  }
+  hub_.KickDelivery(dip_id);  // cut short a retry backoff: the recipient is back
+}
+
+void ZmqAdapter::OnSend(const std::string& rid, Session& session, const ClientMessage& m) {
+  if (!accepting_) {
+    SendTo(rid, EncodeAck(m.seq, 503, Refusal("the hub is shutting down; send again later")));
+    return;
+  }
+  if (session.unacked >= config_.credit) {
+    SendTo(rid, EncodeAck(m.seq, 429,
+                          Refusal("credit exceeded: at most " + std::to_string(config_.credit) +
+                                  " sends may be unacknowledged (zmq.credit)")));
+    return;
+  }
+  ++session.unacked;
+  auto send = std::make_shared<PendingSend>();
+  send->routing_id = rid;
+  send->dip_id = session.dip_id;
+  send->seq = m.seq;
+  send->channel = std::string(m.channel);
+  send->body = std::string(m.body);
+  Submit(std::move(send));
+}
+
+void ZmqAdapter::Submit(std::shared_ptr<PendingSend> send) {
+  broker::SubmitRequest req;
+  req.channel = send->channel;
+  // The body is kept until the ACK: a 429 is submitted again.
+  req.body = send->body;
+  // The CURVE key is the participant's credential and its signature (docs/zmq-protocol.md).
+  req.signer = send->dip_id;
+  req.authenticated = send->dip_id;
+  hub_.Submit(std::move(req), [this, send](SubmitResponse response) mutable {
+    Post([this, send = std::move(send), response = std::move(response)]() mutable {
+      OnSubmitted(std::move(send), std::move(response));
+    });
+  });
+}
+
+void ZmqAdapter::OnSubmitted(std::shared_ptr<PendingSend> send, SubmitResponse response) {
+  if (response.kind == Kind::kOverloaded && !stop_) {
+    // Withhold credit: the send keeps its place in the window and is submitted again later.
+    auto wait = config_.overload_retry * (1LL << std::min<std::uint32_t>(send->overloads, 6));
+    ++send->overloads;
+    retries_.emplace(Clock::now() + wait, std::move(send));
+    return;
+  }
+  auto it = sessions_.find(send->routing_id);
+  if (it != sessions_.end() && it->second.unacked > 0) --it->second.unacked;
+  // A departed client sends again after it reconnects (docs/zmq-protocol.md, at-least-once).
+  SendTo(send->routing_id, EncodeAck(send->seq, StatusOf(response.kind), response.body));
+}
+
+void ZmqAdapter::OnClientAck(Session& session, std::uint64_t seq) {
+  Receiver& r = receivers_[session.dip_id];
+  r.acked = std::max(r.acked, seq);
+  // A replayed batch has seqs at or below earlier acks: only an ACK of its own covers it.
+  if (r.batch && r.batch->sent && Covered(*r.batch, r.batch->request.replay ? seq : r.acked)) {
+    Finish(r, {200, ""});
+  }
+}
+
+bool ZmqAdapter::Covered(const Receiver::Batch& b, std::uint64_t acked) {
+  return b.request.seqs.empty() || b.request.seqs.back() <= acked;
+}
+
+void ZmqAdapter::Push(Receiver& r) {
+  Receiver::Batch& b = *r.batch;
+  if (SendTo(r.routing_id, EncodeDeliver(b.request.seqs, b.request.replay, b.request.body))) {
+    b.sent = true;
+    b.deadline = Clock::now() + config_.delivery_timeout;
+  }  // else the recipient is gone; the batch waits for the next HELLO or its deadline
+}
+
+void ZmqAdapter::Finish(Receiver& r, broker::DeliveryResult result) {
+  auto done = std::move(r.batch->done);
+  r.batch.reset();
+  done(std::move(result));
+}
+
+void ZmqAdapter::SweepIdleSessions() {
+  const auto idle_since = Clock::now() - std::chrono::minutes(1);
+  std::erase_if(sessions_, [&](const auto& entry) {
+    const Session& s = entry.second;
+    return !s.receive && s.unacked == 0 && s.last_seen < idle_since;
+  });
+}
+
+void ZmqAdapter::CheckDeadlines() {
+  const auto now = Clock::now();
+  for (auto& [id, r] : receivers_) {
+    if (!r.batch || r.batch->deadline > now) continue;
+    Finish(r, {0, r.routing_id.empty() ? "recipient not connected over zmq"
+                                       : "no ACK within zmq.delivery_timeout_ms"});
+  }
+}
+
+namespace {
+
+dip::Result<std::unique_ptr<broker::Adapter>> Make(broker::HubApi& hub, const YAML::Node& node) {
+  auto config = ParseZmqAdapterConfig(node);
+  if (!config.ok()) return config.status();
+  return std::unique_ptr<broker::Adapter>(new ZmqAdapter(hub, std::move(config).value()));
+}
+
+}  // namespace
+
+DIPHUB_REGISTER_ADAPTER("zmq", Make);
+
+}  // namespace diphub::adapters::zmq
