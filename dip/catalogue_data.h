@@ -85,6 +85,7 @@ struct PatternRow {
   const std::uint16_t* next;
   const std::uint8_t* accept;
   std::uint32_t class_count;
+  std::uint32_t state_count;
   std::uint32_t start;
 };
 

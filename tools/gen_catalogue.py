@@ -233,9 +233,9 @@ def emit_schema(compiler):
     out.append("}  // namespace")
     out.append("")
     out.append("const PatternRow kPatterns[] = {")
-    for source, (i, (_, class_count, _, _, start)) in patterns:
+    for source, (i, (_, class_count, table, _, start)) in patterns:
         out.append(f"    {{{c_str(source)}, kPattern{i}Class, kPattern{i}Next, kPattern{i}Accept, "
-                   f"{class_count}u, {start}u}},")
+                   f"{class_count}u, {len(table)}u, {start}u}},")
     out.append("};")
     out.append(f"const std::size_t kPatternCount = {len(patterns)};")
     out.append("")
