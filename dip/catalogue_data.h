@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 namespace diphub::dip::generated {
 
@@ -72,7 +73,7 @@ struct SchemaNode {
 };
 
 struct PropertyRow {
-  const char* name;  // as the spec spells it; matched case-insensitively
+  std::string_view name;  // as the spec spells it; matched case-insensitively
   std::uint32_t node;
   bool required;
 };
@@ -104,7 +105,7 @@ extern const SchemaNode kSchemaNodes[];
 extern const std::size_t kSchemaNodeCount;
 extern const PropertyRow kProperties[];
 extern const std::size_t kPropertyCount;
-extern const char* const kEnumValues[];  // nullptr stands for JSON null
+extern const std::string_view kEnumValues[];  // a null data() stands for JSON null
 extern const std::size_t kEnumValueCount;
 extern const PatternRow kPatterns[];
 extern const std::size_t kPatternCount;

@@ -77,7 +77,7 @@ class Sampler {
 
   static bool EnumHasNull(const gen::SchemaNode& n) {
     for (std::uint32_t i = 0; i < n.enum_count; ++i) {
-      if (gen::kEnumValues[n.first_enum + i] == nullptr) return true;
+      if (gen::kEnumValues[n.first_enum + i].data() == nullptr) return true;
     }
     return false;
   }
@@ -129,9 +129,10 @@ class Sampler {
   // that the hub's routing, which reads appointment dates, can use the sample too.
   void String(const gen::SchemaNode& n, std::string_view name, std::string* out) {
     if (n.enum_count != 0) {
-      std::vector<const char*> values;
+      std::vector<std::string_view> values;
       for (std::uint32_t i = 0; i < n.enum_count; ++i) {
-        if (const char* v = gen::kEnumValues[n.first_enum + i]) values.push_back(v);
+        std::string_view v = gen::kEnumValues[n.first_enum + i];
+        if (v.data() != nullptr) values.push_back(v);
       }
       if (!values.empty()) {
         AppendQuoted(values[Between(0, static_cast<std::uint32_t>(values.size() - 1))], out);

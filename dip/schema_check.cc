@@ -156,17 +156,17 @@ class Walker {
         allowed += ", ...";
         break;
       }
-      const char* e = gen::kEnumValues[n.first_enum + i];
+      std::string_view e = gen::kEnumValues[n.first_enum + i];
       if (i > 0) allowed += ", ";
-      allowed += e == nullptr ? std::string("null") : Shown(e);
+      allowed += e.data() == nullptr ? std::string("null") : Shown(e);
     }
     return Fail("expected one of " + allowed + ", got " + got);
   }
 
   bool InEnum(const gen::SchemaNode& n, const std::string_view* s) const {
     for (std::uint32_t i = 0; i < n.enum_count; ++i) {
-      const char* e = gen::kEnumValues[n.first_enum + i];
-      if (s == nullptr ? e == nullptr : (e != nullptr && *s == e)) return true;
+      std::string_view e = gen::kEnumValues[n.first_enum + i];
+      if (s == nullptr ? e.data() == nullptr : (e.data() != nullptr && *s == e)) return true;
     }
     return false;
   }

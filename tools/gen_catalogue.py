@@ -256,9 +256,9 @@ def emit_schema(compiler):
     out.append("};")
     out.append(f"const std::size_t kPropertyCount = {len(compiler.properties)};")
     out.append("")
-    out.append("const char* const kEnumValues[] = {")
+    out.append("const std::string_view kEnumValues[] = {")
     for v in compiler.enum_values:
-        out.append(f"    {c_str(v)},")
+        out.append("    {}," if v is None else f"    {c_str(v)},")
     out.append("};")
     out.append(f"const std::size_t kEnumValueCount = {len(compiler.enum_values)};")
     out.append("")

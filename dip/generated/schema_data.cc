@@ -4242,7 +4242,7 @@ const PropertyRow kProperties[] = {
 };
 const std::size_t kPropertyCount = 2371;
 
-const char* const kEnumValues[] = {
+const std::string_view kEnumValues[] = {
     "IF-001",
     "011",
     "[ChangeOfSupplier]",
@@ -4292,7 +4292,7 @@ const char* const kEnumValues[] = {
     "D",
     "E",
     "F",
-    nullptr,
+    {},
     "I",
     "E",
     "IF-001",
@@ -4498,7 +4498,7 @@ const char* const kEnumValues[] = {
     "58",
     "88",
     "89",
-    nullptr,
+    {},
     "IF-008",
     "011",
     "[EnergisationStatusChange]",
@@ -4584,7 +4584,7 @@ const char* const kEnumValues[] = {
     "8",
     "9",
     "10",
-    nullptr,
+    {},
     "A",
     "E",
     "M",
@@ -4592,7 +4592,7 @@ const char* const kEnumValues[] = {
     "S",
     "T",
     "X",
-    nullptr,
+    {},
     "IF-015",
     "011",
     "[ConsumptionReplay]",
@@ -4681,7 +4681,7 @@ const char* const kEnumValues[] = {
     "_M",
     "_N",
     "_P",
-    nullptr,
+    {},
     "T",
     "F",
     "IF-023",
@@ -4762,7 +4762,7 @@ const char* const kEnumValues[] = {
     "S",
     "A",
     "x",
-    nullptr,
+    {},
     "IF-031",
     "011",
     "[MSApp]",
