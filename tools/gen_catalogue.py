@@ -197,6 +197,8 @@ class SchemaCompiler:
         for name in required:
             if name not in props:  # required but undeclared: present with any value
                 rows.append([name, 0, True])
+        if len(rows) > 256:  # dip/schema_check.cc tracks seen properties in 256 bits
+            sys.exit(f"gen_catalogue: {where}: more than 256 properties")
         n["first_property"], n["property_count"] = len(self.properties), len(rows)
         self.properties.extend(rows)
         if "items" in schema:
