@@ -169,7 +169,7 @@ std::optional<SubmitResponse> Ingest::Check(const SubmitRequest& request, std::s
   for (std::size_t i = 0; i < parsed.items.size(); ++i) {
     const dip::ParsedItem& item = parsed.items[i];
     dip::Status v = item.status;
-    if (v.ok()) v = dip::CheckEnvelope(item.envelope, l1);
+    if (v.ok()) v = dip::CheckMessage(item.envelope, l1);
     if (v.ok()) v = CheckSender(item.envelope, *reg, caller);
     if (!v.ok()) ++failures;
     verdicts[i] = std::move(v);

@@ -164,8 +164,9 @@ Status ReadA0(od::value v, Envelope* env) {
     od::value pv = f.value();
     if (auto e = pv.type().get(t)) return Malformed("A0.primaryRecipients", e);
     if (t != od::json_type::array) {
-      return Schema("A0.primaryRecipients",
-                    "expected an array of DIP IDs, got " + std::string(TypeName(t)));
+      return Status::Dip(
+          codes::kPrimaryRecipientInvalid,
+          "A0.primaryRecipients: expected an array of DIP IDs, got " + std::string(TypeName(t)));
     }
     od::array a;
     if (auto e = pv.get_array().get(a)) return Malformed("A0.primaryRecipients", e);
@@ -176,7 +177,11 @@ Status ReadA0(od::value v, Envelope* env) {
       if (auto e = std::move(el).get(ev)) return Malformed(where, e);
       StrField id;
       if (Status s = ReadString(ev, where, &id); !s.ok()) return s;
-      if (!id.is_string()) return Schema(where, "expected a DIP ID string, got " + id.value);
+      if (id.state == StrField::State::kNull) continue;  // the spec's DIP IDs are nullable
+      if (!id.is_string()) {
+        return Status::Dip(codes::kPrimaryRecipientInvalid,
+                           where + ": expected a DIP ID string, got " + id.value);
+      }
       env->primary_recipients.push_back(std::move(id.value));
     }
   }

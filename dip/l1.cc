@@ -3,6 +3,7 @@
 #include "dip/catalogue.h"
 #include "dip/codes.h"
 #include "dip/dip_time.h"
+#include "dip/schema_check.h"
 
 namespace diphub::dip {
 namespace {
@@ -113,7 +114,7 @@ Status CheckEnvelope(const Envelope& env, const L1Options& options) {
     return s;
   }
   if (Status s = RequireString(env.sender_unique_reference, "S1.senderUniqueReference",
-                               codes::kSchemaFailure, 1, 100);
+                               codes::kSchemaFailure, 1, 200);
       !s.ok()) {
     return s;
   }
@@ -167,6 +168,11 @@ Status CheckEnvelope(const Envelope& env, const L1Options& options) {
     return Status::Dip(codes::kSchemaFailure, "payload.CustomBlock: required block missing");
   }
   return Status::Ok();
+}
+
+Status CheckMessage(const Envelope& env, const L1Options& options) {
+  if (Status s = CheckEnvelope(env, options); !s.ok()) return s;
+  return CheckMessageSchema(env.raw, options.path_interface, env.event_code.value);
 }
 
 }  // namespace diphub::dip

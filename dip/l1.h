@@ -1,7 +1,7 @@
-// Level-1 checks of the envelope essentials that need no participant registry: interface and
-// event from the catalogue, S1 formats, environment tag. Registry checks (sender, role,
-// connection provider, recipients) are done by the broker's ingest, which owns the registry.
-// The full schema walk generated from the spec is the conformance layer's job.
+// Level-1 checks that need no participant registry: interface and event from the catalogue,
+// S1 formats, the hub's environment tag, then the whole message against the spec's schema for
+// its event (schema_check.h). Registry checks (sender, role, connection provider, recipients)
+// are done by the broker's ingest, which owns the registry.
 #pragma once
 
 #include <string_view>
@@ -16,7 +16,13 @@ struct L1Options {
   std::string_view environment_tag;  // the one tag this hub accepts, e.g. "DEV"
 };
 
-// The first rule the envelope breaks, with its MSG code, or OK.
+// The first envelope rule `env` breaks (S0, S1, M0 essentials, the hub's environment tag), with
+// its MSG code, or OK. Reads only the parsed envelope fields.
 Status CheckEnvelope(const Envelope& env, const L1Options& options);
+
+// CheckEnvelope, then the whole message (`env.raw`) against the spec's schema for its event:
+// the full level-1 check that ingest and POST /validate run. One more On-Demand pass over the
+// message. REQUIRES: `env` comes from ParseMessageArray and its body is still alive.
+Status CheckMessage(const Envelope& env, const L1Options& options);
 
 }  // namespace diphub::dip

@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const dip::L1Options options{.path_interface = "IF-061", .environment_tag = "DEV"};
   for (const dip::ParsedItem& item : parsed.items) {
     if (!item.status.ok()) continue;
-    (void)dip::CheckEnvelope(item.envelope, options);
+    (void)dip::CheckMessage(item.envelope, options);
 
     dip::Addressing a0;
     a0.primary_recipients = item.envelope.primary_recipients;

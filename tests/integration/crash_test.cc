@@ -62,7 +62,7 @@ class Sender {
           continue;
         }
         ref =
-            "S-IF-061-1100000001-SDS-20261122-k" + std::to_string(id_) + "-" + std::to_string(++n);
+            "S-IF-061-1100000001-SDS-20261122-k" + std::to_string(id_) + "x" + std::to_string(++n);
         result_.sent.push_back(ref);
       }
       ++result_.posts;

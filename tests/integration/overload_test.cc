@@ -69,8 +69,8 @@ TEST(Overload, RefusesWith429KeepsMemoryBoundedAndLosesNothing) {
         std::vector<std::string> refs;
         std::string body = "[";
         for (int m = 0; m < kPerSend; ++m) {
-          refs.push_back("S-IF-061-1100000001-SDS-20261122-o" + std::to_string(t) + "-" +
-                         std::to_string(s) + "-" + std::to_string(m));
+          refs.push_back("S-IF-061-1100000001-SDS-20261122-o" + std::to_string(t) + "x" +
+                         std::to_string(s) + "x" + std::to_string(m));
           const std::string one = MdrStart(refs.back());
           body += (m ? "," : "") + one.substr(1, one.size() - 2);
         }

@@ -30,7 +30,10 @@ struct Msg {
   std::vector<std::string> primaries;
   std::string mpan;
   std::string response_code = "";  // "" = no R0
-  std::string custom = R"({"B025":{"energisationStatus":"E"}})";
+  // A schema-valid IF-006 [MeterUpdate] custom block; other events set their own.
+  std::string custom = R"({"B906":{"existingMeter":{"meterID":"","modifiedMeterID":"M0001",
+    "meterType":"2AF","manufacturersMakeAndType":"v","ESMEGUID":"G0001","meterLocation":"I",
+    "numberOfDisplayedRegisterDigits":5,"meterInstallationDate":"2026-11-22T09:30:00+00:00"}}})";
 };
 
 std::string Body(const Msg& m) {
@@ -193,8 +196,12 @@ TEST_F(Routing, PairingsAndAssignmentsAreEnforced) {
   // The paired SDS -> MDR start goes through; to the unpaired MDR2 it is refused.
   Msg start{"IF-061", "[MDRStart]", "S-IF-061-1100000001-SDS-20261122-p1", kSds, "SDS",
             {kMdr},   kMpanA};
+  const std::string mdr_start_rest = R"("B078":{"energyDirection":"I"},
+    "B025":{"energisationStatus":"E","energisationStatusEffectiveFromDate":"2024-01-01T00:00:00+00:00"},
+    "B068":{"consentGranularity":"H","consentGranularityEffectiveFromDate":"2024-01-01T00:00:00+00:00"}})";
   start.custom = R"({"B019":{"assignedMDRDIPID":"1200000001","assignedMDRMPID":"DMDR",
-    "assignedMDREffectiveFromDate":"2026-11-23T00:00:00+00:00"},"B078":{"energyDirection":"I"}})";
+    "assignedMDREffectiveFromDate":"2026-11-23T00:00:00+00:00"},)" +
+                 mdr_start_rest;
   HttpResult ok = Send(start, "demo-sds-key");
   EXPECT_EQ(ok.status, 201) << ok.body;
   Msg unpaired = start;
@@ -209,6 +216,9 @@ TEST_F(Routing, PairingsAndAssignmentsAreEnforced) {
   Msg consumption{
       "IF-064", "[MDRConsumption]", "S-IF-064-1200000001-MDR-20261122-c1", kMdr, "MDR", {kSds},
       kMpanA};
+  consumption.custom = R"({"B045":{"measurementQuantityID":"AI"},"B941List":[{"settlementDay":
+    {"settlementDayDate":"2026-11-21T00:00:00+00:00","periodDuration":30},"MDRConsumptionPeriods":
+    [{"sp":"2026-11-21T00:30:00+00:00","v":"0.125","q":"A"}]}]})";
   EXPECT_EQ(Send(consumption, "demo-mdr-key").status, 201);
   consumption.ref += "b";
   consumption.mpan = kMpanB;
@@ -220,9 +230,11 @@ TEST_F(Routing, PairingsAndAssignmentsAreEnforced) {
   // Pairing MDR2 at run time lets the start through, from the next message.
   ASSERT_EQ(hub_->Call("PUT", "/admin/pairings/1100000001/1200000002", "", kAdmin).status, 200);
   unpaired.ref += "y";
-  unpaired.custom = R"({"B019":{"assignedMDRDIPID":"1200000002","assignedMDRMPID":"DMD2",
-    "assignedMDREffectiveFromDate":"2026-11-23T00:00:00+00:00"}})";
-  EXPECT_EQ(Send(unpaired, "demo-sds-key").status, 201);
+  unpaired.custom = R"({"B019":{"assignedMDRDIPID":"1200000002","assignedMDRMPID":"DMDB",
+    "assignedMDREffectiveFromDate":"2026-11-23T00:00:00+00:00"},)" +
+                    mdr_start_rest;
+  HttpResult now_paired = Send(unpaired, "demo-sds-key");
+  EXPECT_EQ(now_paired.status, 201) << now_paired.body;
   EXPECT_EQ(mdr2_.WaitFor(1, 10s).size(), 1u);
 }
 
@@ -232,7 +244,19 @@ TEST_F(Routing, AppointmentFromPub036RoutesAndSurvivesRestart) {
   appoint.custom = R"({"B012":{"serviceProviderAppointmentRequestingSupplierDIPID":"1300000001",
     "serviceProviderAppointmentRequestingSupplierMPID":"DSUP"},
     "B015":{"incomingDataServiceMPID":"DSDS","incomingDataServiceDIPID":"1100000001",
-    "incomingDataServiceEffectiveFromDate":"2020-06-01T00:00:00+00:00"}})";
+    "incomingDataServiceEffectiveFromDate":"2020-06-01T00:00:00+00:00",
+    "contractReferenceDataService":"C1","appointmentScenario":"ALG",
+    "traditionalFallBackReadFrequency":"Q"},
+    "B022":{"meteringPointPostcode":"SW1A 2AA","addressLine1":"1","addressLine2":"","addressLine3":"",
+      "addressLine4":"","addressLine5":"","addressLine6":"","addressLine7":"","addressLine8":"",
+      "addressLine9":""},
+    "B023":{"connectionTypeIndicator":"W","connectionTypeEffectiveFromDate":"2020-06-01T00:00:00+00:00",
+      "energyDirection":"I","meteredIndicator":true},
+    "B024":{"DUOSTariffID":"T01","DUOSTariffIDEffectiveFromDate":"2020-06-01T00:00:00+00:00"},
+    "B025":{"energisationStatus":"E","energisationStatusEffectiveFromDate":"2020-06-01T00:00:00+00:00"},
+    "B026":{"marketSegmentIndicator":"A","marketSegmentIndicatorEffectiveFromDate":"2020-06-01T00:00:00+00:00"},
+    "B028":{"domesticPremiseIndicator":true,
+      "domesticPremiseIndicatorEffectiveFromDate":"2020-06-01T00:00:00+00:00"}})";
   // Before the appointment the MPAN is unknown: a PUB-006 for it cannot be routed.
   Msg update{
       "IF-006", "[MeterUpdate]", "S-IF-006-1400000001-REGS-20261122-u", kRegs, "REGS", {}, kMpanC,

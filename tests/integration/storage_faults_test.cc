@@ -92,7 +92,7 @@ TEST(StorageFaults, DiskFullAnswers503LosesNothingAndRecovers) {
     std::vector<std::string> refs;
     std::string body = "[";
     for (int j = 0; j < 50; ++j) {
-      refs.push_back("S-IF-061-1100000001-SDS-20261122-df" + std::to_string(i) + "-" +
+      refs.push_back("S-IF-061-1100000001-SDS-20261122-df" + std::to_string(i) + "x" +
                      std::to_string(j));
       std::string one = MdrStart(refs.back());
       body += (j ? "," : "") + one.substr(1, one.size() - 2);

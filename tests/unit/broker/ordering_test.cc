@@ -32,7 +32,7 @@ std::string Sender(int s) { return "14000000" + std::to_string(10 + s); }
 
 std::string Message(const std::string& sender, int k, int part, const std::string& mpan) {
   const std::string ref =
-      "S-IF-009-" + sender + "-REGS-20261122-" + std::to_string(k) + "-" + std::to_string(part);
+      "S-IF-009-" + sender + "-REGS-20261122-" + std::to_string(k) + "x" + std::to_string(part);
   return R"({"payload":{"CommonBlock":{
   "S0":{"interfaceID":"IF-009","schemaVersion":"011","eventCode":"[MPANDisconnection]"},
   "S1":{"environmentTag":"DEV","subText":null,"senderUniqueReference":")" +
@@ -41,7 +41,7 @@ std::string Message(const std::string& sender, int k, int part, const std::strin
   "A0":{"primaryRecipients":[],"secondaryRecipients":[],"always":[]},
   "M0":{"MPANCore":")" +
          mpan + R"(","distributorDIPID":"1009012345","GSPGroupID":"_K"}},
- "CustomBlock":{"B025":{"energisationStatus":"D"}}}})";
+ "CustomBlock":{"B041":{"disconnectionEffectiveFromDate":"2026-11-22T09:30:00+00:00","additionalInformation":"x"}}}})";
 }
 
 TEST(ShardedOrdering, RandomInterleavingsKeepPerRecipientAndMpanOrder) {
@@ -162,9 +162,9 @@ TEST(ShardedOrdering, RandomInterleavingsKeepPerRecipientAndMpanOrder) {
   // A sender's single-shard sends for one MPAN are accepted in the order it made them.
   std::map<std::pair<std::string, std::string>, int> last_k;
   for (const Committed& c : committed) {
+    // The reference ends "-<k>x<part>" (the spec's pattern allows no dash in the last part).
     const std::size_t dash = c.ref.rfind('-');
-    const std::size_t dash2 = c.ref.rfind('-', dash - 1);
-    const int k = std::stoi(c.ref.substr(dash2 + 1, dash - dash2 - 1));
+    const int k = std::stoi(c.ref.substr(dash + 1, c.ref.find('x', dash) - dash - 1));
     const int s = std::stoi(c.sender.substr(8)) - 10;
     if (!single[s][k]) continue;
     auto [it, fresh] = last_k.emplace(std::make_pair(c.sender, c.mpan), k);
