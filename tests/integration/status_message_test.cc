@@ -103,6 +103,13 @@ TEST_F(StatusMessageTest, ReachesTheSendersStatusWebhookSignedAfterRetries) {
             std::string::npos)
       << journal.body;
   EXPECT_NE(journal.body.find("RCP1061 - MPAN Invalid or Unknown"), std::string::npos);
+  // The reporting recipient sees its own status message too.
+  HttpResult mdr_view = hub_->Call(
+      "GET", "/dip-channel/IF-061/deliveryStatus/" + kMdr + "/" + reference_, "", kMdrKey);
+  ASSERT_EQ(mdr_view.status, 200) << mdr_view.body;
+  EXPECT_NE(mdr_view.body.find("\"stage\":\"StatusMessage\",\"status\":\"Delivered\""),
+            std::string::npos)
+      << mdr_view.body;
 }
 
 TEST_F(StatusMessageTest, FoundBySenderUniqueReferenceAndSurvivesARestart) {
