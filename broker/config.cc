@@ -7,6 +7,7 @@
 #include "dip/json_writer.h"
 #include "dip/text.h"
 #include "routing/registry.h"
+#include "storage/records.h"
 
 namespace diphub::broker {
 namespace {
@@ -220,10 +221,13 @@ dip::Result<routing::Participant> ParticipantFromYamlImpl(const YAML::Node& node
       if (!kv.first.IsScalar()) return Bad(where + ".webhooks", "channel keys must be plain names");
       std::string channel = kv.first.as<std::string>();
       std::string key = channel;
-      if (channel != "*") {
+      if (dip::EqualsIgnoreCase(channel, storage::kStatusInterface)) {
+        key = std::string(storage::kStatusInterface);  // the status webhook (broker/status.h)
+      } else if (channel != "*") {
         auto iface = dip::ChannelInterface(channel);
         if (!iface) {
-          return Bad(where + ".webhooks." + channel, "not a DIP channel (IF-0xx, PUB-0xx or *)");
+          return Bad(where + ".webhooks." + channel,
+                     "not a DIP channel (IF-0xx, PUB-0xx, * or statusmessage)");
         }
         key = std::string(*iface);
       }

@@ -69,6 +69,14 @@ std::int64_t NowMs() {
       .count();
 }
 
+// `p`'s webhook for `interface_id`. Status records go to its status webhook only: a "*" webhook
+// takes publications, not status messages.
+const routing::Webhook* HookFor(const routing::Participant& p, std::string_view interface_id) {
+  if (interface_id != storage::kStatusInterface) return p.WebhookFor(interface_id);
+  auto it = p.webhooks.find(interface_id);
+  return it == p.webhooks.end() ? nullptr : &it->second;
+}
+
 }  // namespace
 
 DeliveryScheduler::DeliveryScheduler(storage::Store* store, std::size_t shards,
@@ -238,12 +246,15 @@ void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
 
   std::shared_ptr<const routing::Registry> reg = registry_();
   const routing::Participant* p = reg->Find(r.dip_id);
+  // A batch is publications (a DIPMessageEgressArray) or status messages (a
+  // StandardResponseArray), never both.
+  const bool status_batch = r.queue.front().interface_id == storage::kStatusInterface;
   Adapter* adapter = p ? adapter_for_(p->adapter) : nullptr;
   // Adapters that need no webhook (the recipient connects to them) batch with the defaults.
   static const routing::Webhook kNoWebhook;
   const bool webhooks = adapter == nullptr || adapter->UsesWebhooks();
   auto hook_for = [p, webhooks](std::string_view iface) {
-    return webhooks ? p->WebhookFor(iface) : &kNoWebhook;
+    return webhooks ? HookFor(*p, iface) : &kNoWebhook;
   };
   const routing::Webhook* hook = p ? hook_for(r.queue.front().interface_id) : nullptr;
   if (hook == nullptr || adapter == nullptr) {
@@ -264,6 +275,7 @@ void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
   std::vector<bool> replays;
   for (const storage::OutboxEntry& e : r.queue) {
     if (seqs.size() >= max_messages) break;
+    if ((e.interface_id == storage::kStatusInterface) != status_batch) break;
     const routing::Webhook* h = hook_for(e.interface_id);
     if (h == nullptr || h->url != hook->url) break;  // a batch goes to one URL
     seqs.push_back(e.seq);
@@ -290,7 +302,9 @@ void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
                      m.correlation_id,
                      replays[i],
                      std::nullopt};
-    if (dip::Status s = dip::AppendEgressMessage(m.raw, a0, d0, &body); !s.ok()) {
+    if (status_batch) {
+      body.append(m.raw);  // the StandardResponseBodyType, rendered when it was accepted
+    } else if (dip::Status s = dip::AppendEgressMessage(m.raw, a0, d0, &body); !s.ok()) {
       spdlog::error("delivery: message {} for {}: {}", m.seq, r.dip_id, s.ToString());
       body.resize(mark);
       break;

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "dip/catalogue.h"
+#include "dip/codes.h"
 #include "dip/dip_time.h"
 #include "dip/egress.h"
 #include "dip/json_writer.h"
@@ -201,19 +202,80 @@ dip::Result<std::vector<storage::MessageRecord>> DeliveryQueries::Match(std::str
   return out;
 }
 
+namespace {
+
+// The transactionID a status record's StandardResponseBodyType names (the original message's).
+std::string ReportedTransaction(const storage::MessageRecord& status) {
+  simdjson::dom::parser parser;
+  std::string_view tx;
+  if (parser.parse(status.raw).at_key("transactionID").get_string().get(tx)) return {};
+  return std::string(tx);
+}
+
+}  // namespace
+
+void DeliveryQueries::WriteStatusStages(dip::JsonWriter& w, std::string_view caller, bool is_sender,
+                                        const storage::MessageRecord& status,
+                                        const std::vector<storage::JournalRow>& rows) {
+  if (!is_sender && status.sender_dip_id != caller) return;  // another recipient's report
+  std::string message = dip::CodeMessage(status.event_code);
+  for (const storage::JournalRow& row : rows) {
+    if (row.stage == storage::JournalRow::Stage::kAddressing) continue;
+    const bool outbound = row.stage == storage::JournalRow::Stage::kOutbound;
+    w.BeginObject().Key("stage").String(
+        storage::JournalStageName(storage::JournalRow::Stage::kStatusMessage));
+    w.Key("status").String(row.status).Key("timestamp").String(IsoMs(row.unix_ms));
+    w.Key("senderID").String(status.sender_dip_id).Key("message").String(message);
+    w.Key("statusTransactionID").String(status.transaction_id);
+    if (outbound) {
+      w.Key("recipientID").String(row.recipient);
+      if (row.http_status != 0) w.Key("httpStatus").Int(row.http_status);
+      w.Key("attempt").Int(row.attempt).Key("durationMs").Int(row.duration_ms);
+      if (!row.detail.empty()) w.Key("detail").String(row.detail);
+    }
+    w.EndObject();
+  }
+  for (const std::string& to : status.recipients) {
+    auto pending = store_->GetOutbox(to, status.seq);
+    if (!pending.ok() || !pending.value()) continue;
+    bool tried = false;
+    for (const storage::JournalRow& row : rows) tried = tried || row.recipient == to;
+    w.BeginObject().Key("stage").String("StatusMessage").Key("recipientID").String(to);
+    w.Key("senderID").String(status.sender_dip_id).Key("message").String(message);
+    w.Key("statusTransactionID").String(status.transaction_id);
+    w.Key("status").String(IsPaused(to) ? "Paused" : tried ? "Retrying" : "UnknownDeliveryStatus");
+    w.Key("pending").Bool(true).EndObject();
+  }
+}
+
 dip::Result<std::string> DeliveryQueries::Journal(std::string_view caller,
                                                   std::string_view interface_id,
                                                   std::string_view reference) {
   auto journal = store_->Journal(reference);
   if (!journal.ok()) return journal.status();
+  // Status records about these messages share their senderUniqueReference (storage/records.h).
+  std::vector<storage::MessageRecord> records;
+  std::vector<std::string> reported;  // per record: the transaction a status record is about
+  for (const auto& entry : journal.value()) {
+    std::uint64_t one[] = {entry.first};
+    auto m = store_->GetMessages(one);
+    if (!m.ok()) {
+      records.emplace_back();  // expired meanwhile: skipped below
+      reported.emplace_back();
+      continue;
+    }
+    records.push_back(std::move(m.value()[0]));
+    reported.push_back(records.back().interface_id == storage::kStatusInterface
+                           ? ReportedTransaction(records.back())
+                           : std::string());
+  }
   dip::JsonWriter w;
   w.BeginObject().Key("senderUniqueReference").String(reference).Key("transactions").BeginArray();
   std::size_t shown = 0;
-  for (const auto& [seq, rows] : journal.value()) {
-    std::uint64_t one[] = {seq};
-    auto m = store_->GetMessages(one);
-    if (!m.ok()) continue;
-    const storage::MessageRecord& r = m.value()[0];
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const auto& rows = journal.value()[i].second;
+    const std::uint64_t seq = journal.value()[i].first;
+    const storage::MessageRecord& r = records[i];
     if (r.interface_id != interface_id) continue;
     bool is_sender = r.sender_dip_id == caller;
     bool is_recipient = false;
@@ -250,6 +312,11 @@ dip::Result<std::string> DeliveryQueries::Journal(std::string_view caller,
                              : tried      ? "Retrying"
                                           : "UnknownDeliveryStatus");
       w.Key("pending").Bool(true).EndObject();
+    }
+    // Status messages its recipients sent about it: accepted, then their delivery to it sender.
+    for (std::size_t j = 0; j < records.size(); ++j) {
+      if (reported[j].empty() || reported[j] != r.transaction_id) continue;
+      WriteStatusStages(w, caller, is_sender, records[j], journal.value()[j].second);
     }
     w.EndArray().EndObject();
   }

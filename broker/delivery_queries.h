@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "broker/delivery.h"
+#include "dip/json_writer.h"
 #include "dip/status.h"
 #include "storage/store.h"
 
@@ -46,6 +47,8 @@ class DeliveryQueries {
 
   // The journal of `reference` as `caller` may see it (the sender sees every stage, a recipient
   // the inbound stages and its own outbound ones), as JSON; Config error "not found" if none.
+  // Status messages about a message add StatusMessage stages (accepted, then each delivery
+  // attempt to the original sender's status webhook), seen by the sender and by the reporter.
   dip::Result<std::string> Journal(std::string_view caller, std::string_view interface_id,
                                    std::string_view reference);
 
@@ -73,6 +76,12 @@ class DeliveryQueries {
                                                          const ReplayQuery& query,
                                                          std::uint64_t after, std::size_t limit,
                                                          bool* more);
+
+  // The StatusMessage stages of status record `status` (with its journal `rows`) as `caller`
+  // may see them.
+  void WriteStatusStages(dip::JsonWriter& w, std::string_view caller, bool is_sender,
+                         const storage::MessageRecord& status,
+                         const std::vector<storage::JournalRow>& rows);
 
   storage::Store* store_;
   DeliveryScheduler* scheduler_;

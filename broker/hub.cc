@@ -170,6 +170,9 @@ dip::Status Hub::Start() {
       &settings_, [this] { return registry(); }, routing_.get(), committer_.get(), &probe_,
       sla_.get(),
       [this](const std::vector<storage::MessageRecord>& records) { delivery_->Enqueue(records); });
+  status_ = std::make_unique<StatusIngest>(
+      &settings_, [this] { return registry(); }, store_.get(), committer_.get(), &probe_,
+      [this](const std::vector<storage::MessageRecord>& records) { delivery_->Enqueue(records); });
 
   for (const std::string& name : config_.adapters) {
     const AdapterFactory* factory = AdapterRegistry::Find(name);
@@ -250,6 +253,7 @@ void Hub::Stop() {
   queries_.reset();
   delivery_.reset();
   ingest_.reset();
+  status_.reset();
   committer_.reset();
   routing_.reset();
   exposer_.reset();
@@ -273,6 +277,10 @@ std::vector<std::string> Hub::Endpoints() const {
 
 void Hub::Submit(SubmitRequest request, std::function<void(SubmitResponse)> done) {
   ingest_->Submit(std::move(request), std::move(done));
+}
+
+void Hub::SubmitStatus(SubmitRequest request, std::function<void(SubmitResponse)> done) {
+  status_->Submit(std::move(request), std::move(done));
 }
 
 dip::Status Hub::Replace(const routing::Participant& p) {

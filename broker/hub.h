@@ -18,6 +18,7 @@
 #include "broker/probe.h"
 #include "broker/routing_shards.h"
 #include "broker/sla.h"
+#include "broker/status.h"
 #include "storage/group_commit.h"
 #include "storage/store.h"
 
@@ -49,6 +50,7 @@ class Hub final : public HubApi {
   std::shared_ptr<const routing::Registry> registry() const override;
   std::shared_ptr<const dip::Signer> signer() const override { return signer_; }
   void Submit(SubmitRequest request, std::function<void(SubmitResponse)> done) override;
+  void SubmitStatus(SubmitRequest request, std::function<void(SubmitResponse)> done) override;
   SubmitResponse Validate(const SubmitRequest& request, std::string_view event) override {
     return ingest_->Validate(request, event);
   }
@@ -93,6 +95,7 @@ class Hub final : public HubApi {
   std::unique_ptr<DeliveryScheduler> delivery_;
   std::unique_ptr<DeliveryQueries> queries_;
   std::unique_ptr<Ingest> ingest_;
+  std::unique_ptr<StatusIngest> status_;
   std::vector<std::unique_ptr<Adapter>> adapters_;
 
   mutable std::mutex registry_mu_;

@@ -67,6 +67,10 @@ class HubApi {
   // Validates, routes and durably stores a send; `done` runs exactly once, on any thread, after
   // the group commit for an accepted send.
   virtual void Submit(SubmitRequest request, std::function<void(SubmitResponse)> done) = 0;
+  // POST /statusmessage: a recipient's status messages (levels 3/4) about messages it received,
+  // checked, stored and routed to each original sender's status webhook (broker/status.h).
+  // `request.body` is the StandardResponseArray; `done` runs exactly once, as for Submit.
+  virtual void SubmitStatus(SubmitRequest request, std::function<void(SubmitResponse)> done) = 0;
   // POST /validate/{channel}/{event}: level-1 checks of one message, nothing stored.
   virtual SubmitResponse Validate(const SubmitRequest& request, std::string_view event) = 0;
 
@@ -84,7 +88,8 @@ class HubApi {
   // `text` is the participant as YAML or JSON; its dip_id must equal `dip_id` (or be absent).
   virtual dip::Status PutParticipant(std::string_view dip_id, std::string_view text) = 0;
   virtual dip::Status DeleteParticipant(std::string_view dip_id) = 0;  // Config error if unknown
-  // Sets (or with nullopt removes) `dip_id`'s webhook for `interface_id` ("*" = every channel).
+  // Sets (or with nullopt removes) `dip_id`'s webhook for `interface_id` ("*" = every channel;
+  // storage::kStatusInterface = its status webhook, which "*" does not cover).
   virtual dip::Status SetWebhook(std::string_view dip_id, std::string_view interface_id,
                                  std::optional<routing::Webhook> webhook) = 0;
 

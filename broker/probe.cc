@@ -107,6 +107,11 @@ Probe::Probe() : registry_(std::make_shared<prometheus::Registry>()) {
                      .Help("Sends answered 429 because the commit queue was full")
                      .Register(reg)
                      .Add({});
+  status_messages_ =
+      &prometheus::BuildCounter()
+           .Name(Named("diphub_status_messages_total"))
+           .Help("Status messages (POST /statusmessage) accepted or rejected, by code")
+           .Register(reg);
   batch_messages_ = &prometheus::BuildHistogram()
                          .Name(Named("diphub_group_commit_batch_messages"))
                          .Help("Messages per group commit (one WriteBatch, one fsync)")
@@ -256,6 +261,16 @@ void Probe::SlaBreach(std::size_t pair, const std::string& participant) {
     c = &sla_breaches_->Add({{"pair", sla_names_[pair]}, {"participant", participant}});
   }
   c->Increment();
+}
+
+void Probe::StatusMessages(bool accepted, std::string_view code, std::size_t n) {
+  std::lock_guard lock(mu_);  // a status message is rare next to sends: a map is fine
+  auto& c = status_by_code_[{accepted, std::string(code)}];
+  if (c == nullptr) {
+    c = &status_messages_->Add(
+        {{"result", accepted ? "accepted" : "rejected"}, {"code", std::string(code)}});
+  }
+  c->Increment(static_cast<double>(n));
 }
 
 void Probe::SetStorage(const StorageGauges& g) {

@@ -91,6 +91,9 @@ class Probe {
   void Rejected(std::string_view interface_id, std::string_view event_code,
                 std::string_view sender_role, std::string_view code, std::size_t messages);
   void Overloaded() { overloaded_->Increment(); }
+  // Status messages (POST /statusmessage): `accepted` ones by the code they report (RCP1061...),
+  // rejected ones by the code the hub answered (MSG1001...). Codes come from the DIP's table.
+  void StatusMessages(bool accepted, std::string_view code, std::size_t n);
   void Batch(const storage::BatchStats& s);
 
   RecipientProbe* ForRecipient(const std::string& dip_id);
@@ -121,6 +124,7 @@ class Probe {
   std::unique_ptr<LazyChildren<prometheus::Counter>> accepted_;
   std::unique_ptr<LazyChildren<prometheus::Counter>> rejected_;
   prometheus::Counter* overloaded_;
+  prometheus::Family<prometheus::Counter>* status_messages_;
   prometheus::Histogram* batch_messages_;
   prometheus::Histogram* write_seconds_;
   prometheus::Family<prometheus::Counter>* deliveries_;
@@ -150,6 +154,7 @@ class Probe {
   std::mutex mu_;  // guards the maps below (once per recipient / per breach, not per message)
   std::map<std::string, std::unique_ptr<RecipientProbe>, std::less<>> recipients_;
   std::map<std::pair<std::size_t, std::string>, prometheus::Counter*> breaches_;
+  std::map<std::pair<bool, std::string>, prometheus::Counter*> status_by_code_;
 };
 
 }  // namespace diphub::broker

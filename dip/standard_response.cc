@@ -4,23 +4,27 @@
 
 namespace diphub::dip {
 
+std::string RenderResponseItem(const ResponseItem& it) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("transactionID").OptString(it.transaction_id);
+  w.Key("senderUniqueReference").OptString(it.sender_unique_reference);
+  w.Key("correlationID").OptString(it.correlation_id);
+  w.Key("sentTimestamp").String(it.sent_timestamp);
+  w.Key("senderID").String(it.sender_id);
+  w.Key("recipientID").OptString(it.recipient_id);
+  w.Key("DIPConnectionProviderID").OptString(it.connection_provider_id);
+  w.Key("message").String(it.message);
+  w.Key("help").OptString(it.help);
+  w.Key("serviceTicketURL").OptString(it.service_ticket_url);
+  w.EndObject();
+  return w.Take();
+}
+
 std::string RenderStandardResponse(const std::vector<ResponseItem>& items, Clock::time_point now) {
   JsonWriter w;
   w.BeginObject().Key("messageArray").BeginArray();
-  for (const ResponseItem& it : items) {
-    w.BeginObject();
-    w.Key("transactionID").OptString(it.transaction_id);
-    w.Key("senderUniqueReference").OptString(it.sender_unique_reference);
-    w.Key("correlationID").OptString(it.correlation_id);
-    w.Key("sentTimestamp").String(it.sent_timestamp);
-    w.Key("senderID").String(it.sender_id);
-    w.Key("recipientID").OptString(it.recipient_id);
-    w.Key("DIPConnectionProviderID").OptString(it.connection_provider_id);
-    w.Key("message").String(it.message);
-    w.Key("help").OptString(it.help);
-    w.Key("serviceTicketURL").OptString(it.service_ticket_url);
-    w.EndObject();
-  }
+  for (const ResponseItem& it : items) w.Raw(RenderResponseItem(it));
   w.EndArray().Key("timestamp").String(FormatDipTimestamp(now)).EndObject();
   return w.Take();
 }

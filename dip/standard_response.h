@@ -23,6 +23,8 @@ struct ResponseItem {
   std::optional<std::string> service_ticket_url;
 };
 
+// One StandardResponseBodyType object (every field present, null when absent).
+std::string RenderResponseItem(const ResponseItem& item);
 std::string RenderStandardResponse(const std::vector<ResponseItem>& items, Clock::time_point now);
 
 }  // namespace diphub::dip

@@ -118,6 +118,7 @@ void GroupCommitter::CommitBatch(std::vector<Request>& batch) {
     keys.reserve(req.records.size());
     for (std::size_t i = 0; i < req.records.size() && verdicts[ri].status.ok(); ++i) {
       const MessageRecord& m = req.records[i];
+      if (m.interface_id == kStatusInterface) continue;  // no dedupe key (records.h)
       std::string key = m.sender_dip_id + '\0' + m.sender_unique_reference;
       bool dup = in_batch.count(key) > 0;
       for (const std::string& k : keys) dup = dup || k == key;

@@ -26,6 +26,13 @@ struct AppointmentRow {
   std::string party;
 };
 
+// The interface ID of a status record: a recipient's status message (POST /statusmessage) about
+// a message it received, stored like a message and delivered through the outbox to the original
+// sender's status webhook (the participant's webhook under this key). A status record has no
+// dedupe key, and its senderUniqueReference is the original message's, so the journal of the
+// original message finds it.
+inline constexpr std::string_view kStatusInterface = "statusmessage";
+
 struct MessageRecord {
   std::uint64_t seq = 0;              // assigned by the committer; orders all messages
   std::string transaction_id;         // D0.transactionID, assigned by the committer

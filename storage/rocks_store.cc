@@ -230,7 +230,9 @@ class RocksStore final : public Store {
     for (const MessageRecord* r : records) {
       const std::string seq = Seq(r->seq);
       batch.Put(handles_[kMessages], seq, EncodeMessage(*r));
-      batch.Put(handles_[kDedupe], DedupeKey(r->sender_dip_id, r->sender_unique_reference), seq);
+      if (r->interface_id != kStatusInterface) {
+        batch.Put(handles_[kDedupe], DedupeKey(r->sender_dip_id, r->sender_unique_reference), seq);
+      }
       batch.Put(handles_[kReferences], RecipientKey(r->sender_unique_reference, r->seq), "");
       JournalRow inbound{JournalRow::Stage::kInbound,
                          "Accepted",
@@ -516,7 +518,9 @@ class RocksStore final : public Store {
       if (pending) continue;
       const std::string key = Seq(seq);
       batch.Delete(handles_[kMessages], key);
-      batch.Delete(handles_[kDedupe], DedupeKey(r.sender_dip_id, r.sender_unique_reference));
+      if (r.interface_id != kStatusInterface) {
+        batch.Delete(handles_[kDedupe], DedupeKey(r.sender_dip_id, r.sender_unique_reference));
+      }
       batch.Delete(handles_[kReferences], RecipientKey(r.sender_unique_reference, seq));
       batch.DeleteRange(handles_[kJournal], key, Seq(seq + 1));
       for (const std::string& to : r.recipients) {

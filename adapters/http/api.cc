@@ -12,6 +12,7 @@
 #include "dip/json_writer.h"
 #include "dip/standard_response.h"
 #include "dip/text.h"
+#include "storage/records.h"
 
 namespace diphub::adapters::http {
 namespace bhttp = boost::beast::http;
@@ -125,6 +126,37 @@ std::optional<Response> CheckSignature(broker::HubApi& hub, dip::Verifier& verif
   return std::nullopt;
 }
 
+// Sends a send's (or a status message's) answer with its HTTP status.
+void Answer(Responder& responder, SubmitResponse r) {
+  bhttp::status status = bhttp::status::internal_server_error;
+  switch (r.kind) {
+    case SubmitResponse::Kind::kAccepted:
+      status = bhttp::status::created;
+      break;
+    case SubmitResponse::Kind::kRejected:
+      status = bhttp::status::bad_request;
+      break;
+    case SubmitResponse::Kind::kUnauthorized:
+      status = bhttp::status::unauthorized;
+      break;
+    case SubmitResponse::Kind::kForbidden:
+      status = bhttp::status::forbidden;
+      break;
+    case SubmitResponse::Kind::kOverloaded:
+      status = bhttp::status::too_many_requests;
+      break;
+    case SubmitResponse::Kind::kFailed:
+      status = bhttp::status::internal_server_error;
+      break;
+    case SubmitResponse::Kind::kUnavailable:
+      status = bhttp::status::service_unavailable;
+      break;
+  }
+  Response res = Json(status, std::move(r.body));
+  if (status == bhttp::status::too_many_requests) res.set(bhttp::field::retry_after, "1");
+  responder.Send(std::move(res));
+}
+
 void HandleSend(broker::HubApi& hub, dip::Verifier& verifier, Request&& req, std::string channel,
                 std::shared_ptr<Responder> responder, std::string_view scheme) {
   broker::SubmitRequest submit;
@@ -134,46 +166,30 @@ void HandleSend(broker::HubApi& hub, dip::Verifier& verifier, Request&& req, std
   submit.channel = std::move(channel);
   submit.api_key = Header(req, "X-API-Key");
   submit.body = std::move(req.body());
-  hub.Submit(std::move(submit), [responder](SubmitResponse r) {
-    bhttp::status status = bhttp::status::internal_server_error;
-    switch (r.kind) {
-      case SubmitResponse::Kind::kAccepted:
-        status = bhttp::status::created;
-        break;
-      case SubmitResponse::Kind::kRejected:
-        status = bhttp::status::bad_request;
-        break;
-      case SubmitResponse::Kind::kUnauthorized:
-        status = bhttp::status::unauthorized;
-        break;
-      case SubmitResponse::Kind::kForbidden:
-        status = bhttp::status::forbidden;
-        break;
-      case SubmitResponse::Kind::kOverloaded:
-        status = bhttp::status::too_many_requests;
-        break;
-      case SubmitResponse::Kind::kFailed:
-        status = bhttp::status::internal_server_error;
-        break;
-      case SubmitResponse::Kind::kUnavailable:
-        status = bhttp::status::service_unavailable;
-        break;
-    }
-    Response res = Json(status, std::move(r.body));
-    if (status == bhttp::status::too_many_requests) res.set(bhttp::field::retry_after, "1");
-    responder->Send(std::move(res));
-  });
+  hub.Submit(std::move(submit),
+             [responder](SubmitResponse r) { Answer(*responder, std::move(r)); });
 }
 
-// POST /dip-channel/{id}/pubconfig/{recipient}: body {callbackURL, maxMessageCount, maxPayloadSize
-// (KB)}.
-Response HandlePubconfig(broker::HubApi& hub, const Request& req, std::string_view channel,
-                         std::string_view recipient) {
-  auto iface = dip::ChannelInterface(channel);
-  if (!iface) {
-    return Error(bhttp::status::bad_request,
-                 "URL: \"" + std::string(channel) + "\" is not a DIP channel (IF-0xx or PUB-0xx)");
+// POST /statusmessage: a StandardResponseArray of status messages, authenticated like a send.
+void HandleStatus(broker::HubApi& hub, dip::Verifier& verifier, Request&& req,
+                  std::shared_ptr<Responder> responder) {
+  broker::SubmitRequest submit;
+  if (auto refused = CheckSignature(hub, verifier, req, &submit.signer)) {
+    return responder->Send(std::move(*refused));
   }
+  submit.channel = std::string(storage::kStatusInterface);
+  submit.api_key = Header(req, "X-API-Key");
+  submit.body = std::move(req.body());
+  hub.SubmitStatus(std::move(submit),
+                   [responder](SubmitResponse r) { Answer(*responder, std::move(r)); });
+}
+
+// POST|DELETE /dip-channel/{id}/pubconfig/{recipient} and /statusmessage/config/{recipient}:
+// sets or removes `recipient`'s webhook for `iface` (a channel's interface ID, or
+// storage::kStatusInterface). Body: WebhookConfig {callbackURL, maxMessageCount, maxPayloadSize
+// (KB)}.
+Response HandleWebhookConfig(broker::HubApi& hub, const Request& req, std::string_view iface,
+                             std::string_view recipient) {
   auto reg = hub.registry();
   if (reg->Find(recipient) == nullptr) {
     return Error(bhttp::status::not_found,
@@ -192,7 +208,7 @@ Response HandlePubconfig(broker::HubApi& hub, const Request& req, std::string_vi
     }
   }
   if (req.method() == bhttp::verb::delete_) {
-    dip::Status s = hub.SetWebhook(recipient, *iface, std::nullopt);
+    dip::Status s = hub.SetWebhook(recipient, iface, std::nullopt);
     if (!s.ok()) return Error(bhttp::status::not_found, s.help());
     return Json(bhttp::status::no_content, "");
   }
@@ -238,10 +254,10 @@ Response HandlePubconfig(broker::HubApi& hub, const Request& req, std::string_vi
     return Error(bhttp::status::bad_request,
                  "body.callbackURL: must start with http:// (TLS egress is not built yet)");
   }
-  dip::Status s = hub.SetWebhook(recipient, *iface, hook);
+  dip::Status s = hub.SetWebhook(recipient, iface, hook);
   if (!s.ok()) return StatusToResponse(s, bhttp::status::created, "");
   dip::JsonWriter w;
-  w.BeginObject().Key("recipientID").String(recipient).Key("channel").String(*iface);
+  w.BeginObject().Key("recipientID").String(recipient).Key("channel").String(iface);
   w.Key("callbackURL").String(hook.url).EndObject();
   return Json(bhttp::status::created, w.Take());
 }
@@ -512,7 +528,25 @@ void HandleApiRequest(broker::HubApi& hub, dip::Verifier& verifier, Request&& re
     if (req.method() != bhttp::verb::post && req.method() != bhttp::verb::delete_) {
       return responder->Send(Error(bhttp::status::method_not_allowed, "POST or DELETE"));
     }
-    return responder->Send(HandlePubconfig(hub, req, seg[1], seg[3]));
+    auto iface = dip::ChannelInterface(seg[1]);
+    if (!iface) {
+      return responder->Send(
+          Error(bhttp::status::bad_request,
+                "URL: \"" + std::string(seg[1]) + "\" is not a DIP channel (IF-0xx or PUB-0xx)"));
+    }
+    return responder->Send(HandleWebhookConfig(hub, req, *iface, seg[3]));
+  }
+  if (seg.size() == 1 && is(0, "statusmessage")) {
+    if (req.method() != bhttp::verb::post) {
+      return responder->Send(Error(bhttp::status::method_not_allowed, "POST only"));
+    }
+    return HandleStatus(hub, verifier, std::move(req), std::move(responder));
+  }
+  if (seg.size() == 3 && is(0, "statusmessage") && is(1, "config")) {
+    if (req.method() != bhttp::verb::post && req.method() != bhttp::verb::delete_) {
+      return responder->Send(Error(bhttp::status::method_not_allowed, "POST or DELETE"));
+    }
+    return responder->Send(HandleWebhookConfig(hub, req, storage::kStatusInterface, seg[2]));
   }
   if (is(0, "validate") && seg.size() == 3) {
     if (req.method() != bhttp::verb::post) {

@@ -2,6 +2,9 @@
 //   POST   /dip-channel/{id}                         send (StandardResponse; 201/400/401/413/429)
 //   POST   /dip-channel/{id}/pubconfig/{recipient}   set a webhook (WebhookConfig)
 //   DELETE /dip-channel/{id}/pubconfig/{recipient}   remove it
+//   POST   /statusmessage                            status messages (StandardResponseArray)
+//   POST   /statusmessage/config/{recipient}         set the status webhook (WebhookConfig)
+//   DELETE /statusmessage/config/{recipient}         remove it
 //   PUT|GET|DELETE /admin/participants/{dipId}       run-time participants (Bearer admin token)
 //   GET    /admin/participants                       list them
 //   GET    /healthz                                  liveness
