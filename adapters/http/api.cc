@@ -172,9 +172,9 @@ void HandleSend(broker::HubApi& hub, dip::Verifier& verifier, Request&& req, std
 
 // POST /statusmessage: a StandardResponseArray of status messages, authenticated like a send.
 void HandleStatus(broker::HubApi& hub, dip::Verifier& verifier, Request&& req,
-                  std::shared_ptr<Responder> responder) {
+                  std::string_view scheme, std::shared_ptr<Responder> responder) {
   broker::SubmitRequest submit;
-  if (auto refused = CheckSignature(hub, verifier, req, &submit.signer)) {
+  if (auto refused = CheckSignature(hub, verifier, req, &submit.signer, scheme)) {
     return responder->Send(std::move(*refused));
   }
   submit.channel = std::string(storage::kStatusInterface);
@@ -540,7 +540,7 @@ void HandleApiRequest(broker::HubApi& hub, dip::Verifier& verifier, Request&& re
     if (req.method() != bhttp::verb::post) {
       return responder->Send(Error(bhttp::status::method_not_allowed, "POST only"));
     }
-    return HandleStatus(hub, verifier, std::move(req), std::move(responder));
+    return HandleStatus(hub, verifier, std::move(req), scheme, std::move(responder));
   }
   if (seg.size() == 3 && is(0, "statusmessage") && is(1, "config")) {
     if (req.method() != bhttp::verb::post && req.method() != bhttp::verb::delete_) {
