@@ -176,7 +176,7 @@ dip::Result<routing::Participant> ParticipantFromYamlImpl(const YAML::Node& node
   if (!node.IsMap()) return Bad(where, "expected a mapping with dip_id, role, ...");
   if (dip::Status s = CheckKeys(node,
                                 {"dip_id", "role", "mpid", "api_key", "certificate",
-                                 "certificate_file", "adapter", "webhooks"},
+                                 "certificate_file", "adapter", "webhooks", "connection_provider"},
                                 where);
       !s.ok()) {
     return s;
@@ -185,11 +185,13 @@ dip::Result<routing::Participant> ParticipantFromYamlImpl(const YAML::Node& node
   for (auto [key, out] :
        {std::pair{"dip_id", &p.dip_id}, std::pair{"role", &p.role}, std::pair{"mpid", &p.mpid},
         std::pair{"api_key", &p.api_key}, std::pair{"certificate", &p.certificate_pem},
-        std::pair{"adapter", &p.adapter}}) {
+        std::pair{"adapter", &p.adapter},
+        std::pair{"connection_provider", &p.connection_provider}}) {
     if (dip::Status s = Read(node, key, where, out); !s.ok()) return s;
   }
   for (auto [key, value] : {std::pair{"role", &p.role}, std::pair{"mpid", &p.mpid},
-                            std::pair{"api_key", &p.api_key}, std::pair{"adapter", &p.adapter}}) {
+                            std::pair{"api_key", &p.api_key}, std::pair{"adapter", &p.adapter},
+                            std::pair{"connection_provider", &p.connection_provider}}) {
     if (!dip::IsPrintableAscii(*value)) {
       return Bad(where + "." + key, "must be printable ASCII text");
     }
@@ -243,6 +245,8 @@ std::string ParticipantToYaml(const routing::Participant& p) {
   e << YAML::Key << "api_key" << YAML::Value << YAML::DoubleQuoted << p.api_key;
   e << YAML::Key << "certificate" << YAML::Value << YAML::DoubleQuoted << p.certificate_pem;
   e << YAML::Key << "adapter" << YAML::Value << YAML::DoubleQuoted << p.adapter;
+  e << YAML::Key << "connection_provider" << YAML::Value << YAML::DoubleQuoted
+    << p.connection_provider;
   e << YAML::Key << "webhooks" << YAML::Value << YAML::BeginMap;
   for (const auto& [channel, w] : p.webhooks) {
     e << YAML::Key << YAML::DoubleQuoted << channel << YAML::Value << YAML::BeginMap;
@@ -262,6 +266,7 @@ std::string ParticipantToJson(const routing::Participant& p) {
   w.Key("api_key_set").Bool(!p.api_key.empty());
   w.Key("certificate_set").Bool(!p.certificate_pem.empty());
   w.Key("adapter").String(p.adapter);
+  w.Key("connection_provider").String(p.connection_provider);
   w.Key("webhooks").BeginObject();
   for (const auto& [channel, hook] : p.webhooks) {
     w.Key(channel).BeginObject().Key("url").String(hook.url);
