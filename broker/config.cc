@@ -175,10 +175,11 @@ namespace {
 dip::Result<routing::Participant> ParticipantFromYamlImpl(const YAML::Node& node,
                                                           const std::string& where) {
   if (!node.IsMap()) return Bad(where, "expected a mapping with dip_id, role, ...");
-  if (dip::Status s = CheckKeys(node,
-                                {"dip_id", "role", "mpid", "api_key", "certificate",
-                                 "certificate_file", "adapter", "zmq_public_key", "webhooks"},
-                                where);
+  if (dip::Status s =
+          CheckKeys(node,
+                    {"dip_id", "role", "mpid", "api_key", "certificate", "certificate_file",
+                     "adapter", "zmq_public_key", "webhooks", "connection_provider"},
+                    where);
       !s.ok()) {
     return s;
   }
@@ -186,7 +187,8 @@ dip::Result<routing::Participant> ParticipantFromYamlImpl(const YAML::Node& node
   for (auto [key, out] :
        {std::pair{"dip_id", &p.dip_id}, std::pair{"role", &p.role}, std::pair{"mpid", &p.mpid},
         std::pair{"api_key", &p.api_key}, std::pair{"certificate", &p.certificate_pem},
-        std::pair{"adapter", &p.adapter}, std::pair{"zmq_public_key", &p.zmq_public_key}}) {
+        std::pair{"adapter", &p.adapter}, std::pair{"zmq_public_key", &p.zmq_public_key},
+        std::pair{"connection_provider", &p.connection_provider}}) {
     if (dip::Status s = Read(node, key, where, out); !s.ok()) return s;
   }
   if (!p.zmq_public_key.empty() &&
@@ -194,7 +196,8 @@ dip::Result<routing::Participant> ParticipantFromYamlImpl(const YAML::Node& node
     return Bad(where + ".zmq_public_key", "must be a Z85 CURVE public key of 40 characters");
   }
   for (auto [key, value] : {std::pair{"role", &p.role}, std::pair{"mpid", &p.mpid},
-                            std::pair{"api_key", &p.api_key}, std::pair{"adapter", &p.adapter}}) {
+                            std::pair{"api_key", &p.api_key}, std::pair{"adapter", &p.adapter},
+                            std::pair{"connection_provider", &p.connection_provider}}) {
     if (!dip::IsPrintableAscii(*value)) {
       return Bad(where + "." + key, "must be printable ASCII text");
     }
@@ -252,6 +255,8 @@ std::string ParticipantToYaml(const routing::Participant& p) {
   e << YAML::Key << "certificate" << YAML::Value << YAML::DoubleQuoted << p.certificate_pem;
   e << YAML::Key << "adapter" << YAML::Value << YAML::DoubleQuoted << p.adapter;
   e << YAML::Key << "zmq_public_key" << YAML::Value << YAML::DoubleQuoted << p.zmq_public_key;
+  e << YAML::Key << "connection_provider" << YAML::Value << YAML::DoubleQuoted
+    << p.connection_provider;
   e << YAML::Key << "webhooks" << YAML::Value << YAML::BeginMap;
   for (const auto& [channel, w] : p.webhooks) {
     e << YAML::Key << YAML::DoubleQuoted << channel << YAML::Value << YAML::BeginMap;
@@ -272,6 +277,7 @@ std::string ParticipantToJson(const routing::Participant& p) {
   w.Key("certificate_set").Bool(!p.certificate_pem.empty());
   w.Key("adapter").String(p.adapter);
   w.Key("zmq_public_key").String(p.zmq_public_key);
+  w.Key("connection_provider").String(p.connection_provider);
   w.Key("webhooks").BeginObject();
   for (const auto& [channel, hook] : p.webhooks) {
     w.Key(channel).BeginObject().Key("url").String(hook.url);

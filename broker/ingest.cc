@@ -70,11 +70,14 @@ dip::Status CheckSender(const dip::Envelope& env, const routing::Registry& reg,
                                                               "\" is not a registered DIP ID");
     }
   }
-  if (caller != nullptr && caller != sender && caller != provider) {
+  // Naming oneself as the connection provider counts only when registered as the sender's.
+  if (caller != nullptr && caller != sender &&
+      (caller != provider || sender->connection_provider != caller->dip_id)) {
     return dip::Status::Dip(kSenderInvalid, "S1.senderDIPID: \"" + sender->dip_id +
                                                 "\" is not the participant of this X-API-Key (" +
                                                 caller->dip_id +
-                                                ") nor is that participant named as "
+                                                "), and that participant is not its registered "
+                                                "connection provider named as "
                                                 "S1.DIPConnectionProviderID");
   }
   return dip::Status::Ok();
@@ -140,9 +143,11 @@ std::optional<SubmitResponse> Ingest::Check(const SubmitRequest& request, std::s
     // The signature is the sender's (or its connection provider's) own.
     for (const dip::ParsedItem& item : parsed.items) {
       const dip::Envelope& env = item.envelope;
+      const routing::Participant* sender = reg->Find(env.sender_dip_id.value);
       bool own = env.sender_dip_id.value == *request.signer ||
                  (env.connection_provider_id.is_string() &&
-                  env.connection_provider_id.value == *request.signer);
+                  env.connection_provider_id.value == *request.signer && sender != nullptr &&
+                  sender->connection_provider == *request.signer);
       if (!own && env.sender_dip_id.is_string()) {
         spdlog::info("refused send on {}: signed by {}, sent as {}", iface, *request.signer,
                      env.sender_dip_id.value);
@@ -150,7 +155,7 @@ std::optional<SubmitResponse> Ingest::Check(const SubmitRequest& request, std::s
             Whole(s, Kind::kForbidden, "RCP9999",
                   "X-DIP-Signature-Certificate: registered to " + *request.signer +
                       ", which is neither S1.senderDIPID (" + env.sender_dip_id.value +
-                      ") nor its S1.DIPConnectionProviderID"));
+                      ") nor its registered connection provider"));
       }
     }
   }

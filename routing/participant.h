@@ -24,6 +24,9 @@ struct Participant {
   std::string certificate_pem;   // for signature checks (conformance issue); may be empty
   std::string adapter = "http";  // the edge adapter that delivers to this participant
   std::string zmq_public_key;    // CURVE public key (Z85, 40 characters) for the zmq adapter
+  // The DIP ID of the connection provider registered to send and sign on this participant's
+  // behalf (naming itself as S1.DIPConnectionProviderID); empty = none.
+  std::string connection_provider;
   // Webhook per channel ("IF-061"); the key "*" is the default for every other channel.
   std::map<std::string, Webhook, std::less<>> webhooks;
 

@@ -1,5 +1,6 @@
 #include "adapters/http/api.h"
 
+#include <openssl/crypto.h>
 #include <simdjson.h>
 
 #include <vector>
@@ -58,7 +59,10 @@ bool IsAdmin(const broker::HubApi& hub, const Request& req) {
   const std::string& token = hub.settings().admin_token;
   if (token.empty()) return false;
   auto auth = Header(req, "Authorization");
-  return auth && *auth == "Bearer " + token;
+  const std::string expected = "Bearer " + token;
+  // Compared in constant time, so answer times do not tell a guesser how much of it was right.
+  return auth && auth->size() == expected.size() &&
+         CRYPTO_memcmp(auth->data(), expected.data(), expected.size()) == 0;
 }
 
 Response StatusToResponse(const dip::Status& s, bhttp::status ok_status, std::string ok_body) {
