@@ -71,6 +71,7 @@ dip::Status HubRunner::Start(const std::string& config_yaml, std::chrono::second
         if (line.rfind("http=", 0) == 0) {
           http_port_ = static_cast<std::uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
         }
+        if (line.rfind("zmq=", 0) == 0) zmq_endpoint_ = line.substr(4);
       }
       if (http_port_ != 0) return dip::Status::Ok();
       return dip::Status::Config("the hub's ready file names no http endpoint: " + ready);

@@ -24,6 +24,8 @@ class HubRunner {
   int Stop();
 
   std::uint16_t http_port() const { return http_port_; }
+  // The zmq adapter's endpoint from the ready file ("" when it has none).
+  const std::string& zmq_endpoint() const { return zmq_endpoint_; }
   pid_t pid() const { return pid_; }
   const std::string& log_path() const { return log_; }
   // VmHWM of the running hub, in bytes (0 when not running).
@@ -33,6 +35,7 @@ class HubRunner {
   std::string binary_, work_dir_, config_, log_, ready_;
   pid_t pid_ = -1;
   std::uint16_t http_port_ = 0;
+  std::string zmq_endpoint_;
 };
 
 // Bytes used on disk by the files under `dir` (allocated blocks, as du counts them).

@@ -15,11 +15,13 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <tuple>
 
 #include "adapters/http/webhook_sink.h"
+#include "adapters/zmq/client.h"
 #include "bench/load/histogram.h"
-#include "bench/load/http_driver.h"
 #include "bench/load/hub_runner.h"
+#include "bench/load/load.h"
 #include "bench/load/messages.h"
 #include "dip/dip_time.h"
 #include "dip/json_writer.h"
@@ -43,8 +45,14 @@ struct Options {
 
 std::string Yaml(const Options& o, const std::vector<Sender>& senders,
                  const std::vector<std::string>& cert_files, const std::string& data_dir,
-                 const std::string& csv, const std::string& webhook) {
+                 const std::string& csv, const std::string& webhook,
+                 const std::string& hub_zmq_secret) {
+  const bool zmq = o.transport == "zmq";
   std::string y;
+  if (zmq) {
+    y += "adapters: [http, zmq]\nzmq:\n  listen: tcp://127.0.0.1:0\n  secret_key: \"" +
+         hub_zmq_secret + "\"\n";
+  }
   y += "hub:\n  dip_id: \"0000000000\"\n  environment_tag: DEV\n";
   y += "  shards: " + std::to_string(o.shards) + "\n";
   y += "storage:\n  data_dir: " + data_dir + "\n  durability: fsync\n";
@@ -55,9 +63,15 @@ std::string Yaml(const Options& o, const std::vector<Sender>& senders,
   for (std::size_t k = 0; k < senders.size(); ++k) {
     const Sender& s = senders[k];
     y += "  - dip_id: \"" + s.sds + "\"\n    role: SDS\n    api_key: load-sds-" +
-         std::to_string(k) + "\n    webhooks:\n      \"*\": " + webhook + "/" + s.sds + "\n";
+         std::to_string(k) + "\n";
+    if (zmq) {
+      y += "    adapter: zmq\n    zmq_public_key: \"" + s.sds_zmq_public_key + "\"\n";
+    } else {
+      y += "    webhooks:\n      \"*\": " + webhook + "/" + s.sds + "\n";
+    }
     y += "  - dip_id: \"" + s.mdr + "\"\n    role: MDR\n    api_key: " + s.api_key +
          "\n    certificate_file: " + cert_files[k] + "\n";
+    if (zmq) y += "    zmq_public_key: \"" + s.zmq_public_key + "\"\n";
   }
   y += "routing:\n  appointments_csv: " + csv + "\n  pairings:\n";
   for (const Sender& s : senders) {
@@ -114,8 +128,8 @@ int Run(Options& o) {
     if (plan.mpans < 30'000'000) plan.mpans = 30'000'000;
     plan.messages = plan.mpans;
   }
-  if (o.transport != "http") {
-    std::fprintf(stderr, "diphub-load: --transport %s is not built yet (http only)\n",
+  if (o.transport != "http" && o.transport != "zmq") {
+    std::fprintf(stderr, "diphub-load: --transport must be http or zmq, got %s\n",
                  o.transport.c_str());
     return 2;
   }
@@ -145,7 +159,10 @@ int Run(Options& o) {
   std::vector<Sender> senders;
   std::vector<std::string> cert_files;
   for (std::size_t k = 0; k < plan.pairs; ++k) {
-    Sender s{MdrId(k), SdsId(k), "load-mdr-" + std::to_string(k), nullptr};
+    Sender s;
+    s.mdr = MdrId(k);
+    s.sds = SdsId(k);
+    s.api_key = "load-mdr-" + std::to_string(k);
     auto kc = diphub::dip::GenerateSelfSigned("diphub-load " + s.mdr);
     if (!kc.ok())
       return std::fprintf(stderr, "diphub-load: %s\n", kc.status().ToString().c_str()), 2;
@@ -153,6 +170,8 @@ int Run(Options& o) {
     if (!signer.ok())
       return std::fprintf(stderr, "diphub-load: %s\n", signer.status().ToString().c_str()), 2;
     s.signer = signer.value();
+    std::tie(s.zmq_public_key, s.zmq_secret_key) = diphub::adapters::zmq::CurveKeyPair();
+    std::tie(s.sds_zmq_public_key, s.sds_zmq_secret_key) = diphub::adapters::zmq::CurveKeyPair();
     cert_files.push_back(dir + "/" + s.mdr + "-cert.pem");
     std::ofstream(cert_files.back()) << kc.value().cert_pem;
     senders.push_back(std::move(s));
@@ -178,26 +197,43 @@ int Run(Options& o) {
   std::fprintf(stderr, "diphub-load: starting %s (%llu MPANs, work dir %s)\n", o.diphub.c_str(),
                static_cast<unsigned long long>(plan.mpans), dir.c_str());
   const auto start_begin = SteadyClock::now();
-  if (Status s = hub.Start(Yaml(o, senders, cert_files, data_dir, csv, sink.Url()),
+  const auto [hub_zmq_public, hub_zmq_secret] = diphub::adapters::zmq::CurveKeyPair();
+  if (Status s = hub.Start(Yaml(o, senders, cert_files, data_dir, csv, sink.Url(), hub_zmq_secret),
                            std::chrono::seconds(3600));
       !s.ok()) {
     std::fprintf(stderr, "diphub-load: %s\n", s.ToString().c_str());
     return 2;
   }
   const double start_s = std::chrono::duration<double>(SteadyClock::now() - start_begin).count();
-  std::fprintf(stderr,
-               "diphub-load: hub ready in %.1f s on port %u; sending %llu IF-064 in POSTs of %zu "
-               "over %zu connections%s\n",
-               start_s, hub.http_port(), static_cast<unsigned long long>(plan.messages), plan.batch,
-               plan.connections,
+  std::fprintf(stderr, "diphub-load: hub ready in %.1f s on port %u; sending %llu IF-064 %s%s\n",
+               start_s, hub.http_port(), static_cast<unsigned long long>(plan.messages),
+               o.transport == "zmq"
+                   ? ("in SENDs of " + std::to_string(plan.batch) + " over " +
+                      std::to_string(plan.pairs) + " zmq connections (credit-window pipelined)")
+                         .c_str()
+                   : ("in POSTs of " + std::to_string(plan.batch) + " over " +
+                      std::to_string(plan.connections) + " connections")
+                         .c_str(),
                plan.rate > 0
                    ? (" at " + std::to_string(static_cast<long long>(plan.rate)) + " msg/s").c_str()
                    : " as fast as acknowledged");
 
   const std::int64_t t0_us = ledger.Now();
   std::atomic<bool> sending{true};
+  std::unique_ptr<ZmqLoad> zmq_load;
+  if (o.transport == "zmq") {
+    zmq_load = std::make_unique<ZmqLoad>(hub.zmq_endpoint(), hub_zmq_public, senders, ledger);
+    if (Status s = zmq_load->StartReceivers(); !s.ok()) {
+      std::fprintf(stderr, "diphub-load: %s\n", s.ToString().c_str());
+      return 2;
+    }
+  }
   std::thread driver([&] {
-    RunHttp(plan, senders, hub.http_port(), ledger);
+    if (zmq_load) {
+      if (Status s = zmq_load->Send(plan); !s.ok()) ledger.ConnectionError(s.ToString());
+    } else {
+      RunHttp(plan, senders, hub.http_port(), ledger);
+    }
     sending = false;
   });
 
@@ -230,6 +266,7 @@ int Run(Options& o) {
   }
   if (tty) std::fputc('\n', stderr);
   driver.join();
+  if (zmq_load) zmq_load->Stop();
   // From the first send to the last acknowledgement, and to the last delivery.
   const double send_s = static_cast<double>(ledger.last_ack_us() - t0_us) / 1e6;
   const double wall_s =
@@ -319,7 +356,10 @@ int main(int argc, char** argv) {
       "diphub-load: plays SDS-MDR pairs against a diphub it starts, sends signed IF-064\n"
       "consumption and reports throughput and latency (docs/performance.md)."};
   app.add_option("--diphub", o.diphub, "the diphub binary to start")->capture_default_str();
-  app.add_option("--transport", o.transport, "http (zmq: not built yet)")->capture_default_str();
+  app.add_option("--transport", o.transport,
+                 "http (signed POSTs, webhook deliveries) or zmq (CURVE, pipelined SENDs, pushed "
+                 "deliveries)")
+      ->capture_default_str();
   app.add_option("--pairs", o.plan.pairs, "SDS-MDR pairs")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();

@@ -1,7 +1,12 @@
-// The HTTP side of diphub-load: `connections` keep-alive connections to POST /dip-channel/IF-064,
-// each with one request in flight, every request signed with its MDR's key (X-DIP headers) as a
-// DIP client would. Requests are built on the fly from a Plan; at a fixed rate each request has
-// a due time and latency counts from it (so a stalled hub cannot hide its queueing delay).
+// diphub-load's parts: the Plan, the senders' identities, the Source that builds the plan's
+// requests in order, the Ledger of what was sent, acknowledged and delivered, and the two
+// transports that play the plan against a hub:
+//   RunHttp: `connections` keep-alive connections to POST /dip-channel/IF-064, one request in
+//     flight on each, every request signed with its MDR's key (X-DIP headers) as a DIP client
+//     would;
+//   RunZmq: one zmq client per MDR (CURVE), SENDs pipelined within the hub's credit.
+// At a fixed rate each request has a due time and latency counts from it (so a stalled hub
+// cannot hide its queueing delay).
 #pragma once
 
 #include <atomic>
@@ -9,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +38,35 @@ struct Plan {
 struct Sender {
   std::string mdr, sds, api_key;
   std::shared_ptr<const dip::Signer> signer;
+  std::string zmq_public_key, zmq_secret_key;          // the MDR's CURVE pair (zmq transport)
+  std::string sds_zmq_public_key, sds_zmq_secret_key;  // the SDS's, to receive over zmq
+};
+
+struct Request {
+  std::uint64_t first = 0;  // sequence number of the first message
+  std::size_t count = 0;
+  std::size_t sender = 0;    // index into the senders
+  std::int64_t due_us = -1;  // at a fixed rate: when it is due on the ledger's clock
+  std::string body;          // the message array
+  int attempts = 0;
+};
+
+// Builds the plan's requests in order. Request r comes from sender r % senders; each sender
+// walks its own MPANs (index % pairs == its pair) round-robin, so a national day sends each MPAN
+// exactly once when the message count equals the MPAN count. Not thread-safe.
+class Source {
+ public:
+  Source(const Plan& plan, const std::vector<Sender>& senders, std::int64_t start_us);
+  std::optional<Request> Take();
+
+ private:
+  const Plan& plan_;
+  const std::vector<Sender>& senders_;
+  std::vector<std::uint64_t> per_sender_;
+  const std::uint64_t mpans_per_sender_;
+  const std::int64_t start_us_;
+  std::uint64_t next_seq_ = 0;
+  std::uint64_t next_request_ = 0;
 };
 
 // What was sent when and what came back, shared by the senders and the webhook receiver.
@@ -89,5 +124,23 @@ class Ledger {
 // message was answered (acknowledged or rejected) or a connection failed for good.
 void RunHttp(const Plan& plan, const std::vector<Sender>& senders, std::uint16_t port,
              Ledger& ledger);
+
+// The zmq transport: receivers (one client per SDS, taking deliveries) run until Stop(); Send()
+// plays the plan from the calling thread over one client per MDR and returns when every send
+// is acknowledged.
+class ZmqLoad {
+ public:
+  ZmqLoad(std::string endpoint, std::string server_public_key, const std::vector<Sender>& senders,
+          Ledger& ledger);
+  ~ZmqLoad();
+  // Connects every SDS's receiving client; an error when the hub refuses one.
+  dip::Status StartReceivers();
+  dip::Status Send(const Plan& plan);
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace diphub::load

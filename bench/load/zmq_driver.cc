@@ -1,0 +1,135 @@
+#include <condition_variable>
+#include <thread>
+#include <unordered_map>
+
+#include "adapters/zmq/client.h"
+#include "bench/load/load.h"
+#include "bench/load/messages.h"
+
+namespace diphub::load {
+
+namespace zmq = adapters::zmq;
+
+struct ZmqLoad::Impl {
+  Impl(std::string e, std::string k, const std::vector<Sender>& s, Ledger& l)
+      : endpoint(std::move(e)), server_key(std::move(k)), senders(s), ledger(l) {}
+
+  zmq::ClientOptions Options(const std::string& public_key, const std::string& secret_key,
+                             bool receive) const {
+    zmq::ClientOptions o;
+    o.endpoint = endpoint;
+    o.server_public_key = server_key;
+    o.public_key = public_key;
+    o.secret_key = secret_key;
+    o.receive = receive;
+    return o;
+  }
+
+  // One SDS: connect, then take deliveries until stopped.
+  void Receive(std::size_t k) {
+    const Sender& s = senders[k];
+    auto client = zmq::Client::Connect(Options(s.sds_zmq_public_key, s.sds_zmq_secret_key, true));
+    {
+      std::lock_guard lock(mu);
+      if (!client.ok()) error = s.sds + ": " + client.status().ToString();
+      ++connected;
+    }
+    cv.notify_all();
+    if (!client.ok()) return;
+    client.value()->on_delivery = [this](const std::vector<zmq::Delivered>& batch) {
+      for (const zmq::Delivered& d : batch) {
+        ForEachDeliveredSequence(d.message, [this](std::uint64_t seq) { ledger.Delivered(seq); });
+      }
+    };
+    while (!stop.load()) {
+      if (dip::Status st = client.value()->Poll(std::chrono::milliseconds(100)); !st.ok()) {
+        ledger.ConnectionError(s.sds + " receiving: " + st.ToString());
+        return;
+      }
+    }
+  }
+
+  const std::string endpoint, server_key;
+  const std::vector<Sender>& senders;
+  Ledger& ledger;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> receivers;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::size_t connected = 0;  // guarded by mu
+  std::string error;          // guarded by mu
+};
+
+ZmqLoad::ZmqLoad(std::string endpoint, std::string server_public_key,
+                 const std::vector<Sender>& senders, Ledger& ledger)
+    : impl_(std::make_unique<Impl>(std::move(endpoint), std::move(server_public_key), senders,
+                                   ledger)) {}
+
+ZmqLoad::~ZmqLoad() { Stop(); }
+
+dip::Status ZmqLoad::StartReceivers() {
+  for (std::size_t k = 0; k < impl_->senders.size(); ++k) {
+    impl_->receivers.emplace_back([this, k] { impl_->Receive(k); });
+  }
+  std::unique_lock lock(impl_->mu);
+  impl_->cv.wait(lock, [this] { return impl_->connected == impl_->senders.size(); });
+  if (!impl_->error.empty()) return dip::Status::Config("zmq receiver " + impl_->error);
+  return dip::Status::Ok();
+}
+
+dip::Status ZmqLoad::Send(const Plan& plan) {
+  Ledger& ledger = impl_->ledger;
+  struct Pending {
+    std::size_t count = 0;
+    std::int64_t start_us = 0;
+  };
+  std::vector<std::unique_ptr<zmq::Client>> clients;
+  std::vector<std::unordered_map<std::uint64_t, Pending>> pending(impl_->senders.size());
+  for (std::size_t k = 0; k < impl_->senders.size(); ++k) {
+    const Sender& s = impl_->senders[k];
+    auto client = zmq::Client::Connect(impl_->Options(s.zmq_public_key, s.zmq_secret_key, false));
+    if (!client.ok())
+      return dip::Status::Config("zmq sender " + s.mdr + ": " + client.status().ToString());
+    client.value()->on_ack = [&ledger, &map = pending[k]](const zmq::SendAck& ack) {
+      auto it = map.find(ack.seq);
+      if (it == map.end()) return;
+      if (ack.status == 201) {
+        ledger.Acked(it->second.count, ledger.Now() - it->second.start_us);
+      } else {
+        ledger.Rejected(it->second.count, ack.status, ack.response);
+      }
+      map.erase(it);
+    };
+    clients.push_back(std::move(client).value());
+  }
+
+  Source source(plan, impl_->senders, ledger.Now());
+  while (std::optional<Request> r = source.Take()) {
+    if (r->due_us >= 0) {
+      const std::int64_t wait = r->due_us - ledger.Now();
+      if (wait > 0) std::this_thread::sleep_for(std::chrono::microseconds(wait));
+    }
+    const std::int64_t start = r->due_us >= 0 ? r->due_us : ledger.Now();
+    ledger.Sent(r->first, r->count, start);
+    auto seq = clients[r->sender]->Send("IF-064", r->body);
+    if (!seq.ok()) {
+      ledger.Rejected(r->count, 0, "zmq send: " + seq.status().ToString());
+      continue;
+    }
+    pending[r->sender][seq.value()] = {r->count, start};
+  }
+  for (auto& client : clients) {
+    if (dip::Status st = client->Flush(std::chrono::seconds(120)); !st.ok()) {
+      ledger.ConnectionError("zmq flush: " + st.ToString());
+    }
+  }
+  return dip::Status::Ok();
+}
+
+void ZmqLoad::Stop() {
+  impl_->stop = true;
+  for (std::thread& t : impl_->receivers) t.join();
+  impl_->receivers.clear();
+}
+
+}  // namespace diphub::load
