@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include "dip/codes.h"
+#include "dip/json_type.h"
 #include "dip/text.h"
 
 namespace diphub::dip {
@@ -16,24 +17,6 @@ Status Malformed(std::string_view where, simdjson::error_code e) {
 
 Status Schema(std::string where, std::string_view rule) {
   return Status::Dip(codes::kSchemaFailure, where + ": " + std::string(rule));
-}
-
-std::string_view TypeName(od::json_type t) {
-  switch (t) {
-    case od::json_type::array:
-      return "an array";
-    case od::json_type::object:
-      return "an object";
-    case od::json_type::number:
-      return "a number";
-    case od::json_type::string:
-      return "a string";
-    case od::json_type::boolean:
-      return "a boolean";
-    case od::json_type::null:
-      return "null";
-  }
-  return "a value";
 }
 
 // Walks a value to its end, checking every atom, so that malformed JSON anywhere in a message
@@ -102,7 +85,7 @@ Status ReadString(od::value v, std::string_view where, StrField* out) {
     return Status::Ok();
   }
   out->state = t == od::json_type::null ? StrField::State::kNull : StrField::State::kOther;
-  out->value = TypeName(t);
+  out->value = JsonTypeName(t);
   return Validate(v, where, 1);
 }
 
@@ -118,7 +101,7 @@ Status ReadBlock(od::value v, std::string_view block, std::initializer_list<Fiel
   od::json_type t;
   if (auto e = v.type().get(t)) return Malformed(block, e);
   if (t != od::json_type::object) {
-    return Schema(std::string(block), "expected an object, got " + std::string(TypeName(t)));
+    return Schema(std::string(block), "expected an object, got " + std::string(JsonTypeName(t)));
   }
   if (auto e = v.get_object().get(o)) return Malformed(block, e);
   for (auto field : o) {
@@ -147,7 +130,7 @@ Status ReadA0(od::value v, Envelope* env) {
   od::json_type t;
   if (auto e = v.type().get(t)) return Malformed("A0", e);
   if (t != od::json_type::object) {
-    return Schema("A0", "expected an object, got " + std::string(TypeName(t)));
+    return Schema("A0", "expected an object, got " + std::string(JsonTypeName(t)));
   }
   od::object o;
   if (auto e = v.get_object().get(o)) return Malformed("A0", e);
@@ -164,9 +147,9 @@ Status ReadA0(od::value v, Envelope* env) {
     od::value pv = f.value();
     if (auto e = pv.type().get(t)) return Malformed("A0.primaryRecipients", e);
     if (t != od::json_type::array) {
-      return Status::Dip(
-          codes::kPrimaryRecipientInvalid,
-          "A0.primaryRecipients: expected an array of DIP IDs, got " + std::string(TypeName(t)));
+      return Status::Dip(codes::kPrimaryRecipientInvalid,
+                         "A0.primaryRecipients: expected an array of DIP IDs, got " +
+                             std::string(JsonTypeName(t)));
     }
     od::array a;
     if (auto e = pv.get_array().get(a)) return Malformed("A0.primaryRecipients", e);
@@ -192,7 +175,7 @@ Status ReadCommonBlock(od::value v, Envelope* env) {
   od::json_type t;
   if (auto e = v.type().get(t)) return Malformed("CommonBlock", e);
   if (t != od::json_type::object) {
-    return Schema("CommonBlock", "expected an object, got " + std::string(TypeName(t)));
+    return Schema("CommonBlock", "expected an object, got " + std::string(JsonTypeName(t)));
   }
   od::object o;
   if (auto e = v.get_object().get(o)) return Malformed("CommonBlock", e);
@@ -269,7 +252,7 @@ Status ReadItem(std::string_view raw, std::size_t capacity, Envelope* env) {
     od::json_type t;
     if (auto e = pv.type().get(t)) return Malformed("payload", e);
     if (t != od::json_type::object) {
-      return Schema("payload", "expected an object, got " + std::string(TypeName(t)));
+      return Schema("payload", "expected an object, got " + std::string(JsonTypeName(t)));
     }
     od::object payload;
     if (auto e = pv.get_object().get(payload)) return Malformed("payload", e);
@@ -323,7 +306,7 @@ ParsedArray ParseMessageArray(const std::string& body, std::string* scratch) {
   }
   if (t != od::json_type::array) {
     out.status =
-        Schema("body", "expected a JSON array of messages, got " + std::string(TypeName(t)));
+        Schema("body", "expected a JSON array of messages, got " + std::string(JsonTypeName(t)));
     return out;
   }
   od::array arr;
@@ -357,8 +340,8 @@ ParsedArray ParseMessageArray(const std::string& body, std::string* scratch) {
         out.status = s;
         return out;
       }
-      shape.push_back(Schema(
-          "message", "expected an object {\"payload\": {...}}, got " + std::string(TypeName(t))));
+      shape.push_back(Schema("message", "expected an object {\"payload\": {...}}, got " +
+                                            std::string(JsonTypeName(t))));
     }
     if (e) {
       out.status = Malformed("body", e);
@@ -394,6 +377,24 @@ ParsedArray ParseMessageArray(const std::string& body, std::string* scratch) {
         ReadItem(raws[i], static_cast<std::size_t>(end_of_buffer - raws[i].data()), &item.envelope);
   }
   return out;
+}
+
+std::string_view JsonTypeName(simdjson::ondemand::json_type t) {
+  switch (t) {
+    case simdjson::ondemand::json_type::array:
+      return "an array";
+    case simdjson::ondemand::json_type::object:
+      return "an object";
+    case simdjson::ondemand::json_type::number:
+      return "a number";
+    case simdjson::ondemand::json_type::string:
+      return "a string";
+    case simdjson::ondemand::json_type::boolean:
+      return "a boolean";
+    case simdjson::ondemand::json_type::null:
+      return "null";
+  }
+  return "a value";
 }
 
 }  // namespace diphub::dip

@@ -10,6 +10,7 @@
 #include "dip/catalogue_data.h"
 #include "dip/codes.h"
 #include "dip/envelope.h"
+#include "dip/json_type.h"
 #include "dip/text.h"
 
 namespace diphub::dip {
@@ -32,24 +33,6 @@ constexpr FieldCode kFieldCodes[] = {
     {"A0", "secondaryRecipients", codes::kSecondaryRecipientInvalid},
     {"A0", "always", codes::kAlwaysRecipientInvalid},
 };
-
-std::string_view TypeName(od::json_type t) {
-  switch (t) {
-    case od::json_type::array:
-      return "an array";
-    case od::json_type::object:
-      return "an object";
-    case od::json_type::number:
-      return "a number";
-    case od::json_type::string:
-      return "a string";
-    case od::json_type::boolean:
-      return "a boolean";
-    case od::json_type::null:
-      return "null";
-  }
-  return "a value";
-}
 
 std::string TypeList(std::uint8_t types) {
   static constexpr std::pair<std::uint8_t, std::string_view> kNames[] = {
@@ -203,7 +186,7 @@ class Walker {
         if ((n.types & gen::kTypeArray) == 0) return WrongType(n, "an array");
         return Array(v, n);
     }
-    return WrongType(n, TypeName(t));
+    return WrongType(n, JsonTypeName(t));
   }
 
   Status String(const gen::SchemaNode& n, std::string_view s) const {
