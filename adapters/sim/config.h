@@ -47,6 +47,9 @@ struct SimConfig {
 // Reads `node` (may be undefined: no simulated participants).
 dip::Result<SimConfig> ParseSimConfig(const YAML::Node& node);
 
+// A configuration error "<where>: <what>" (the sim section, scenario files).
+dip::Status ConfigError(const std::string& where, const std::string& what);
+
 std::string_view BehaviourName(Behaviour b);
 
 }  // namespace diphub::adapters::sim

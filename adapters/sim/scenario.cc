@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "adapters/sim/config.h"
 #include "adapters/sim/sim_adapter.h"
 #include "broker/config.h"
 #include "broker/hub.h"
@@ -18,10 +19,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-
-dip::Status Bad(const std::string& where, const std::string& what) {
-  return dip::Status::Config(where + ": " + what);
-}
 
 long long Ms(Clock::duration d) { return std::chrono::duration_cast<milliseconds>(d).count(); }
 
@@ -47,11 +44,13 @@ dip::Result<ScenarioStep> ParseStep(const YAML::Node& node, const std::string& w
       st.interface_id = node[key].as<std::string>();
     }
   }
-  if (kinds != 1) return Bad(where, "needs exactly one of send, await, expect (an interface ID)");
+  if (kinds != 1)
+    return ConfigError(where, "needs exactly one of send, await, expect (an interface ID)");
   st.name = node["name"] ? Str(node["name"]) : st.interface_id;
   st.sim = Str(node["sim"]);
   if (st.kind != ScenarioStep::Kind::kExpect && st.sim.empty()) {
-    return Bad(where + ".sim", "required with send and await: the simulated participant's DIP ID");
+    return ConfigError(where + ".sim",
+                       "required with send and await: the simulated participant's DIP ID");
   }
   st.event = Str(node["event"]);
   st.mpan = Str(node["mpan"]);
@@ -68,7 +67,7 @@ dip::Result<ScenarioStep> ParseStep(const YAML::Node& node, const std::string& w
   if (node["expect_code"]) st.expect_code = Str(node["expect_code"]);
   if (node["delivered"]) st.delivered = node["delivered"].as<bool>();
   if (node["timeout_ms"]) st.timeout = milliseconds(node["timeout_ms"].as<long long>());
-  if (st.timeout.count() <= 0) return Bad(where + ".timeout_ms", "must be positive");
+  if (st.timeout.count() <= 0) return ConfigError(where + ".timeout_ms", "must be positive");
   return st;
 }
 
@@ -77,9 +76,9 @@ dip::Result<Scenario> Load(const std::string& path) {
   try {
     root = YAML::LoadFile(path);
   } catch (const YAML::BadFile&) {
-    return Bad(path, "cannot read the file");
+    return ConfigError(path, "cannot read the file");
   } catch (const YAML::Exception& e) {
-    return Bad(path, std::string("not YAML: ") + e.what());
+    return ConfigError(path, std::string("not YAML: ") + e.what());
   }
   if (auto s = broker::CheckKeys(root, {"name", "hub_config", "hub", "under_test", "mpan", "steps"},
                                  path);
@@ -92,7 +91,7 @@ dip::Result<Scenario> Load(const std::string& path) {
     std::filesystem::path file = Str(root["hub_config"]);
     if (file.is_relative()) file = std::filesystem::path(path).parent_path() / file;
     std::ifstream in(file);
-    if (!in) return Bad(path + ".hub_config", "cannot read \"" + file.string() + "\"");
+    if (!in) return ConfigError(path + ".hub_config", "cannot read \"" + file.string() + "\"");
     std::stringstream text;
     text << in.rdbuf();
     sc.hub_config_text = text.str();
@@ -103,19 +102,19 @@ dip::Result<Scenario> Load(const std::string& path) {
     sc.hub_config_text = e.c_str();
     sc.hub_config_origin = path + ": hub";
   } else {
-    return Bad(path, "needs hub_config (a file) or hub (the configuration inline)");
+    return ConfigError(path, "needs hub_config (a file) or hub (the configuration inline)");
   }
   const YAML::Node ut = root["under_test"];
   if (auto s = broker::CheckKeys(ut, {"dip_id", "webhook"}, path + ".under_test"); !s.ok()) {
     return s;
   }
-  if (!ut || !ut["dip_id"]) return Bad(path + ".under_test.dip_id", "required");
+  if (!ut || !ut["dip_id"]) return ConfigError(path + ".under_test.dip_id", "required");
   sc.under_test = Str(ut["dip_id"]);
   sc.webhook = Str(ut["webhook"]);
   sc.mpan = Str(root["mpan"]);
   const YAML::Node steps = root["steps"];
   if (!steps || !steps.IsSequence() || steps.size() == 0) {
-    return Bad(path + ".steps", "expected a non-empty list");
+    return ConfigError(path + ".steps", "expected a non-empty list");
   }
   for (std::size_t i = 0; i < steps.size(); ++i) {
     auto st = ParseStep(steps[i], path + ".steps[" + std::to_string(i + 1) + "]");
@@ -355,7 +354,7 @@ dip::Result<Scenario> LoadScenario(const std::string& path) {
   try {
     return Load(path);
   } catch (const YAML::Exception& e) {
-    return Bad(path, std::string("unexpected YAML structure (") + e.what() + ")");
+    return ConfigError(path, std::string("unexpected YAML structure (") + e.what() + ")");
   }
 }
 
