@@ -69,8 +69,7 @@ std::string ConsumptionBlock(const std::string& settlement_date);            // 
 std::string ReadingBlock(const std::string& mpan, const std::string& date);  // IF-065 reply
 std::string DsAppointmentBlock(const Party& ds, const Party& mdr,            // IF-036
                                const std::string& date);
-std::string MdrOutcomeBlock(const Party& mdr, const std::string& date);      // IF-035 SDS-
-                                                                             // MDROutcome
+std::string MdrOutcomeBlock(const Party& mdr, const std::string& date);      // IF-035
 std::string DsDeAppointmentBlock(const Party& ds, const std::string& date);  // IF-037
 // The IF-062 custom block: the blocks of the IF-061 it answers that IF-062 also carries.
 std::string MdrStartResponseBlock(std::string_view request_custom_block);
