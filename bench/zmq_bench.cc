@@ -37,13 +37,14 @@ std::size_t Flag(int argc, char** argv, const std::string& name, std::size_t fal
 
 // One IF-064 [MDRConsumption] from the MDR to the SDS, about 2 KB.
 std::string If064(std::size_t n) {
-  std::string consumption;
+  std::string periods;
   for (int i = 0; i < 26; ++i) {
-    if (i) consumption += ",";
-    consumption +=
-        R"({"settlementPeriod":)" + std::to_string(i + 1) + R"(,"quantity":"12.345","flag":"A"})";
+    char sp[32];
+    std::snprintf(sp, sizeof sp, "2026-11-21T%02d:%02d:00+00:00", i / 2, i % 2 * 30);
+    if (i) periods += ",";
+    periods += R"({"sp":")" + std::string(sp) + R"(","v":"12.345","q":"A"})";
   }
-  std::string ref = "S-IF-064-1200000001-MDR-bench-" + std::to_string(n);
+  std::string ref = "S-IF-064-1200000001-MDR-20261122-bench" + std::to_string(n);
   return R"({"payload":{"CommonBlock":{
   "S0":{"interfaceID":"IF-064","schemaVersion":"011","eventCode":"[MDRConsumption]"},
   "S1":{"environmentTag":"DEV","subText":null,"senderUniqueReference":")" +
@@ -51,8 +52,10 @@ std::string If064(std::size_t n) {
         "senderRoleID":"MDR","senderCorrelationID":null,"DIPConnectionProviderID":null},
   "A0":{"primaryRecipients":["1100000001"],"secondaryRecipients":[],"always":[]},
   "M0":{"MPANCore":"2000000000001","distributorDIPID":"1009012345","GSPGroupID":"_K"}},
- "CustomBlock":{"B025":{"energisationStatus":"E"},"B900":{"readings":[)" +
-         consumption + "]}}}}";
+ "CustomBlock":{"B045":{"measurementQuantityID":"AI"},"B941List":[{"settlementDay":
+  {"settlementDayDate":"2026-11-21T00:00:00+00:00","periodDuration":30},
+  "MDRConsumptionPeriods":[)" +
+         periods + "]}]}}}";
 }
 
 }  // namespace
@@ -158,10 +161,10 @@ int main(int argc, char** argv) {
     };
     // Every message has its own senderUniqueReference (the hub refuses duplicates): the body is
     // cut once around the reference and the number filled in per send.
-    const std::string marker = "bench-0\"";
+    const std::string marker = "bench0\"";
     const std::string one = If064(0);
-    const std::string head = one.substr(0, one.find(marker) + 6);
-    const std::string tail = one.substr(one.find(marker) + 7);
+    const std::string head = one.substr(0, one.find(marker) + 5);
+    const std::string tail = one.substr(one.find(marker) + 6);
     std::string body;
     std::size_t next_ref = 0;
     auto make_body = [&] {

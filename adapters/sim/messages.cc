@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <cstdio>
+
 #include "dip/json_writer.h"
 
 namespace diphub::adapters::sim {
@@ -18,6 +20,11 @@ std::string Field(simdjson::dom::element e, std::string_view key) {
 std::string Json(simdjson::dom::element e) { return simdjson::minify(e); }
 
 }  // namespace
+
+std::string Reference(const Outgoing& m, dip::Clock::time_point now, std::string_view unique) {
+  return "S-" + m.interface_id + "-" + m.sender + "-" + m.sender_role + "-" +
+         dip::FormatYyyymmdd(now) + "-" + std::string(unique);
+}
 
 std::string RenderMessage(const Outgoing& m, dip::Clock::time_point now) {
   JsonWriter w;
@@ -41,8 +48,9 @@ std::string RenderMessage(const Outgoing& m, dip::Clock::time_point now) {
   for (const std::string& p : m.primary_recipients) w.String(p);
   w.EndArray().Key("secondaryRecipients").BeginArray().EndArray();
   w.Key("always").BeginArray().EndArray().EndObject();
-  w.Key("M0").BeginObject().Key("MPANCore").String(m.mpan).Key("GSPGroupID").String("_K");
-  w.EndObject();
+  w.Key("M0").BeginObject().Key("MPANCore").String(m.mpan);
+  if (!m.distributor.empty()) w.Key("distributorDIPID").String(m.distributor);
+  w.Key("GSPGroupID").String("_K").EndObject();
   if (!m.response_code.empty()) {
     w.Key("R0").BeginObject().Key("responseCode").String(m.response_code);
     w.Key("responseMessages").BeginArray();
@@ -92,7 +100,10 @@ dip::Result<std::vector<Received>> ParseDelivery(std::string_view body) {
       r.reference = Field(block, "senderUniqueReference");
       r.correlation_id = Field(block, "senderCorrelationID");
     }
-    if (common["M0"].get(block) == simdjson::SUCCESS) r.mpan = Field(block, "MPANCore");
+    if (common["M0"].get(block) == simdjson::SUCCESS) {
+      r.mpan = Field(block, "MPANCore");
+      r.distributor = Field(block, "distributorDIPID");
+    }
     if (common["R0"].get(block) == simdjson::SUCCESS)
       r.response_code = Field(block, "responseCode");
     if (common["D0"].get(block) == simdjson::SUCCESS)
@@ -148,6 +159,12 @@ std::string MdrStopBlock(const Party& mdr, const std::string& date) {
 }
 
 std::string ConsumptionBlock(const std::string& settlement_date) {
+  // Settlement period `sp` starts (sp - 1) half hours after the day's midnight UTC.
+  auto period_start = [&](int sp) {
+    char time[6];
+    std::snprintf(time, sizeof time, "%02d:%02d", (sp - 1) / 2, (sp - 1) % 2 * 30);
+    return settlement_date.substr(0, 10) + "T" + time + ":00+00:00";
+  };
   JsonWriter w;
   w.BeginObject().Key("B045").BeginObject().Key("measurementQuantityID").String("AI").EndObject();
   w.Key("B941List").BeginArray().BeginObject();
@@ -157,7 +174,8 @@ std::string ConsumptionBlock(const std::string& settlement_date) {
   for (int sp = 1; sp <= 48; ++sp) {
     // A plausible household day: low at night, higher in the evening.
     const char* v = sp < 14 ? "0.120" : sp < 34 ? "0.250" : "0.480";
-    w.BeginObject().Key("sp").Int(sp).Key("v").Raw(v).Key("q").String("A").EndObject();
+    w.BeginObject().Key("sp").String(period_start(sp)).Key("v").String(v);
+    w.Key("q").String("A").EndObject();
   }
   w.EndArray().EndObject().EndArray();
   return w.EndObject().Take();
@@ -167,14 +185,29 @@ std::string ReadingBlock(const std::string& mpan, const std::string& date) {
   JsonWriter w;
   w.BeginObject().Key("B076List").BeginArray().BeginObject();
   w.Key("meterID").String("M" + mpan.substr(mpan.size() - 8));
-  w.Key("cumulativeRegisterReading").Raw("12345.6");
+  w.Key("cumulativeRegisterReading").String("12345.600");
   w.Key("cumulativeRegisterReadingDateTime").String(date).EndObject().EndArray();
   return w.EndObject().Take();
 }
 
+Party SimSupplier() { return {"1300000001", "SSUP"}; }
+
+namespace {
+
+void RequestingSupplier(JsonWriter& w) {
+  const Party supplier = SimSupplier();
+  w.Key("B012").BeginObject();
+  w.Key("serviceProviderAppointmentRequestingSupplierDIPID").String(supplier.dip_id);
+  w.Key("serviceProviderAppointmentRequestingSupplierMPID").String(supplier.mpid).EndObject();
+}
+
+}  // namespace
+
 std::string DsAppointmentBlock(const Party& ds, const Party& mdr, const std::string& date) {
   JsonWriter w;
-  w.BeginObject().Key("B015").BeginObject();
+  w.BeginObject();
+  RequestingSupplier(w);
+  w.Key("B015").BeginObject();
   w.Key("incomingDataServiceMPID")
       .String(ds.mpid)
       .Key("incomingDataServiceDIPID")
@@ -188,14 +221,35 @@ std::string DsAppointmentBlock(const Party& ds, const Party& mdr, const std::str
     w.Key("assignedMDRDIPID").String(mdr.dip_id).Key("assignedMDRMPID").String(mdr.mpid);
     w.Key("assignedMDREffectiveFromDate").String(date).EndObject();
   }
+  // The metering point's standing data, as a registration service publishes it.
+  w.Key("B022").BeginObject().Key("meteringPointPostcode").String("AB1 2CD");
+  w.Key("addressLine1").String("1 Simulated Street");
+  for (int line = 2; line <= 9; ++line) w.Key("addressLine" + std::to_string(line)).Null();
+  w.EndObject();
+  w.Key("B023").BeginObject().Key("connectionTypeIndicator").String("W");
+  w.Key("connectionTypeEffectiveFromDate").String(date).Key("energyDirection").String("I");
+  w.Key("meteredIndicator").Bool(true).EndObject();
+  w.Key("B024").BeginObject().Key("DUOSTariffID").String("A01");
+  w.Key("DUOSTariffIDEffectiveFromDate").String(date).EndObject();
+  w.Key("B025").BeginObject().Key("energisationStatus").String("E");
+  w.Key("energisationStatusEffectiveFromDate").String(date).EndObject();
+  w.Key("B026").BeginObject().Key("marketSegmentIndicator").String("S");
+  w.Key("marketSegmentIndicatorEffectiveFromDate").String(date).EndObject();
+  w.Key("B028").BeginObject().Key("domesticPremiseIndicator").Bool(true);
+  w.Key("domesticPremiseIndicatorEffectiveFromDate").String(date).EndObject();
   return w.EndObject().Take();
 }
 
 std::string MdrOutcomeBlock(const Party& mdr, const std::string& date) {
   JsonWriter w;
-  w.BeginObject().Key("B092").BeginObject();
+  w.BeginObject();
+  RequestingSupplier(w);
+  w.Key("B092").BeginObject();
   w.Key("assignedMDRDIPID").String(mdr.dip_id).Key("assignedMDRMPID").String(mdr.mpid);
   w.Key("assignedMDREffectiveFromDate").String(date).EndObject();
+  w.Key("B099").BeginObject().Key("responseCode").String("A");
+  w.Key("responseMessages").BeginArray().String("RCP0000 - Message Success").EndArray();
+  w.EndObject();
   return w.EndObject().Take();
 }
 
@@ -206,7 +260,7 @@ std::string DsDeAppointmentBlock(const Party& ds, const std::string& date) {
   w.Key("deAppointedDataServiceMPID").String(ds.mpid);
   w.Key("dataServiceEffectiveFromDate").String("2020-01-01T00:00:00+00:00");
   w.Key("dataServiceEffectiveToDate").String(date);
-  w.Key("deAppointmentReasonCode").String("COS").EndObject();
+  w.Key("deAppointmentReasonCode").String("CSUPP").EndObject();
   return w.EndObject().Take();
 }
 

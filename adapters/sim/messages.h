@@ -19,8 +19,9 @@ struct Outgoing {
   std::string sender_role;   // "MDR"
   std::vector<std::string> primary_recipients;
   std::string mpan;
-  std::string correlation_id;  // "" = null
-  std::string response_code;   // R0.responseCode; "" = no R0
+  std::string distributor = "1900000001";  // M0.distributorDIPID; "" = no such field
+  std::string correlation_id;              // "" = null
+  std::string response_code;               // R0.responseCode; "" = no R0
   std::vector<std::string> response_messages;
   std::string custom_block = "{}";      // CustomBlock as JSON
   std::string reference;                // S1.senderUniqueReference
@@ -30,11 +31,16 @@ struct Outgoing {
 // A message delivered to a simulated participant.
 struct Received {
   std::string interface_id, event, sender, sender_role, reference, correlation_id, mpan;
+  std::string distributor;     // M0.distributorDIPID ("" when absent)
   std::string response_code;   // "" when the message has no R0
   std::string transaction_id;  // D0.transactionID
   std::string custom_block;    // CustomBlock as JSON ("{}" when absent)
   std::string raw;             // the array element as delivered
 };
+
+// A senderUniqueReference as the spec's pattern wants it, for `m` sent at `now`:
+// "S-IF-062-1200000001-MDR-20261122-<unique>". `unique` must be letters and digits.
+std::string Reference(const Outgoing& m, dip::Clock::time_point now, std::string_view unique);
 
 // The send body: [ {"payload": {...}} ].
 std::string RenderMessage(const Outgoing& m, dip::Clock::time_point now);
@@ -54,9 +60,12 @@ bool HasBlock(std::string_view custom_block, std::string_view block);
 struct Party {
   std::string dip_id, mpid;
 };
+// The supplier that the simulated appointment flows name as requester (B012). The harness need
+// not register it: nothing is addressed to it.
+Party SimSupplier();
 std::string MdrStartBlock(const Party& mdr, const std::string& date);        // IF-061
 std::string MdrStopBlock(const Party& mdr, const std::string& date);         // IF-063
-std::string ConsumptionBlock(const std::string& settlement_date);            // IF-064
+std::string ConsumptionBlock(const std::string& settlement_date);            // IF-064 (DT-003)
 std::string ReadingBlock(const std::string& mpan, const std::string& date);  // IF-065 reply
 std::string DsAppointmentBlock(const Party& ds, const Party& mdr,            // IF-036
                                const std::string& date);

@@ -57,6 +57,7 @@ Outgoing SimParticipant::Base(const std::string& interface_id, const std::string
 
 Outgoing SimParticipant::AnswerMdrStart(const Received& m) {
   Outgoing o = Base("IF-062", "", m.mpan, {m.sender});
+  if (!m.distributor.empty()) o.distributor = m.distributor;
   o.correlation_id = m.reference;
   o.custom_block = MdrStartResponseBlock(m.custom_block);
   std::string named = CustomField(m.custom_block, "B019", "assignedMDRDIPID");
@@ -98,6 +99,7 @@ std::vector<Outgoing> SimParticipant::OnReceived(const Received& m, dip::Clock::
   }
   if (reading_request && config_.behaviour != Behaviour::kRegs) {
     Outgoing o = Base("IF-065", m.event, m.mpan, {m.sender});
+    if (!m.distributor.empty()) o.distributor = m.distributor;
     o.correlation_id = m.reference;
     o.custom_block = ReadingBlock(m.mpan, dip::FormatDipTimestamp(now));
     out.push_back(std::move(o));
@@ -108,7 +110,7 @@ std::vector<Outgoing> SimParticipant::OnReceived(const Received& m, dip::Clock::
 std::vector<Outgoing> SimParticipant::Consumption(dip::Clock::time_point now) const {
   std::vector<Outgoing> out;
   if (config_.behaviour != Behaviour::kMdr) return out;
-  std::string yesterday = DayStart(now - std::chrono::hours(24)).substr(0, 10);
+  std::string yesterday = DayStart(now - std::chrono::hours(24));
   for (const auto& [mpan, sds] : collecting_) {
     Outgoing o = Base("IF-064", "", mpan, {sds});
     o.custom_block = ConsumptionBlock(yesterday);
@@ -162,7 +164,7 @@ dip::Result<Outgoing> SimParticipant::Compose(const std::string& interface_id,
   } else if (interface_id == "IF-062") {
     o.custom_block = MdrStartResponseBlock(MdrStartBlock(Self(), today));
   } else if (interface_id == "IF-064") {
-    o.custom_block = ConsumptionBlock(DayStart(now - std::chrono::hours(24)).substr(0, 10));
+    o.custom_block = ConsumptionBlock(DayStart(now - std::chrono::hours(24)));
   }
   // IF-062 requires R0: an acceptance unless the scenario says otherwise.
   const std::string code = response_code.empty() && interface_id == "IF-062" ? "A" : response_code;

@@ -392,7 +392,7 @@ int RunScenario(const Scenario& sc, const ScenarioOptions& options, std::FILE* o
   }
   if (!options.http_listen.empty()) c.adapter_sections["http"]["listen"] = options.http_listen;
   const std::string transport = under_test->adapter;
-  const std::string target =
+  std::string target =
       under_test->WebhookFor("*") ? under_test->WebhookFor("*")->url : "(no default webhook)";
 
   int status = 0;
@@ -403,6 +403,14 @@ int RunScenario(const Scenario& sc, const ScenarioOptions& options, std::FILE* o
     } else if (auto* sim = dynamic_cast<SimAdapter*>(hub.AdapterNamed("sim")); sim == nullptr) {
       status = fail("the sim adapter is not running");
     } else {
+      // A transport that needs no webhook (zmq: the participant connects to the hub) is named
+      // by where it listens.
+      if (broker::Adapter* a = hub.AdapterNamed(transport); a != nullptr && !a->UsesWebhooks()) {
+        target.clear();
+        for (const std::string& e : a->Endpoints()) {
+          target += (target.empty() ? "" : ", ") + e.substr(e.find('=') + 1);
+        }
+      }
       std::string endpoints;
       for (const std::string& e : hub.Endpoints()) endpoints += e + "\n";
       if (!options.ready_file.empty()) {

@@ -1,6 +1,7 @@
 // The scenario runner behind `diphub scenario FILE`: starts an embedded hub whose participants
 // are simulated (the sim adapter) except one, the participant under test, which is a real
-// external system reached through its own adapter (http today: its webhook), and plays a
+// external system reached through its own adapter (http: its webhook; zmq: it connects to the
+// hub), and plays a
 // scripted flow (BP017 in deploy/examples/bp017-scenario.yaml) step by step, printing a live
 // line per step and a report: PASS/FAIL, DIP codes, timings, and on failure the messages
 // exchanged. The file format is in docs/harness.md.

@@ -75,11 +75,11 @@ bool SimAdapter::Simulates(std::string_view dip_id) const { return sims_.contain
 
 dip::Status SimAdapter::Start() {
   started_ = std::chrono::steady_clock::now();
-  run_tag_ = dip::FormatYyyymmdd(dip::Clock::now()) + "-" +
-             std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                dip::Clock::now().time_since_epoch())
-                                .count() %
-                            100000000);
+  // Letters and digits only: it ends the senderUniqueReference (messages.h Reference).
+  run_tag_ = std::to_string(
+      std::chrono::duration_cast<std::chrono::milliseconds>(dip::Clock::now().time_since_epoch())
+          .count() %
+      100000000);
   thread_ = std::thread([this] {
     auto guard = asio::make_work_guard(io_);
     io_.run();
@@ -176,8 +176,7 @@ void SimAdapter::Receive(Sim& sim, const broker::DeliveryRequest& request,
 }
 
 std::string SimAdapter::NextReference(Sim& sim, const Outgoing& m) {
-  return "SIM-" + m.interface_id + "-" + m.sender + "-" + run_tag_ + "-" +
-         std::to_string(++sim.sent);
+  return Reference(m, dip::Clock::now(), run_tag_ + "n" + std::to_string(++sim.sent));
 }
 
 void SimAdapter::SendNow(Sim& sim, Outgoing m, bool may_malform) {
@@ -234,8 +233,7 @@ std::string SimAdapter::Send(Outgoing m) {
   if (sim == nullptr) return "";
   // The reference is chosen here so that the caller can wait for it; Sim::sent is only
   // touched on the I/O thread, so this one is drawn from a separate sequence.
-  m.reference = "SIM-" + m.interface_id + "-" + m.sender + "-" + run_tag_ + "-c" +
-                std::to_string(++commanded_);
+  m.reference = Reference(m, dip::Clock::now(), run_tag_ + "c" + std::to_string(++commanded_));
   std::string reference = m.reference;
   asio::post(io_, [this, sim, m = std::move(m)]() mutable { SendNow(*sim, std::move(m), false); });
   return reference;
@@ -299,11 +297,6 @@ dip::Result<std::unique_ptr<broker::Adapter>> Make(broker::HubApi& hub, const YA
       return dip::Status::Config(where + " is registered as " + r->role +
                                  ", so it cannot behave as " +
                                  std::string(BehaviourName(p.behaviour)));
-    }
-    if (r->WebhookFor("*") == nullptr) {
-      return dip::Status::Config(where +
-                                 " needs a default webhook (webhooks: {\"*\": \"http://sim/\"}): "
-                                 "the hub delivers by webhook; the sim adapter ignores the URL");
     }
   }
   return std::unique_ptr<broker::Adapter>(new SimAdapter(hub, std::move(config).value()));

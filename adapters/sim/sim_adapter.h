@@ -63,6 +63,8 @@ class SimAdapter final : public broker::Adapter {
                std::function<void(broker::DeliveryResult)> done) override;
   bool Up() const override { return up_.load(); }
   std::vector<std::string> Endpoints() const override { return {}; }
+  // Simulated participants live inside the hub: they need no webhook.
+  bool UsesWebhooks() const override { return false; }
 
   // True when `dip_id` is simulated here.
   bool Simulates(std::string_view dip_id) const;

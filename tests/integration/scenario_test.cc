@@ -1,7 +1,9 @@
-// `diphub scenario` end to end over HTTP (issue #6): the real binary runs the BP017 example
-// (deploy/examples/bp017-scenario.yaml on deploy/examples/harness.yaml) with a simulated MDR
-// and Registration Service, and this test plays the SDS under test — a real webhook receiver
-// that checks the hub's signatures, and signed HTTP sends to the hub's DIP API.
+// `diphub scenario` end to end over HTTP and over ZeroMQ (issue #6): the real binary runs the
+// BP017 example (deploy/examples/bp017-scenario.yaml on deploy/examples/harness.yaml) with a
+// simulated MDR and Registration Service, and this test plays the SDS under test. Over HTTP: a
+// real webhook receiver that checks the hub's signatures, and signed HTTP sends to the hub's DIP
+// API. Over ZeroMQ: the SDS is `adapter: zmq` with a CURVE key and uses the zmq client
+// (adapters/zmq/client.h) for its deliveries and its sends.
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
@@ -9,6 +11,7 @@
 #include <deque>
 #include <thread>
 
+#include "adapters/zmq/client.h"
 #include "dip/dip_time.h"
 #include "dip/json_writer.h"
 #include "dip/signature.h"
@@ -27,6 +30,8 @@ const std::map<std::string, std::string> kAdmin{{"Authorization", "Bearer harnes
 
 // How the SDS under test behaves.
 enum class Sds { kCorrect, kWrongMpan, kSilent };
+// How it talks to the hub.
+enum class Transport { kHttp, kZmq };
 
 // A BP017 message from the SDS under test.
 std::string SdsMessage(const std::string& iface, const std::string& event, const std::string& ref,
@@ -40,10 +45,13 @@ std::string SdsMessage(const std::string& iface, const std::string& event, const
         "DIPConnectionProviderID":null},
   "A0":{"primaryRecipients":["1200000001"],"secondaryRecipients":[],"always":[]},
   "M0":{"MPANCore":")" +
-         mpan + R"(","GSPGroupID":"_K"}},
+         mpan + R"(","distributorDIPID":"1900000001","GSPGroupID":"_K"}},
  "CustomBlock":)" +
          custom + "}}]";
 }
+
+const std::string kExample =
+    std::string(DIPHUB_SOURCE_DIR) + "/deploy/examples/bp017-scenario.yaml";
 
 std::string Today() { return dip::FormatDipTimestamp(dip::Clock::now()).substr(0, 10); }
 
@@ -53,10 +61,14 @@ class ScenarioRun : public ::testing::Test {
   int Run(const std::string& scenario_file, Sds behaviour) {
     behaviour_ = behaviour;
     const std::string ready = dir_.File("ready");
-    ChildProcess p(DIPHUB_BINARY,
-                   {"scenario", scenario_file, "--http-listen", "127.0.0.1:0", "--webhook",
-                    sink_.Url(), "--data-dir", dir_.File("data"), "--ready-file", ready},
-                   dir_.File("scenario.log"));
+    std::vector<std::string> args = {"scenario",     scenario_file, "--http-listen",
+                                     "127.0.0.1:0",  "--data-dir",  dir_.File("data"),
+                                     "--ready-file", ready};
+    if (transport_ == Transport::kHttp) {
+      args.push_back("--webhook");
+      args.push_back(sink_.Url());
+    }
+    ChildProcess p(DIPHUB_BINARY, args, dir_.File("scenario.log"));
     EXPECT_TRUE(p.Start());
     std::string endpoints = WaitForFile(ready, 20s);
     EXPECT_FALSE(endpoints.empty()) << ReadFile(dir_.File("scenario.log"));
@@ -65,15 +77,50 @@ class ScenarioRun : public ::testing::Test {
       std::size_t end = endpoints.find('\n', at);
       std::string addr = endpoints.substr(at, end - at);
       port_ = static_cast<std::uint16_t>(std::stoi(addr.substr(addr.rfind(':') + 1)));
-      RegisterCertificate();
+      if (transport_ == Transport::kHttp) RegisterCertificate();
+    }
+    if (at = endpoints.find("zmq="); at != std::string::npos) {
+      zmq_endpoint_ = endpoints.substr(at + 4, endpoints.find('\n', at) - at - 4);
     }
     std::atomic<bool> done{false};
-    std::thread sds([&] { PlaySds(done); });
+    std::thread sds([&] {
+      if (transport_ == Transport::kHttp) {
+        PlaySds(done);
+      } else {
+        PlaySdsOverZmq(done);
+      }
+    });
     std::optional<int> code = p.Wait(90s);
     done = true;
     sds.join();
     report_ = ReadFile(dir_.File("scenario.log"));
     return code.value_or(-1);
+  }
+
+  // The example scenario on a copy of the example harness where the SDS under test is
+  // `adapter: zmq` with a CURVE key and the hub runs the zmq adapter; returns the scenario file.
+  std::string ZmqScenario() {
+    transport_ = Transport::kZmq;
+    std::string harness =
+        ReadFile(std::string(DIPHUB_SOURCE_DIR) + "/deploy/examples/harness.yaml");
+    auto replace = [](std::string* text, const std::string& from, const std::string& to) {
+      std::size_t at = text->find(from);
+      EXPECT_NE(at, std::string::npos) << "the example lacks " << from;
+      if (at != std::string::npos) text->replace(at, from.size(), to);
+    };
+    replace(&harness, "adapters: [http, sim]\n",
+            "adapters: [http, sim, zmq]\nzmq:\n  listen: tcp://127.0.0.1:0\n  secret_key: \"" +
+                hub_keys_.second + "\"\n");
+    replace(&harness, "    adapter: http\n",
+            "    adapter: zmq\n    zmq_public_key: \"" + sds_keys_.first + "\"\n");
+    std::size_t hooks = harness.find("    webhooks: {\"*\": \"http://127.0.0.1:9000/dip\"}\n");
+    if (hooks != std::string::npos) harness.erase(hooks, harness.find('\n', hooks) + 1 - hooks);
+    WriteFile(dir_.File("harness-zmq.yaml"), harness);
+    std::string scenario = ReadFile(kExample);
+    replace(&scenario, "hub_config: harness.yaml", "hub_config: " + dir_.File("harness-zmq.yaml"));
+    replace(&scenario, "  webhook: http://127.0.0.1:9000/dip\n", "");
+    WriteFile(dir_.File("bp017-zmq.yaml"), scenario);
+    return dir_.File("bp017-zmq.yaml");
   }
 
   // Gives the SDS a certificate, so that its sends can be signed as a real SDS's would be.
@@ -128,15 +175,56 @@ class ScenarioRun : public ::testing::Test {
     }
   }
 
+  // The SDS under test over ZeroMQ: takes its deliveries from the hub's zmq adapter and sends
+  // its answers on the same connection.
+  void PlaySdsOverZmq(const std::atomic<bool>& done) {
+    adapters::zmq::ClientOptions o;
+    o.endpoint = zmq_endpoint_;
+    o.server_public_key = hub_keys_.first;
+    o.public_key = sds_keys_.first;
+    o.secret_key = sds_keys_.second;
+    o.receive = true;
+    auto connected = adapters::zmq::Client::Connect(o);
+    ASSERT_TRUE(connected.ok()) << connected.status().ToString();
+    zmq_ = std::move(connected).value();
+    std::deque<std::string> arrived;
+    zmq_->on_delivery = [&arrived](const std::vector<adapters::zmq::Delivered>& batch) {
+      for (const adapters::zmq::Delivered& d : batch) arrived.push_back(d.message);
+    };
+    zmq_->on_ack = [](const adapters::zmq::SendAck& a) { EXPECT_EQ(a.status, 201) << a.response; };
+    int n = 0;
+    while (!done) {
+      // The connection drops when the scenario ends and the hub stops.
+      if (!zmq_->Poll(100ms).ok()) break;
+      while (!arrived.empty()) {
+        std::string message = std::move(arrived.front());
+        arrived.pop_front();
+        simdjson::dom::parser parser;
+        simdjson::dom::element m;
+        std::string_view pub;
+        if (parser.parse(message).get(m) != simdjson::SUCCESS ||
+            m["payload"]["CommonBlock"]["D0"]["publicationID"].get(pub) != simdjson::SUCCESS) {
+          continue;
+        }
+        publications_.push_back(std::string(pub));
+        React(std::string(pub), ++n);
+      }
+    }
+    zmq_.reset();
+  }
+
   void React(const std::string& pub, int n) {
     if (behaviour_ == Sds::kSilent) return;
-    const std::string ref = "SDS-UT-" + std::to_string(n) + "-" + std::to_string(::getpid());
     const std::string date = Today() + "T00:00:00+00:00";
+    auto ref = [n](const std::string& iface) {
+      return "S-" + iface + "-1100000001-SDS-" + dip::FormatYyyymmdd(dip::Clock::now()) + "-UT" +
+             std::to_string(n) + "p" + std::to_string(::getpid());
+    };
     std::string iface, body;
     if (pub == "PUB-036") {
       iface = "IF-061";
       std::string mpan = behaviour_ == Sds::kWrongMpan ? "2000000000007" : kMpan;
-      body = SdsMessage(iface, "[MDRStart]", ref, mpan,
+      body = SdsMessage(iface, "[MDRStart]", ref(iface), mpan,
                         R"({"B019":{"assignedMDRDIPID":"1200000001","assignedMDRMPID":"SMDR",
                             "assignedMDREffectiveFromDate":")" +
                             date + R"("},"B078":{"energyDirection":"I"},
@@ -147,14 +235,19 @@ class ScenarioRun : public ::testing::Test {
                             date + R"("}})");
     } else if (pub == "PUB-064") {
       iface = "IF-065";
-      body = SdsMessage(iface, "[ReadingRemote]", ref, kMpan, "{}");
+      body = SdsMessage(iface, "[ReadingRemote]", ref(iface), kMpan, "{}");
     } else if (pub == "PUB-065") {
       iface = "IF-063";
-      body = SdsMessage(iface, "[MDRStop]", ref, kMpan,
+      body = SdsMessage(iface, "[MDRStop]", ref(iface), kMpan,
                         R"({"B083":{"assignedMDRDIPID":"1200000001","assignedMDRMPID":"SMDR",
                             "assignedMDREffectiveToDate":")" +
                             date + R"("}})");
     } else {
+      return;
+    }
+    if (transport_ == Transport::kZmq) {
+      auto seq = zmq_->Send(iface, body);
+      EXPECT_TRUE(seq.ok()) << iface << ": " << seq.status().ToString();
       return;
     }
     HttpResult r = SendSigned(iface, body);
@@ -164,14 +257,16 @@ class ScenarioRun : public ::testing::Test {
   TempDir dir_;
   RecordingSink sink_;
   Sds behaviour_ = Sds::kCorrect;
+  Transport transport_ = Transport::kHttp;
+  std::pair<std::string, std::string> hub_keys_ = adapters::zmq::CurveKeyPair();
+  std::pair<std::string, std::string> sds_keys_ = adapters::zmq::CurveKeyPair();
+  std::string zmq_endpoint_;
+  std::unique_ptr<adapters::zmq::Client> zmq_;
   std::uint16_t port_ = 0;
   dip::KeyAndCertificate identity_;
   std::vector<std::string> publications_;  // as delivered to the SDS, in order
   std::string report_;
 };
-
-const std::string kExample =
-    std::string(DIPHUB_SOURCE_DIR) + "/deploy/examples/bp017-scenario.yaml";
 
 TEST_F(ScenarioRun, Bp017PassesWithACorrectSds) {
   int code = Run(kExample, Sds::kCorrect);
@@ -190,6 +285,31 @@ TEST_F(ScenarioRun, Bp017PassesWithACorrectSds) {
   EXPECT_NE(report_.find("1100000001 sent IF-063 [MDRStop]"), std::string::npos) << report_;
   // What the SDS was delivered, in BP017 order.
   EXPECT_EQ(publications_, (std::vector<std::string>{"PUB-036", "PUB-062", "PUB-064", "PUB-065"}));
+}
+
+// The same scenario with the SDS under test on ZeroMQ: its deliveries and its sends go over the
+// zmq adapter, and the runner sees them delivered and received as over HTTP.
+TEST_F(ScenarioRun, Bp017OverZeroMqPassesWithACorrectSds) {
+  int code = Run(ZmqScenario(), Sds::kCorrect);
+  EXPECT_EQ(code, 0) << report_;
+  EXPECT_NE(report_.find("Participant under test: 1100000001 over zmq (tcp://127.0.0.1:"),
+            std::string::npos)
+      << report_;
+  EXPECT_NE(report_.find("RESULT: PASS — 7 of 7 steps passed"), std::string::npos) << report_;
+  EXPECT_NE(report_.find("R0.responseCode A; hub answered MSG0000; delivered to 1100000001"),
+            std::string::npos)
+      << report_;
+  EXPECT_NE(report_.find("1100000001 sent IF-063 [MDRStop]"), std::string::npos) << report_;
+  EXPECT_EQ(publications_, (std::vector<std::string>{"PUB-036", "PUB-062", "PUB-064", "PUB-065"}));
+}
+
+TEST_F(ScenarioRun, Bp017OverZeroMqFailsWithAWrongAnswer) {
+  int code = Run(ZmqScenario(), Sds::kWrongMpan);
+  EXPECT_EQ(code, 1) << report_;
+  EXPECT_NE(report_.find("[2/7] SDS asks the MDR to start data retrieval (IF-061) ... FAIL"),
+            std::string::npos)
+      << report_;
+  EXPECT_NE(report_.find("expected MPAN 2000056535971"), std::string::npos) << report_;
 }
 
 TEST_F(ScenarioRun, WrongAnswerFailsWithTheMessagesAndExitStatus1) {

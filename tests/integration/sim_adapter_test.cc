@@ -26,6 +26,9 @@ std::string Publications(const std::vector<adapters::http::SinkDelivery>& got) {
   return out;
 }
 
+constexpr const char* kRef1 = "S-IF-061-1100000001-SDS-20261122-simt1";
+constexpr const char* kRef2 = "S-IF-063-1100000001-SDS-20261122-simt2";
+
 std::size_t Count(const std::string& text, const std::string& what) {
   std::size_t n = 0;
   for (std::size_t at = 0; (at = text.find(what, at)) != std::string::npos; at += what.size()) ++n;
@@ -35,7 +38,8 @@ std::size_t Count(const std::string& text, const std::string& what) {
 TEST(SimAdapter, OutageRetriedThenAnsweredAndConsumptionScheduled) {
   TempDir dir;
   RecordingSink sds;
-  HubProcess hub(dir, "http://sim/",
+  // The simulated MDR needs no webhook.
+  HubProcess hub(dir, "",
                  "adapters: [http, sim]\n"
                  "sim:\n"
                  "  seed: 5\n"
@@ -53,7 +57,7 @@ TEST(SimAdapter, OutageRetriedThenAnsweredAndConsumptionScheduled) {
   ASSERT_TRUE(hub.Start(&error)) << error;
 
   const auto sent = std::chrono::steady_clock::now();
-  HttpResult r = hub.Send("IF-061", MdrStart("SIM-T-1"));
+  HttpResult r = hub.Send("IF-061", MdrStart(kRef1));
   ASSERT_EQ(r.status, 201) << r.body;
 
   // The IF-062 comes only after the outage: the hub retried the IF-061.
@@ -62,10 +66,11 @@ TEST(SimAdapter, OutageRetriedThenAnsweredAndConsumptionScheduled) {
   EXPECT_GE(std::chrono::steady_clock::now() - sent, 1400ms);
   EXPECT_NE(got[0].body.find("\"publicationID\":\"PUB-062\""), std::string::npos) << got[0].body;
   EXPECT_NE(got[0].body.find("\"responseCode\":\"A\""), std::string::npos) << got[0].body;
-  EXPECT_NE(got[0].body.find("\"senderCorrelationID\":\"SIM-T-1\""), std::string::npos)
+  EXPECT_NE(got[0].body.find("\"senderCorrelationID\":\"" + std::string(kRef1) + "\""),
+            std::string::npos)
       << got[0].body;
-  HttpResult journal =
-      hub.Call("GET", "/dip-channel/IF-061/deliveryStatus/1100000001/SIM-T-1", "", kAdmin);
+  HttpResult journal = hub.Call(
+      "GET", "/dip-channel/IF-061/deliveryStatus/1100000001/" + std::string(kRef1), "", kAdmin);
   EXPECT_NE(journal.body.find("\"status\":\"Retrying\""), std::string::npos) << journal.body;
   EXPECT_NE(journal.body.find("\"detail\":\"simulated outage of 1200000001\""), std::string::npos)
       << journal.body;
@@ -81,18 +86,17 @@ TEST(SimAdapter, OutageRetriedThenAnsweredAndConsumptionScheduled) {
   EXPECT_NE(got.back().body.find("\"MPANCore\":\"2000056535971\""), std::string::npos);
 
   // IF-063 stops the collection: no IF-064 after the MDR has taken it.
-  std::string stop = MdrStart("SIM-T-2");
-  for (auto [from, to] : {std::pair<std::string, std::string>{"IF-061", "IF-063"},
-                          {"[MDRStart]", "[MDRStop]"},
-                          {"\"B019\"", "\"B083\""},
-                          {"assignedMDREffectiveFromDate", "assignedMDREffectiveToDate"}}) {
-    stop.replace(stop.find(from), from.size(), to);
-  }
+  std::string stop = MdrStart(kRef2);
+  stop.replace(stop.find("IF-061"), 6, "IF-063");
+  stop.replace(stop.find("[MDRStart]"), 10, "[MDRStop]");
+  stop = stop.substr(0, stop.find("\"CustomBlock\":")) +
+         R"("CustomBlock":{"B083":{"assignedMDRDIPID":"1200000001","assignedMDRMPID":"DMDR",
+           "assignedMDREffectiveToDate":"2026-11-23T00:00:00+00:00"}}}}])";
   r = hub.Send("IF-063", stop);
   ASSERT_EQ(r.status, 201) << r.body;
   for (int i = 0; i < 100; ++i) {
-    HttpResult j =
-        hub.Call("GET", "/dip-channel/IF-063/deliveryStatus/1100000001/SIM-T-2", "", kAdmin);
+    HttpResult j = hub.Call(
+        "GET", "/dip-channel/IF-063/deliveryStatus/1100000001/" + std::string(kRef2), "", kAdmin);
     if (j.body.find("\"status\":\"Delivered\"") != std::string::npos) break;
     std::this_thread::sleep_for(50ms);
   }

@@ -34,6 +34,10 @@ Keys NewKeys() {
   return {pub, sec};
 }
 
+// A senderUniqueReference of the demo SDS that the spec's pattern accepts, ending in `tail`
+// (letters and digits).
+std::string SdsRef(const std::string& tail) { return "S-IF-061-1100000001-SDS-20261122-" + tail; }
+
 std::string Reference(const std::string& message) {
   static const std::regex re("\"senderUniqueReference\":\"([^\"]+)\"");
   std::smatch m;
@@ -92,12 +96,13 @@ class Zmq : public ::testing::Test {
     return c.ok() ? std::move(c).value() : nullptr;
   }
 
-  // Sends `n` IF-061 starts with references prefix-0 .. prefix-(n-1); returns the acks.
+  // Sends `n` IF-061 starts with references SdsRef(prefix0) .. SdsRef(prefix<n-1>); returns
+  // the acks.
   std::vector<SendAck> SendStarts(Client& sds, const std::string& prefix, int n) {
     std::vector<SendAck> acks;
     sds.on_ack = [&acks](const SendAck& a) { acks.push_back(a); };
     for (int i = 0; i < n; ++i) {
-      auto seq = sds.Send("IF-061", MdrStart(prefix + std::to_string(i)));
+      auto seq = sds.Send("IF-061", MdrStart(SdsRef(prefix + std::to_string(i))));
       EXPECT_TRUE(seq.ok()) << seq.status().ToString();
     }
     dip::Status s = sds.Flush(60s);
@@ -129,7 +134,7 @@ TEST_F(Zmq, SendIsAcknowledged201AfterTheDurableCommit) {
   ASSERT_TRUE(sds);
   EXPECT_EQ(sds->dip_id(), "1100000001");
   EXPECT_GT(sds->credit(), 0u);
-  std::vector<SendAck> acks = SendStarts(*sds, "durable-", 5);
+  std::vector<SendAck> acks = SendStarts(*sds, "durable", 5);
   ASSERT_EQ(acks.size(), 5u);
   for (const SendAck& a : acks) {
     EXPECT_EQ(a.status, 201) << a.response;
@@ -145,8 +150,8 @@ TEST_F(Zmq, SendIsAcknowledged201AfterTheDurableCommit) {
   Receive(*mdr, &got, 5, 20s);
   std::set<std::string> refs;
   for (const Delivered& d : got) refs.insert(Reference(d.message));
-  EXPECT_EQ(refs, (std::set<std::string>{"durable-0", "durable-1", "durable-2", "durable-3",
-                                         "durable-4"}));
+  EXPECT_EQ(refs, (std::set<std::string>{SdsRef("durable0"), SdsRef("durable1"), SdsRef("durable2"),
+                                         SdsRef("durable3"), SdsRef("durable4")}));
 }
 
 TEST_F(Zmq, DeliversToTheConnectedRecipientWithCumulativeAcks) {
@@ -155,7 +160,7 @@ TEST_F(Zmq, DeliversToTheConnectedRecipientWithCumulativeAcks) {
   auto mdr = Connect(mdr_keys_, true);
   auto sds = Connect(sds_keys_, false);
   ASSERT_TRUE(mdr && sds);
-  std::vector<SendAck> acks = SendStarts(*sds, "push-", 200);
+  std::vector<SendAck> acks = SendStarts(*sds, "push", 200);
   ASSERT_EQ(acks.size(), 200u);
   for (const SendAck& a : acks) ASSERT_EQ(a.status, 201) << a.response;
   std::vector<Delivered> got;
@@ -180,7 +185,7 @@ TEST_F(Zmq, ReconnectAfterAMidStreamDisconnectLosesNothingAndSeesNoGap) {
   auto sds = Connect(sds_keys_, false);
   ASSERT_TRUE(sds);
   constexpr int kCount = 120;
-  std::vector<SendAck> acks = SendStarts(*sds, "resume-", kCount);
+  std::vector<SendAck> acks = SendStarts(*sds, "resume", kCount);
   ASSERT_EQ(acks.size(), static_cast<std::size_t>(kCount));
 
   // The first receiver processes (and acknowledges) one batch, takes a second without
@@ -215,7 +220,7 @@ TEST_F(Zmq, ReconnectAfterAMidStreamDisconnectLosesNothingAndSeesNoGap) {
   std::vector<Delivered> all = processed;
   all.insert(all.end(), rest.begin(), rest.end());
   std::vector<std::string> expected, seen;
-  for (int i = 0; i < kCount; ++i) expected.push_back("resume-" + std::to_string(i));
+  for (int i = 0; i < kCount; ++i) expected.push_back(SdsRef("resume" + std::to_string(i)));
   for (std::size_t i = 0; i < all.size(); ++i) {
     seen.push_back(Reference(all[i].message));
     if (i > 0) {
@@ -248,7 +253,7 @@ TEST_F(Zmq, BadJsonGetsTheSameMsgCodeAsOverHttp) {
   ASSERT_TRUE(sds);
   for (const std::string& body :
        {std::string("[{\"payload\": "), std::string("{}"),
-        MdrStart("bad-env").replace(MdrStart("x").find("DEV"), 3, "XYZ")}) {
+        MdrStart(SdsRef("badenv")).replace(MdrStart(SdsRef("x")).find("DEV"), 3, "XYZ")}) {
     std::vector<SendAck> acks;
     sds->on_ack = [&acks](const SendAck& a) { acks.push_back(a); };
     ASSERT_TRUE(sds->Send("IF-061", body).ok());
@@ -281,7 +286,7 @@ TEST_F(Zmq, CreditIsWithheldUnderOverloadAndNothingIsLost) {
       std::this_thread::sleep_for(20ms);
     }
   });
-  std::vector<SendAck> acks = SendStarts(*sds, "load-", kCount);
+  std::vector<SendAck> acks = SendStarts(*sds, "load", kCount);
   sending = false;
   monitor.join();
   // Held-back sends are bounded by the credit (400 x 1.3 KB): memory stays near its baseline.

@@ -27,7 +27,7 @@ SimParticipant Make(Behaviour b, const std::string& id, const std::string& role,
 
 // `o` as a simulated participant would receive it (the hub passes the payload through).
 Received Deliver(Outgoing o) {
-  if (o.reference.empty()) o.reference = "REF-" + o.interface_id;
+  if (o.reference.empty()) o.reference = Reference(o, kNow, "R1");
   auto parsed = ParseDelivery(RenderMessage(o, kNow));
   EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
   return parsed.value().at(0);
@@ -49,7 +49,7 @@ TEST(SimMdr, AcceptsMdrStartAndCollectsUntilStopped) {
   EXPECT_EQ(r.event, "[MDRStartResponse]");
   EXPECT_EQ(r.response_code, "A");
   EXPECT_EQ(r.primary_recipients, std::vector<std::string>{kSds});
-  EXPECT_EQ(r.correlation_id, "REF-IF-061");
+  EXPECT_EQ(r.correlation_id, Reference(MdrStartFromSds(kMdr), kNow, "R1"));
   EXPECT_EQ(CustomField(r.custom_block, "B019", "assignedMDRDIPID"), kMdr);
   EXPECT_TRUE(HasBlock(r.custom_block, "B068"));
 
@@ -182,8 +182,22 @@ TEST(SimRegs, PublishesAppointmentsAtStart) {
   EXPECT_EQ(CustomField(out[0].custom_block, "B019", "assignedMDRDIPID"), kMdr);
 }
 
-// Every message the simulator composes passes the hub's level-1 envelope checks, and a
-// malformed one fails them on S1.senderTimestamp.
+// `o` rendered and put through the hub's full level-1 check (envelope rules and the spec's
+// schema for its event); "OK" or the refusal with the message.
+std::string LevelOne(Outgoing o) {
+  if (o.reference.empty()) o.reference = Reference(o, kNow, "T1");
+  std::string body = RenderMessage(o, kNow);
+  std::string scratch;
+  dip::ParsedArray parsed = dip::ParseMessageArray(body, &scratch);
+  if (!parsed.status.ok()) return parsed.status.ToString();
+  if (parsed.items.size() != 1) return "not one message";
+  if (!parsed.items[0].status.ok()) return parsed.items[0].status.ToString();
+  dip::Status s = dip::CheckMessage(parsed.items[0].envelope, {o.interface_id, "DEV"});
+  return s.ok() ? "OK" : s.ToString() + "\n" + body;
+}
+
+// Every message the simulator composes passes the hub's full level-1 check, and a malformed
+// one fails it on S1.senderTimestamp.
 TEST(SimMessages, PassLevelOneChecksUnlessMalformed) {
   SimParticipant mdr = Make(Behaviour::kMdr, kMdr, "MDR");
   SimParticipant sds = Make(Behaviour::kSds, kSds, "SDS");
@@ -194,33 +208,88 @@ TEST(SimMessages, PassLevelOneChecksUnlessMalformed) {
   struct Case {
     SimParticipant* from;
     const char* iface;
-  } cases[] = {{&regs, "IF-035"}, {&regs, "IF-036"}, {&regs, "IF-037"}, {&sds, "IF-061"},
-               {&mdr, "IF-062"},  {&sds, "IF-063"},  {&mdr, "IF-064"},  {&sds, "IF-065"}};
+    std::vector<std::string> to;
+  } cases[] = {{&regs, "IF-035", {}},    {&regs, "IF-036", {}},    {&regs, "IF-037", {}},
+               {&sds, "IF-061", {kMdr}}, {&mdr, "IF-062", {kSds}}, {&sds, "IF-063", {kMdr}},
+               {&mdr, "IF-064", {kSds}}, {&sds, "IF-065", {kMdr}}};
   for (const Case& c : cases) {
     SCOPED_TRACE(c.iface);
-    auto o = c.from->Compose(c.iface, "", kMpan, {}, "", "", kNow);
+    auto o = c.from->Compose(c.iface, "", kMpan, c.to, "", "", kNow);
     ASSERT_TRUE(o.ok()) << o.status().ToString();
-    o.value().reference = "REF-1";
-    std::string body = RenderMessage(o.value(), kNow);
-    std::string scratch;
-    dip::ParsedArray parsed = dip::ParseMessageArray(body, &scratch);
-    ASSERT_TRUE(parsed.status.ok()) << parsed.status.ToString();
-    ASSERT_EQ(parsed.items.size(), 1u);
-    ASSERT_TRUE(parsed.items[0].status.ok()) << parsed.items[0].status.ToString();
-    dip::L1Options options{c.iface, "DEV"};
-    EXPECT_TRUE(dip::CheckEnvelope(parsed.items[0].envelope, options).ok())
-        << dip::CheckEnvelope(parsed.items[0].envelope, options).ToString() << "\n"
-        << body;
+    EXPECT_EQ(LevelOne(o.value()), "OK");
 
-    std::string broken = Malform(body);
-    dip::ParsedArray bad = dip::ParseMessageArray(broken, &scratch);
+    Outgoing m = o.value();
+    m.reference = Reference(m, kNow, "T1");
+    std::string body = Malform(RenderMessage(m, kNow)), scratch;
+    dip::ParsedArray bad = dip::ParseMessageArray(body, &scratch);
     ASSERT_EQ(bad.items.size(), 1u);
-    dip::Status s = dip::CheckEnvelope(bad.items[0].envelope, options);
+    dip::Status s = dip::CheckMessage(bad.items[0].envelope, {c.iface, "DEV"});
     EXPECT_FALSE(s.ok());
     EXPECT_EQ(s.code(), "MSG1007");
     EXPECT_NE(s.ToString().find("S1.senderTimestamp"), std::string::npos) << s.ToString();
   }
+  // A rejection composed by a scenario.
+  auto rejected = mdr.Compose("IF-062", "", kMpan, {kSds}, "R", "", kNow);
+  ASSERT_TRUE(rejected.ok());
+  EXPECT_EQ(LevelOne(rejected.value()), "OK");
+  // The check is the full one: a reference off the spec's pattern is refused.
+  Outgoing off_pattern = rejected.value();
+  off_pattern.reference = "SIM-T-1";
+  EXPECT_NE(LevelOne(off_pattern).find("MSG1001"), std::string::npos) << LevelOne(off_pattern);
   EXPECT_FALSE(mdr.Compose("IF-001", "", kMpan, {}, "", "", kNow).ok());
+}
+
+// Every message a behaviour sends on its own passes the full level-1 check: the MDR's accept
+// and each kind of reject, its consumption, the readings, the registration service's
+// appointments.
+TEST(SimMessages, AnswersAndSchedulesPassLevelOne) {
+  SimParticipantConfig c;
+  c.mpans = {kMpan, "2000000000009"};
+  c.reject_mpans = {"2000000000009"};
+  c.reject_code = "DS001 - Supplier Nominated MDR Invalid/Unsupported";
+  SimParticipant mdr = Make(Behaviour::kMdr, kMdr, "MDR", 1, c);
+  SimParticipant sds = Make(Behaviour::kSds, kSds, "SDS");
+  std::vector<Outgoing> sent;
+  for (const Outgoing& request :
+       {MdrStartFromSds(kMdr), MdrStartFromSds("1200000002"),
+        MdrStartFromSds(kMdr, "2000000000001"), MdrStartFromSds(kMdr, "2000000000009")}) {
+    for (Outgoing& a : mdr.OnReceived(Deliver(request), kNow)) sent.push_back(std::move(a));
+  }
+  ASSERT_EQ(sent.size(), 4u);
+  EXPECT_EQ(sent[0].response_code, "A");
+  EXPECT_EQ(sent[3].response_code, "R");
+  for (Outgoing& a : mdr.Consumption(kNow)) sent.push_back(std::move(a));
+  auto reading = sds.Compose("IF-065", "", kMpan, {kMdr}, "", "", kNow);
+  ASSERT_TRUE(reading.ok());
+  for (Outgoing& a : mdr.OnReceived(Deliver(reading.value()), kNow)) sent.push_back(a);
+  auto asked = mdr.Compose("IF-065", "", kMpan, {kSds}, "", "", kNow);
+  ASSERT_TRUE(asked.ok());
+  for (Outgoing& a : sds.OnReceived(Deliver(asked.value()), kNow)) sent.push_back(a);
+  SimParticipantConfig rc;
+  rc.mpans = {kMpan, "2000000000002"};
+  rc.appoint_ds = kSds;
+  rc.appoint_mdr = kMdr;
+  for (Outgoing& a : Make(Behaviour::kRegs, "1400000001", "REGS", 1, rc).Appointments(kNow)) {
+    sent.push_back(std::move(a));
+  }
+  rc.appoint_mdr.clear();
+  for (Outgoing& a : Make(Behaviour::kRegs, "1400000001", "REGS", 1, rc).Appointments(kNow)) {
+    sent.push_back(std::move(a));
+  }
+  ASSERT_EQ(sent.size(), 11u);
+  for (const Outgoing& o : sent) {
+    SCOPED_TRACE(o.interface_id + " " + o.event + " " + o.response_code);
+    EXPECT_EQ(LevelOne(o), "OK");
+  }
+}
+
+// References follow the spec's senderUniqueReference pattern.
+TEST(SimMessages, ReferencesFollowThePattern) {
+  SimParticipant mdr = Make(Behaviour::kMdr, kMdr, "MDR");
+  auto o = mdr.Compose("IF-062", "", kMpan, {kSds}, "", "", kNow);
+  ASSERT_TRUE(o.ok());
+  std::string ref = Reference(o.value(), kNow, "abc12");
+  EXPECT_EQ(ref, "S-IF-062-1200000001-MDR-" + dip::FormatYyyymmdd(kNow) + "-abc12");
 }
 
 TEST(SimConfigTest, ParsesKnobsAndRefusesMistakes) {
