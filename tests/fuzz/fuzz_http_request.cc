@@ -146,7 +146,12 @@ class StubHub : public broker::HubApi {
     r.body = "{}";
     return r;
   }
+  void SubmitStatus(broker::SubmitRequest request,
+                    std::function<void(broker::SubmitResponse)> done) override {
+    Submit(std::move(request), std::move(done));
+  }
   broker::DeliveryQueries& queries() override { return queries_; }
+  void KickDelivery(std::string_view) override {}
   std::string NotReady() const override { return ""; }
   dip::Status PutParticipant(std::string_view, std::string_view) override {
     return dip::Status::Ok();
