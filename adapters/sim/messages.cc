@@ -161,7 +161,7 @@ std::string MdrStopBlock(const Party& mdr, const std::string& date) {
 std::string ConsumptionBlock(const std::string& settlement_date) {
   // Settlement period `sp` starts (sp - 1) half hours after the day's midnight UTC.
   auto period_start = [&](int sp) {
-    char time[6];
+    char time[16];  // "hh:mm"; room for any int, as -Wformat-truncation at -O1 asks
     std::snprintf(time, sizeof time, "%02d:%02d", (sp - 1) / 2, (sp - 1) % 2 * 30);
     return settlement_date.substr(0, 10) + "T" + time + ":00+00:00";
   };
