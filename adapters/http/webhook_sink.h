@@ -10,15 +10,10 @@
 #include <thread>
 
 #include "adapters/http/server.h"
+#include "adapters/http/sink_delivery.h"
 #include "dip/status.h"
 
 namespace diphub::adapters::http {
-
-struct SinkDelivery {
-  std::string target;     // the request path
-  std::string body;       // DIPMessageEgressArray JSON
-  dip::Status signature;  // OK when the X-DIP headers verify
-};
 
 class WebhookSink {
  public:

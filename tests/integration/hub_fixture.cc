@@ -5,6 +5,8 @@
 #include <sstream>
 #include <thread>
 
+#include "adapters/http/webhook_sink.h"
+
 namespace diphub::testing {
 
 RecordingSink::RecordingSink(std::uint16_t port) {
@@ -18,6 +20,12 @@ RecordingSink::RecordingSink(std::uint16_t port) {
   dip::Status s = sink_->Start();
   if (!s.ok()) throw std::runtime_error("webhook sink: " + s.ToString());
 }
+
+RecordingSink::~RecordingSink() = default;
+
+std::uint16_t RecordingSink::port() const { return sink_->port(); }
+
+std::string RecordingSink::Url() const { return sink_->Url(); }
 
 void RecordingSink::set_status(int status) {
   std::lock_guard lock(mu_);

@@ -4,15 +4,20 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
-#include "adapters/http/webhook_sink.h"
+#include "adapters/http/sink_delivery.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
+
+namespace diphub::adapters::http {
+class WebhookSink;
+}  // namespace diphub::adapters::http
 
 namespace diphub::testing {
 
@@ -20,8 +25,9 @@ namespace diphub::testing {
 class RecordingSink {
  public:
   explicit RecordingSink(std::uint16_t port = 0);
-  std::uint16_t port() const { return sink_->port(); }
-  std::string Url() const { return sink_->Url(); }
+  ~RecordingSink();
+  std::uint16_t port() const;
+  std::string Url() const;
   void set_status(int status);
   // Waits until at least `n` deliveries arrived; returns all received so far.
   std::vector<adapters::http::SinkDelivery> WaitFor(std::size_t n,
@@ -79,5 +85,22 @@ class HubProcess {
 // A schema-valid IF-061 [MDRStart] from the demo SDS to the demo MDR, with `reference` as its
 // senderUniqueReference.
 std::string MdrStart(const std::string& reference);
+
+// The demo participants of the base configuration and their credentials, for tests that act as
+// them; `using namespace demo;` inside the test's own namespace brings them in.
+namespace demo {
+using Headers = std::map<std::string, std::string>;
+inline constexpr const char* kSds = "1100000001";
+inline constexpr const char* kMdr = "1200000001";
+inline const Headers kAdmin{{"Authorization", "Bearer test-admin"}};
+inline const Headers kSdsKey{{"X-API-Key", "demo-sds-key"}};
+inline const Headers kMdrKey{{"X-API-Key", "demo-mdr-key"}};
+inline const Headers kSupKey{{"X-API-Key", "demo-sup-key"}};
+// A replay request body with every filter null: everything the caller may see.
+inline constexpr const char* kAllNull =
+    R"({"datetimeFrom":null,"datetimeTo":null,"eventCode":null,"MPAN":null,"version":null})";
+// A senderUniqueReference of the demo SDS for IF-061, ending in `tag`.
+inline std::string Ref(const std::string& tag) { return "S-IF-061-1100000001-SDS-20261122-" + tag; }
+}  // namespace demo
 
 }  // namespace diphub::testing

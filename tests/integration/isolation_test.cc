@@ -15,15 +15,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr const char* kMdr = "1200000001";
-const std::map<std::string, std::string> kAdmin{{"Authorization", "Bearer test-admin"}};
-const std::map<std::string, std::string> kSdsKey{{"X-API-Key", "demo-sds-key"}};
-const std::map<std::string, std::string> kMdrKey{{"X-API-Key", "demo-mdr-key"}};
-const std::map<std::string, std::string> kSupKey{{"X-API-Key", "demo-sup-key"}};
-constexpr const char* kAllNull =
-    R"({"datetimeFrom":null,"datetimeTo":null,"eventCode":null,"MPAN":null,"version":null})";
-
-std::string Ref(const std::string& tag) { return "S-IF-061-1100000001-SDS-20261122-" + tag; }
+using namespace demo;
 
 bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;

@@ -24,7 +24,7 @@ const std::string kBadKey = "bad-key-SECRET-d41d8c";
 const std::string kBadToken = "bad-admin-SECRET-9f0e33";
 const std::string kBadSignature = "c2lnLVNFQ1JFVC0xMjM0";
 
-std::string Ref(const std::string& tag) { return "S-IF-061-1100000001-SDS-20261122-" + tag; }
+using demo::Ref;
 
 // The base64 lines of a PEM private key, each long enough to be unmistakable.
 std::vector<std::string> PemBodyLines(const std::string& pem) {
