@@ -16,7 +16,10 @@
 #include <thread>
 
 #include "dip/catalogue.h"
+#include "dip/dip_time.h"
+#include "dip/json_writer.h"
 #include "dip/sample_message.h"
+#include "dip/signature.h"
 #include "routing/publications.h"
 #include "tests/integration/hub_fixture.h"
 
@@ -37,16 +40,17 @@ std::string OtherId(std::size_t i) {
 }
 
 struct Party {
-  std::string id, role, api_key;
+  std::string id, role, api_key, mpid;
 };
 
 // Every participant of the hub's config, the demo SDS, MDR (paired with it) and SUP first.
 std::vector<Party> Parties() {
-  std::vector<Party> out = {{"1100000001", "SDS", "demo-sds-key"},
-                            {"1200000001", "MDR", "demo-mdr-key"},
-                            {"1300000001", "SUP", "demo-sup-key"}};
+  std::vector<Party> out = {{"1100000001", "SDS", "demo-sds-key", "DSDS"},
+                            {"1200000001", "MDR", "demo-mdr-key", "DMDR"},
+                            {"1300000001", "SUP", "demo-sup-key", "DSUP"}};
   for (std::size_t i = 0; i < kOtherRoles.size(); ++i) {
-    out.push_back({OtherId(i), kOtherRoles[i], "k-" + kOtherRoles[i]});
+    out.push_back({OtherId(i), kOtherRoles[i], "k-" + kOtherRoles[i],
+                   "DX" + std::string(1, static_cast<char>('A' + i)) + "X"});
   }
   return out;
 }
@@ -90,9 +94,9 @@ class Conformance : public ::testing::Test {
   void SetUp() override {
     std::string extra;
     for (std::size_t i = 0; i < kOtherRoles.size(); ++i) {
-      extra += "  - {dip_id: \"" + OtherId(i) + "\", role: " + kOtherRoles[i] + ", mpid: DX" +
-               std::string(1, static_cast<char>('A' + i)) + "X, api_key: k-" + kOtherRoles[i] +
-               ", webhooks: {\"*\": \"" + Webhook(OtherId(i)) + "\"}}\n";
+      const Party& p = Parties()[3 + i];
+      extra += "  - {dip_id: \"" + p.id + "\", role: " + p.role + ", mpid: " + p.mpid +
+               ", api_key: " + p.api_key + ", webhooks: {\"*\": \"" + Webhook(p.id) + "\"}}\n";
     }
     hub_ = std::make_unique<HubProcess>(dir_, Webhook("1200000001"), extra);
     for (const char* id_key : {"1100000001\", role: SDS, mpid: DSDS, api_key: demo-sds-key",
@@ -105,6 +109,37 @@ class Conformance : public ::testing::Test {
     std::string error;
     ASSERT_TRUE(hub_->Start(&error)) << error;
     Import(kMpan, "1300000001", "1100000001", OtherId(4), "1200000001");
+  }
+
+  // Gives `party` a fresh certificate through the admin API (its other settings unchanged).
+  dip::KeyAndCertificate Certify(const Party& party) {
+    auto kc = dip::GenerateSelfSigned(party.id).value();
+    dip::JsonWriter w;
+    w.BeginObject().Key("role").String(party.role).Key("mpid").String(party.mpid);
+    w.Key("api_key").String(party.api_key).Key("certificate").String(kc.cert_pem);
+    w.Key("webhooks").BeginObject().Key("*").String(Webhook(party.id)).EndObject().EndObject();
+    HttpResult r = hub_->Call("PUT", "/admin/participants/" + party.id, w.str(),
+                              {{"Authorization", "Bearer test-admin"}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return kc;
+  }
+
+  // Sends `body` on `channel` as `party`: its X-API-Key, and X-DIP signature headers made with
+  // its certificate the way DIP clients make them.
+  HttpResult SendSigned(const Party& party, const dip::KeyAndCertificate& kc,
+                        const std::string& channel, const std::string& body) {
+    const std::string path = "/dip-channel/" + channel;
+    const std::string url = "http://127.0.0.1:" + std::to_string(hub_->http_port()) + path;
+    auto signer = dip::Signer::FromPem(kc.key_pem, kc.cert_pem).value();
+    dip::SignatureHeaders h =
+        signer->SignRequest("POST", url, body, dip::FormatSignatureDate(dip::Clock::now()));
+    return HttpRequest("127.0.0.1", hub_->http_port(), "POST", path, body,
+                       {{"Content-Type", "application/json"},
+                        {"X-API-Key", party.api_key},
+                        {"X-DIP-Signature-Date", h.date},
+                        {"X-DIP-Content-Hash", h.content_hash},
+                        {"X-DIP-Signature-Certificate", h.certificate},
+                        {"X-DIP-Signature", h.signature}});
   }
 
   // Each participant's webhook: the one sink, a path per participant.
@@ -217,7 +252,13 @@ class Conformance : public ::testing::Test {
 };
 
 TEST_F(Conformance, EveryEventOfTheSpecIsAcceptedAndDelivered) {
+  // Every participant signs its sends with its own registered certificate; a signature that
+  // did not verify, or was not the sender's, would be refused (RCP9999).
   const std::vector<Planned> plan = PlanAll();
+  std::map<std::string, dip::KeyAndCertificate> certificates;
+  for (const Planned& p : plan) {
+    if (!certificates.contains(p.sender.id)) certificates[p.sender.id] = Certify(p.sender);
+  }
   std::size_t impossible = 0;
   std::map<std::pair<std::string, std::string>, std::vector<const Planned*>> batches;
   for (const Planned& p : plan) {
@@ -249,7 +290,8 @@ TEST_F(Conformance, EveryEventOfTheSpecIsAcceptedAndDelivered) {
     std::string body = "[";
     for (const Planned* p : items) body += (body.size() > 1 ? "," : "") + p->message;
     body += "]";
-    HttpResult r = hub_->Send(key.first, body, items.front()->sender.api_key);
+    const Party& sender = items.front()->sender;
+    HttpResult r = SendSigned(sender, certificates[sender.id], key.first, body);
     EXPECT_EQ(r.status, 201) << key.first << " from " << key.second << ": " << r.body;
     if (r.status != 201) continue;
     for (const Planned* p : items) wanted[p->reference] = p->recipient.id;
