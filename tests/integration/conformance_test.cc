@@ -81,6 +81,13 @@ bool CannotBeValid(const gen::EventRow& row) {
           std::string_view(row.event_code) == "[RelatedRemove]");
 }
 
+std::string Replace(std::string s, const std::string& from, const std::string& to) {
+  auto pos = s.find(from);
+  EXPECT_NE(pos, std::string::npos) << "fixture text not found: " << from;
+  if (pos != std::string::npos) s.replace(pos, from.size(), to);
+  return s;
+}
+
 // One planned message: who sends it to whom, and the message itself.
 struct Planned {
   const gen::EventRow* row;
@@ -395,6 +402,36 @@ TEST_F(Conformance, EachInterfaceRefusesASenderRoleThatDoesNotSendIt) {
   }
 }
 
+TEST_F(Conformance, SenderIdentityRulesAreRefusedWithTheirCodes) {
+  // A sender sends only as itself: its own DIP ID (MSG1009), its registered role (MSG1010), a
+  // registered connection provider (MSG1011). Each refused with HTTP 400, nothing stored: the
+  // corrected message with the same reference is accepted afterwards.
+  struct Case {
+    std::string name, from, to, key, code, help;
+  };
+  const std::vector<Case> cases = {
+      {"another participant's DIP ID (the supplier's key)", "\"senderDIPID\":\"1100000001\"",
+       "\"senderDIPID\":\"1100000001\"", "demo-sup-key", "MSG1009",
+       "S1.senderDIPID: \\\"1100000001\\\" is not the participant of this X-API-Key"},
+      {"another role", "\"senderRoleID\":\"SDS\"", "\"senderRoleID\":\"MDR\"", "demo-sds-key",
+       "MSG1010", "S1.senderRoleID: 1100000001 is registered as SDS, got \\\"MDR\\\""},
+      {"unregistered connection provider", "\"DIPConnectionProviderID\":null",
+       "\"DIPConnectionProviderID\":\"1999999999\"", "demo-sds-key", "MSG1011",
+       "S1.DIPConnectionProviderID: \\\"1999999999\\\" is not a registered DIP ID"},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    const std::string ref = "S-IF-061-1100000001-SDS-20261122-id" + std::to_string(++n);
+    HttpResult r = hub_->Send("IF-061", Replace(MdrStart(ref), c.from, c.to), c.key);
+    EXPECT_EQ(r.status, 400) << c.name << ": " << r.body;
+    EXPECT_NE(r.body.find("\"message\":\"" + c.code), std::string::npos)
+        << c.name << ": " << r.body;
+    EXPECT_NE(r.body.find(c.help), std::string::npos) << c.name << ": " << r.body;
+    HttpResult ok = hub_->Send("IF-061", MdrStart(ref));
+    EXPECT_EQ(ok.status, 201) << c.name << ": the refused message must not be stored: " << ok.body;
+  }
+}
+
 TEST_F(Conformance, SecondaryRecipientInAWrongRoleIsRefused) {
   // The hub's appointments name the registered MDR as the data service of an MPAN (an import
   // that named the wrong DIP ID): PUB-009 would reach it as a DS. MSG1034, nothing stored.
@@ -437,13 +474,6 @@ TEST(ConformanceAlways, AlwaysRecipientInAWrongRoleIsRefused) {
       << r.body;
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(sink.count(), 0u);
-}
-
-std::string Replace(std::string s, const std::string& from, const std::string& to) {
-  auto pos = s.find(from);
-  EXPECT_NE(pos, std::string::npos) << "fixture text not found: " << from;
-  if (pos != std::string::npos) s.replace(pos, from.size(), to);
-  return s;
 }
 
 TEST_F(Conformance, EachSchemaRuleBrokenAloneIsRefusedWithItsCode) {
