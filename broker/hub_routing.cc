@@ -178,6 +178,8 @@ std::string Hub::RoutingJson() {
     w.BeginObject()
         .Key("interface")
         .String(iface)
+        .Key("senders")
+        .String(routing::RolesToString(rule.senders))
         .Key("receivers")
         .String(routing::RolesToString(rule.receivers))
         .Key("byMpan")

@@ -83,6 +83,18 @@ dip::Status CheckSender(const dip::Envelope& env, const routing::Registry& reg,
   return dip::Status::Ok();
 }
 
+// A message the spec gives M1 (principal MPAN) instead of M0 (IF-020) is routed, sharded and
+// stored by its principal MPAN: the envelope's MPAN is taken from M1.principalMPAN. Level 1 has
+// passed, so M1 and its 13-digit MPAN are there.
+void UsePrincipalMpan(std::string_view iface, dip::Envelope* env) {
+  const dip::generated::EventRow* event = dip::FindEvent(iface, env->event_code.value);
+  if (event == nullptr || (event->required_blocks & dip::generated::kM1) == 0) return;
+  if (std::optional<std::string> mpan = routing::PrincipalMpan(env->raw)) {
+    env->mpan_core.state = dip::StrField::State::kString;
+    env->mpan_core.value = std::move(*mpan);
+  }
+}
+
 // The routing key of a message: its MPAN core, or its sender for messages without one.
 std::string_view ShardKey(const dip::Envelope& env) {
   if (env.mpan_core.is_string() && !env.mpan_core.value.empty()) return env.mpan_core.value;
@@ -172,10 +184,11 @@ std::optional<SubmitResponse> Ingest::Check(const SubmitRequest& request, std::s
   out->routes.resize(parsed.items.size());
   std::size_t& failures = out->failures;
   for (std::size_t i = 0; i < parsed.items.size(); ++i) {
-    const dip::ParsedItem& item = parsed.items[i];
+    dip::ParsedItem& item = parsed.items[i];
     dip::Status v = item.status;
     if (v.ok()) v = dip::CheckMessage(item.envelope, l1);
     if (v.ok()) v = CheckSender(item.envelope, *reg, caller);
+    if (v.ok() && !item.envelope.has_m0) UsePrincipalMpan(iface, &item.envelope);
     if (!v.ok()) ++failures;
     verdicts[i] = std::move(v);
   }

@@ -115,12 +115,19 @@ dip::Status ParseRoutingSection(const YAML::Node& node,
       const std::string where = "routing.publications." + key;
       auto iface = dip::ChannelInterface(key);
       if (!iface) return Bad(where, "not a DIP interface");
-      if (dip::Status s =
-              CheckKeys(kv.second, {"receivers", "by_mpan", "mdr_opt_in", "paired"}, where);
+      if (dip::Status s = CheckKeys(
+              kv.second, {"senders", "receivers", "by_mpan", "mdr_opt_in", "paired"}, where);
           !s.ok()) {
         return s;
       }
       routing::PublicationRule rule = routing::BuiltInRule(*iface);
+      if (kv.second["senders"]) {
+        auto text = Scalar(kv.second["senders"], where + ".senders");
+        if (!text.ok()) return text.status();
+        auto roles = routing::ParseRoles(text.value());
+        if (!roles.ok()) return Bad(where + ".senders", roles.status().help());
+        rule.senders = roles.value();
+      }
       if (kv.second["receivers"]) {
         auto text = Scalar(kv.second["receivers"], where + ".receivers");
         if (!text.ok()) return text.status();

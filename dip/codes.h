@@ -21,7 +21,9 @@ inline constexpr std::string_view kAddressingError = "MSG1030";
 inline constexpr std::string_view kPrimaryRecipientInvalid = "MSG1031";
 inline constexpr std::string_view kPrimaryRoleInvalid = "MSG1032";
 inline constexpr std::string_view kSecondaryRecipientInvalid = "MSG1033";
+inline constexpr std::string_view kSecondaryRoleInvalid = "MSG1034";
 inline constexpr std::string_view kAlwaysRecipientInvalid = "MSG1035";
+inline constexpr std::string_view kAlwaysRoleInvalid = "MSG1036";
 inline constexpr std::string_view kMpanMissing = "MSG1037";
 inline constexpr std::string_view kNoSecondaryParty = "MSG1038";
 

@@ -203,4 +203,16 @@ dip::Result<RoutingFacts> ExtractFacts(std::string_view raw_item, std::string_vi
   return facts;
 }
 
+std::optional<std::string> PrincipalMpan(std::string_view raw_item) {
+  thread_local dom::parser parser;
+  dom::element root, v;
+  std::string_view mpan;
+  if (parser.parse(raw_item.data(), raw_item.size()).get(root) || !Member(root, "payload", &v) ||
+      !Member(v, "CommonBlock", &v) || !Member(v, "M1", &v) || !Member(v, "principalMPAN", &v) ||
+      v.get_string().get(mpan)) {
+    return std::nullopt;
+  }
+  return std::string(mpan);
+}
+
 }  // namespace diphub::routing

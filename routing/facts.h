@@ -4,6 +4,7 @@
 // Thread-safety: pure; safe from any thread (thread-local parser).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,5 +34,10 @@ bool CarriesFacts(std::string_view interface_id, std::string_view event_code);
 // routing needs with a missing or malformed field is MSG1001 naming the field.
 dip::Result<RoutingFacts> ExtractFacts(std::string_view raw_item, std::string_view interface_id,
                                        std::string_view event_code);
+
+// CommonBlock.M1.principalMPAN of one message, when it has one. The spec gives IF-020's events an
+// M1 block (principal MPAN) where other interfaces have M0; routing takes the MPAN from it
+// when M0 is absent.
+std::optional<std::string> PrincipalMpan(std::string_view raw_item);
 
 }  // namespace diphub::routing

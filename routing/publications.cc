@@ -11,48 +11,83 @@ constexpr std::array<std::string_view, 15> kRoles = {"SUP",   "REGS", "LDSO", "S
 
 struct Row {
   std::string_view interface_id;
+  std::string_view senders;
   std::string_view receivers;
   bool by_mpan, mdr_opt_in, paired;
 };
 
-// Receiver roles per interface, from the MHHS interface catalogue (the DIP spec has them only in
-// its descriptions). "DS" = SDS ADS UMSDS, "MS" = MSS MSA UMSO. Interfaces sent to one central
-// service (REGS, MDS, ...) list it as receiver and are addressed by the sender (primary).
+// Sender and receiver roles per interface. The DIP spec (v2.1.0) states neither in structured
+// form: the sender roles here are read from the interface names, as the spec's descriptions
+// ("IF-031 Supplier Service Provider Appointment Request", "IF-043 Registration Service
+// Notification of Change in Connection Type") and the MHHS design artefact list
+// (../shared/seeds, "IF005-Metering Service MTD Updates to Registration", "IF034-Service
+// Provider Response to Appointment Request") give them; where the spec's description is a copy
+// of another interface's (IF-006 is described as "Metering Service MTD Update to Registration",
+// IF-025/026 as "Supplier Advisory Notification to Data Service"), the MHHS name wins. The
+// receiver roles come from the MHHS interface catalogue. "DS" = SDS ADS UMSDS, "MS" = MSS MSA
+// UMSO. Interfaces sent to one central service (REGS, MDS, ...) list it as receiver and are
+// addressed by the sender (primary). A row with no receivers routes to the primary recipients
+// the sender names, in any role. docs/routing.md prints this table.
 constexpr Row kRows[] = {
-    {"IF-001", "SUP DS MS LDSO", true, false, false},
-    {"IF-002", "SUP", true, false, false},
-    {"IF-003", "SUP DS MS", true, false, false},
-    {"IF-004", "SUP DS", true, false, false},
-    {"IF-005", "REGS", false, false, false},
-    {"IF-006", "SUP DS LDSO MDR", true, true, false},
-    {"IF-007", "REGS", false, false, false},
-    {"IF-008", "SUP DS MS LDSO MDR", true, true, false},
-    {"IF-009", "SUP DS MS LDSO", true, false, false},
-    {"IF-013", "SUP DS", true, false, false},
-    {"IF-014", "SUP DS", true, false, false},
-    {"IF-018", "SUP DS MS LDSO", true, false, false},
-    {"IF-019", "REGS", false, false, false},
-    {"IF-020", "SUP", true, false, false},
-    {"IF-024", "DS MDR", true, true, false},
-    {"IF-025", "DS MS", true, false, false},
-    {"IF-026", "DS MDR", true, true, false},
-    {"IF-027", "DS", true, false, false},
-    {"IF-028", "SUP", true, false, false},
-    {"IF-031", "REGS", false, false, false},
-    {"IF-032", "SUP", true, false, false},
-    {"IF-033", "DS MS", false, false, false},
-    {"IF-034", "REGS", false, false, false},
-    {"IF-035", "SUP DS MS MDR", true, false, false},
-    {"IF-036", "SUP DS MS LDSO MDR", true, false, false},
-    {"IF-037", "SUP DS MS", true, false, false},
-    {"IF-043", "SUP DS MS", true, false, false},
-    {"IF-044", "SUP DS MS", true, false, false},
-    {"IF-045", "SUP DS", true, false, false},
-    {"IF-061", "MDR", false, false, true},
-    {"IF-062", "SDS", false, false, true},
-    {"IF-063", "MDR", false, false, true},
-    {"IF-064", "SDS", false, false, true},
-    {"IF-065", "SDS MDR", false, false, true},
+    {"IF-001", "REGS", "SUP DS MS LDSO", true, false, false},
+    {"IF-002", "REGS", "SUP", true, false, false},
+    {"IF-003", "REGS", "SUP DS MS", true, false, false},
+    {"IF-004", "REGS", "SUP DS", true, false, false},
+    {"IF-005", "MS", "REGS", false, false, false},
+    {"IF-006", "REGS", "SUP DS LDSO MDR", true, true, false},
+    {"IF-007", "MS", "REGS", false, false, false},
+    {"IF-008", "REGS", "SUP DS MS LDSO MDR", true, true, false},
+    {"IF-009", "REGS", "SUP DS MS LDSO", true, false, false},
+    {"IF-013", "MDS", "SUP DS", true, false, false},
+    {"IF-014", "MDS", "SUP DS", true, false, false},
+    {"IF-015", "DS", "", false, false, false},
+    {"IF-016", "MDS", "", false, false, false},
+    {"IF-018", "REGS", "SUP DS MS LDSO", true, false, false},
+    {"IF-019", "SUP LDSO", "REGS", false, false, false},
+    {"IF-020", "REGS", "SUP", true, false, false},
+    {"IF-021", "DS", "", false, false, false},
+    {"IF-022", "LSS", "", false, false, false},
+    {"IF-023", "LSS", "", false, false, false},
+    {"IF-024", "SUP", "DS MDR", true, true, false},
+    {"IF-025", "SUP", "DS MS", true, false, false},
+    {"IF-026", "REGS", "DS MDR", true, true, false},
+    {"IF-027", "SUP", "DS", true, false, false},
+    {"IF-028", "DS", "SUP", true, false, false},
+    {"IF-031", "SUP", "REGS", false, false, false},
+    {"IF-032", "REGS", "SUP", true, false, false},
+    {"IF-033", "REGS", "DS MS", false, false, false},
+    {"IF-034", "DS MS", "REGS", false, false, false},
+    {"IF-035", "REGS", "SUP DS MS MDR", true, false, false},
+    {"IF-036", "REGS", "SUP DS MS LDSO MDR", true, false, false},
+    {"IF-037", "REGS", "SUP DS MS", true, false, false},
+    {"IF-038", "DS MS", "", false, false, false},
+    {"IF-039", "SUP", "", false, false, false},
+    {"IF-040", "MDS ECS", "", false, false, false},
+    {"IF-041", "SUP DS MS", "", false, false, false},
+    {"IF-043", "REGS", "SUP DS MS", true, false, false},
+    {"IF-044", "REGS", "SUP DS MS", true, false, false},
+    {"IF-045", "REGS", "SUP DS", true, false, false},
+    {"IF-047", "ISD", "", false, false, false},
+    {"IF-050", "EES", "", false, false, false},
+    {"IF-051", "EES", "", false, false, false},
+    {"IF-061", "SDS", "MDR", false, false, true},
+    {"IF-062", "MDR", "SDS", false, false, true},
+    {"IF-063", "SDS", "MDR", false, false, true},
+    {"IF-064", "MDR", "SDS", false, false, true},
+    {"IF-065", "SDS MDR", "SDS MDR", false, false, true},
+    // The ECS reports: produced by Elexon Central Services (REP-008 by its MDS).
+    {"REP-002", "ECS", "", false, false, false},
+    {"REP-002A", "ECS", "", false, false, false},
+    {"REP-002B", "ECS", "", false, false, false},
+    {"REP-003", "ECS", "", false, false, false},
+    {"REP-003A", "ECS", "", false, false, false},
+    {"REP-004", "ECS", "", false, false, false},
+    {"REP-006", "ECS", "", false, false, false},
+    {"REP-007", "ECS", "", false, false, false},
+    {"REP-008", "MDS", "", false, false, false},
+    {"REP-009", "ECS", "", false, false, false},
+    {"REP-900", "ECS", "", false, false, false},
+    {"REP-901", "ECS", "", false, false, false},
 };
 
 constexpr RoleSet Bit(std::size_t i) { return RoleSet{1} << i; }
@@ -107,6 +142,7 @@ PublicationRule BuiltInRule(std::string_view interface_id) {
   static const std::array<PublicationRule, std::size(kRows)> kRules = [] {
     std::array<PublicationRule, std::size(kRows)> rules;
     for (std::size_t i = 0; i < std::size(kRows); ++i) {
+      rules[i].senders = ParseRoles(kRows[i].senders).value();
       rules[i].receivers = ParseRoles(kRows[i].receivers).value();
       rules[i].by_mpan = kRows[i].by_mpan;
       rules[i].mdr_opt_in = kRows[i].mdr_opt_in;

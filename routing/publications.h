@@ -1,6 +1,7 @@
-// Who may receive each publication, and how its recipients are found: the hub's routing table
-// per interface. The official spec names sender and receiver roles only in prose, so this table
-// is kept here, by hand, and a deployment can override any row (routing.publications in the
+// Who may send each interface, who may receive its publication, and how its recipients are
+// found: the hub's routing table per interface. The official spec names sender and receiver
+// roles only in prose, so this table is kept here, by hand (its sources are named in
+// publications.cc), and a deployment can override any row (routing.publications in the
 // configuration). docs/routing.md prints it.
 // Thread-safety: immutable after construction; safe from any thread.
 #pragma once
@@ -26,6 +27,9 @@ dip::Result<RoleSet> ParseRoles(std::string_view text);
 std::string RolesToString(RoleSet roles);
 
 struct PublicationRule {
+  // Roles that may send the interface; a sender registered in another role is refused
+  // (MSG1010). Empty: any role.
+  RoleSet senders = 0;
   // Roles that may receive the publication. A primary recipient in another role is refused
   // (MSG1032); secondary recipients are drawn from these roles. Empty: any role, and no
   // secondary recipients.
@@ -38,8 +42,8 @@ struct PublicationRule {
   bool paired = false;
 };
 
-// The built-in rule of a canonical interface ("IF-006"); an empty rule for interfaces the table
-// does not list (reports and distributions: primary recipients only).
+// The built-in rule of a canonical interface ("IF-006"); an empty rule (any sender, primary
+// recipients only) for an interface the table does not list.
 PublicationRule BuiltInRule(std::string_view interface_id);
 
 }  // namespace diphub::routing

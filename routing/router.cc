@@ -21,6 +21,24 @@ RoleSet SlotRoles(Slot slot) {
   return kSlotRoles[static_cast<std::size_t>(slot)];
 }
 
+// Where the message's MPAN came from, for help texts: M0.MPANCore, or M1.principalMPAN for the
+// events whose schema has M1 instead of M0 (IF-020; see ingest).
+std::string_view MpanField(const dip::Envelope& env) {
+  return !env.has_m0 && env.mpan_core.is_string() ? "M1.principalMPAN" : "M0.MPANCore";
+}
+
+// The sender's role must be one that sends the interface (the publication table's senders).
+// The role is the registered one: ingest has checked S1.senderRoleID against the registry.
+Status CheckSenderRole(const dip::Envelope& env, std::string_view interface_id,
+                       const PublicationRule& rule) {
+  if (rule.senders == 0 || (RoleBit(env.sender_role_id.value) & rule.senders) != 0) {
+    return Status::Ok();
+  }
+  return Status::Dip(codes::kRoleInvalid, "S1.senderRoleID: \"" + env.sender_role_id.value +
+                                              "\" may not send " + std::string(interface_id) +
+                                              "; it is sent by " + RolesToString(rule.senders));
+}
+
 class Builder {
  public:
   explicit Builder(std::string_view sender) : sender_(sender) { out_.reserve(4); }
@@ -130,6 +148,7 @@ dip::Result<Route> RouteMessage(const dip::Envelope& env, std::string_view inter
   const PublicationRule rule = ctx.policy->RuleFor(interface_id);
   const std::string publication = dip::PublicationId(interface_id);
   const std::string& sender = env.sender_dip_id.value;
+  if (Status s = CheckSenderRole(env, interface_id, rule); !s.ok()) return s;
 
   std::optional<std::uint64_t> mpan;
   if (env.mpan_core.is_string()) mpan = MpanKey(env.mpan_core.value);
@@ -163,21 +182,37 @@ dip::Result<Route> RouteMessage(const dip::Envelope& env, std::string_view inter
   route.changes = EffectiveChanges(facts, state, ctx.parties);
   if (rule.by_mpan) {
     if (!mpan) {
-      return Status::Dip(
-          codes::kMpanMissing,
-          "M0.MPANCore: " + std::string(env.mpan_core.is_string() ? "not 13 digits" : "required") +
-              "; " + publication + "'s secondary recipients are resolved from it");
+      return Status::Dip(codes::kMpanMissing,
+                         std::string(MpanField(env)) + ": " +
+                             (env.mpan_core.is_string() ? "not 13 digits" : "required") + "; " +
+                             publication + "'s secondary recipients are resolved from it");
     }
     if (state == nullptr && route.changes.empty()) {
-      return Status::Dip(codes::kMpanMissing, "M0.MPANCore: MPAN " + env.mpan_core.value +
-                                                  " has no appointments known to the hub; " +
-                                                  publication +
-                                                  "'s secondary recipients cannot be resolved");
+      return Status::Dip(codes::kMpanMissing,
+                         std::string(MpanField(env)) + ": MPAN " + env.mpan_core.value +
+                             " has no appointments known to the hub; " + publication +
+                             "'s secondary recipients cannot be resolved");
     }
-    auto consider = [&](std::string_view id) {
-      if (id.empty()) return;
+    // A party found in an appointment slot must be registered in a role that can hold the
+    // slot; one registered in another role (an import or an appointment that named the wrong
+    // DIP ID, or a registry change since) is refused as the DIP's MSG1034. An unregistered one
+    // is no recipient.
+    Status role_error = Status::Ok();
+    auto consider = [&](std::string_view id, Slot slot, std::string_view source) {
+      if (id.empty() || !role_error.ok()) return;
       const Participant* p = ctx.registry->Find(id);
-      if (p == nullptr || !HasRole(*p, rule.receivers)) return;
+      if (p == nullptr) return;
+      if (!HasRole(*p, SlotRoles(slot))) {
+        role_error = Status::Dip(codes::kSecondaryRoleInvalid,
+                                 std::string(source) + ": \"" + std::string(id) + "\" holds the " +
+                                     std::string(SlotName(slot)) + " appointment of MPAN " +
+                                     env.mpan_core.value + " but is registered as " + p->role +
+                                     ", a role that cannot hold it (" +
+                                     RolesToString(SlotRoles(slot)) + "); " + publication +
+                                     "'s secondary recipients are that slot's holders");
+        return;
+      }
+      if (!HasRole(*p, rule.receivers)) return;
       if (rule.mdr_opt_in && p->role_bit == kMdrBit && !ctx.policy->OptedIn(id, publication)) {
         return;
       }
@@ -192,11 +227,18 @@ dip::Result<Route> RouteMessage(const dip::Envelope& env, std::string_view inter
       for (const AppointmentChange& c : route.changes) {
         if (c.slot == slot && c.from <= ctx.today) holder = c.party;
       }
-      consider(holder ? *holder : Holder(ctx, state, slot));
+      if (holder) {
+        consider(*holder, slot, "CustomBlock (this message's appointment)");
+      } else {
+        consider(Holder(ctx, state, slot), slot, "the hub's appointments");
+      }
     }
     for (const AppointmentChange& c : route.changes) {
-      consider(c.party.empty() ? std::string_view(c.vacated_by) : std::string_view(c.party));
+      if ((SlotRoles(c.slot) & rule.receivers) == 0) continue;
+      consider(c.party.empty() ? std::string_view(c.vacated_by) : std::string_view(c.party), c.slot,
+               "CustomBlock (this message's appointment)");
     }
+    if (!role_error.ok()) return role_error;
     static const RoleSet kLdsoBit = RoleBit("LDSO");
     if ((rule.receivers & kLdsoBit) != 0 && env.distributor_dip_id.is_string()) {
       const Participant* ldso = ctx.registry->Find(env.distributor_dip_id.value);
@@ -206,10 +248,17 @@ dip::Result<Route> RouteMessage(const dip::Envelope& env, std::string_view inter
 
   if (auto it = ctx.policy->always.find(interface_id); it != ctx.policy->always.end()) {
     for (const std::string& id : it->second) {
-      if (ctx.registry->Find(id) == nullptr) {
+      const Participant* p = ctx.registry->Find(id);
+      if (p == nullptr) {
         return Status::Dip(codes::kAlwaysRecipientInvalid,
                            "routing.always." + std::string(interface_id) + ": \"" + id +
                                "\" is not a registered DIP ID");
+      }
+      if (rule.receivers != 0 && !HasRole(*p, rule.receivers)) {
+        return Status::Dip(codes::kAlwaysRoleInvalid,
+                           "routing.always." + std::string(interface_id) + ": \"" + id +
+                               "\" is registered as " + p->role + "; " + publication + " goes to " +
+                               RolesToString(rule.receivers));
       }
       b.Add(id, Recipient::Kind::kAlways);
     }
@@ -217,7 +266,7 @@ dip::Result<Route> RouteMessage(const dip::Envelope& env, std::string_view inter
 
   if (b.empty()) {
     return Status::Dip(codes::kNoSecondaryParty,
-                       "M0.MPANCore: no registered party in a receiving role (" +
+                       std::string(MpanField(env)) + ": no registered party in a receiving role (" +
                            RolesToString(rule.receivers) + ") is appointed to MPAN " +
                            env.mpan_core.value + ", and no primary or always recipient is named");
   }

@@ -229,7 +229,7 @@ routing:
   pairings: [{sds: "1100000001", mdr: "1200000001"}]
   mdr_opt_in: {"1200000001": [PUB-006, IF-008]}
   always: {IF-047: ["1300000001"]}
-  publications: {IF-021: {receivers: "SUP DS", by_mpan: true}}
+  publications: {IF-021: {receivers: "SUP DS", by_mpan: true}, IF-061: {senders: "SDS SUP"}}
 )",
                                       "test");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -243,6 +243,10 @@ routing:
   EXPECT_EQ(p.always.at("IF-047"), std::vector<std::string>{"1300000001"});
   EXPECT_TRUE(p.RuleFor("IF-021").by_mpan);
   EXPECT_EQ(routing::RolesToString(p.RuleFor("IF-021").receivers), "SUP, SDS, ADS, UMSDS");
+  EXPECT_EQ(routing::RolesToString(p.RuleFor("IF-021").senders), "SDS, ADS, UMSDS")
+      << "a row's senders stay the built-in ones unless given";
+  EXPECT_EQ(routing::RolesToString(p.RuleFor("IF-061").senders), "SUP, SDS");
+  EXPECT_EQ(routing::RolesToString(p.RuleFor("IF-061").receivers), "MDR");
 }
 
 TEST(RoutingConfigTest, MistakesNameTheKey) {
@@ -261,6 +265,9 @@ TEST(RoutingConfigTest, MistakesNameTheKey) {
       std::string::npos);
   EXPECT_NE(rejection("routing:\n  publications: {IF-021: {receivers: \"SUP XYZ\"}}\n")
                 .find("unknown role \"XYZ\""),
+            std::string::npos);
+  EXPECT_NE(rejection("routing:\n  publications: {IF-021: {senders: \"DS QQ\"}}\n")
+                .find("routing.publications.IF-021.senders: unknown role \"QQ\""),
             std::string::npos);
   EXPECT_NE(rejection("routing:\n  pairngs: []\n").find("unknown key \"pairngs\""),
             std::string::npos);

@@ -97,5 +97,16 @@ TEST(FactsTest, OtherInterfacesCarryNone) {
   EXPECT_TRUE(f.value().changes.empty());
 }
 
+TEST(FactsTest, PrincipalMpanIsReadFromM1) {
+  EXPECT_EQ(PrincipalMpan(R"({"payload":{"CommonBlock":{"m1":{"PrincipalMPAN":"2000000000001",
+            "distributorDIPID":"1009012345","GSPGroupID":"_K"}},"CustomBlock":{}}})"),
+            "2000000000001");
+  EXPECT_EQ(PrincipalMpan(R"({"payload":{"CommonBlock":{"M0":{"MPANCore":"2000000000001"}}}})"),
+            std::nullopt);
+  EXPECT_EQ(PrincipalMpan(R"({"payload":{"CommonBlock":{"M1":{"principalMPAN":null}}}})"),
+            std::nullopt);
+  EXPECT_EQ(PrincipalMpan("not json"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace diphub::routing

@@ -19,6 +19,7 @@ constexpr const char* kMdr = "1200000001";
 constexpr const char* kMdr2 = "1200000002";
 constexpr const char* kLdso = "1500000001";
 constexpr const char* kAlways = "1600000001";
+constexpr const char* kEcs = "1700000001";
 constexpr const char* kMpanA = "2000000000001";  // SUP, SDS, MDR appointed
 constexpr const char* kMpanB = "2000000000002";  // MDR2 appointed, from a future day
 constexpr const char* kMpanNew = "2000000000009";
@@ -50,7 +51,8 @@ class RouterTest : public ::testing::TestWithParam<Case> {
                                                                             {kMdr, "MDR"},
                                                                             {kMdr2, "MDR"},
                                                                             {kLdso, "LDSO"},
-                                                                            {kAlways, "MDS"}}) {
+                                                                            {kAlways, "MDS"},
+                                                                            {kEcs, "ECS"}}) {
       Participant p;
       p.dip_id = id;
       p.role = role;
@@ -164,8 +166,8 @@ const Case kCases[] = {
      .code = "MSG1030"},
     {.name = "ReportsAnyRole",
      .iface = "REP-002",
-     .sender = kRegs,
-     .sender_role = "REGS",
+     .sender = kEcs,
+     .sender_role = "ECS",
      .primaries = {kSup, kSup},
      .mpan = nullptr,
      .recipients = {"1300000001:p"}},
@@ -252,10 +254,11 @@ const Case kCases[] = {
      .code = "MSG1037"},
     {.name = "NoPartyFits",
      .iface = "IF-020",
-     .sender = kSup,
-     .sender_role = "SUP",
+     .sender = kRegs,
+     .sender_role = "REGS",
      .primaries = {},
-     .mpan = kMpanA,
+     .mpan = kMpanNew,
+     .changes = {Appoint(Slot::kMdr, kMdr, kToday + 1)},
      .code = "MSG1038"},
     {.name = "PrimaryAndSecondaryOnce",
      .iface = "IF-009",
@@ -338,6 +341,46 @@ const Case kCases[] = {
      .mpan = kMpanA,
      .changes = {Vacate(Slot::kDataService, kSds, kToday)},
      .recipients = {"1300000001:s", "1100000001:s"}},
+    // Sender roles (the publication table's senders): MSG1010 for a role that does not send
+    // the interface.
+    {.name = "SenderRoleMaySend",
+     .iface = "IF-034",
+     .sender = kSds,
+     .sender_role = "SDS",
+     .primaries = {kRegs},
+     .mpan = kMpanA,
+     .recipients = {"1400000001:p"}},
+    {.name = "SenderRoleRefused",
+     .iface = "IF-061",
+     .sender = kSup,
+     .sender_role = "SUP",
+     .primaries = {kMdr},
+     .mpan = kMpanA,
+     .assigned_mdr = kMdr,
+     .code = "MSG1010"},
+    {.name = "RegistrationInterfaceFromSupplierRefused",
+     .iface = "IF-036",
+     .sender = kSup,
+     .sender_role = "SUP",
+     .primaries = {},
+     .mpan = kMpanA,
+     .code = "MSG1010"},
+    {.name = "ReportFromNonCentralServiceRefused",
+     .iface = "REP-002",
+     .sender = kRegs,
+     .sender_role = "REGS",
+     .primaries = {kSup},
+     .mpan = nullptr,
+     .code = "MSG1010"},
+    // A secondary recipient registered in a role that cannot hold its appointment: MSG1034.
+    {.name = "SecondaryHolderInWrongRole",
+     .iface = "IF-036",
+     .sender = kRegs,
+     .sender_role = "REGS",
+     .primaries = {},
+     .mpan = kMpanA,
+     .changes = {Appoint(Slot::kDataService, kLdso, kToday)},
+     .code = "MSG1034"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Rules, RouterTest, ::testing::ValuesIn(kCases),
@@ -362,6 +405,10 @@ TEST_F(RouterTest, DeAppointmentOfANonHolderDoesNotApply) {
 }
 
 TEST_F(RouterTest, SenderNeverReceivesItsOwnSecondary) {
+  // A deployment that lets any role send IF-009, so a supplier appointed to the MPAN sends it.
+  PublicationRule rule = BuiltInRule("IF-009");
+  rule.senders = 0;
+  policy_.overrides["IF-009"] = rule;
   Case c{.name = "x",
          .iface = "IF-009",
          .sender = kSup,
@@ -371,6 +418,67 @@ TEST_F(RouterTest, SenderNeverReceivesItsOwnSecondary) {
   auto r = Run(c);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   for (const Recipient& rec : r.value().recipients) EXPECT_NE(rec.dip_id, kSup);
+}
+
+TEST_F(RouterTest, SecondaryHolderInWrongRoleFromTheHubsAppointments) {
+  // The hub's own map names a distributor as the MPAN's data service (an import that named the
+  // wrong DIP ID): PUB-009 would reach it as a DS, so the message is refused.
+  const std::uint64_t key = *MpanKey(kMpanNew);
+  map_.Apply(key, Slot::kSupplier, parties_.Intern(kSup), kToday - 10);
+  map_.Apply(key, Slot::kDataService, parties_.Intern(kLdso), kToday - 10);
+  Case c{.name = "x",
+         .iface = "IF-009",
+         .sender = kRegs,
+         .sender_role = "REGS",
+         .primaries = {},
+         .mpan = kMpanNew};
+  auto r = Run(c);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), "MSG1034");
+  EXPECT_NE(r.status().help().find("\"1500000001\" holds the"), std::string::npos)
+      << r.status().help();
+  EXPECT_NE(r.status().help().find("registered as LDSO"), std::string::npos) << r.status().help();
+}
+
+TEST_F(RouterTest, AlwaysRecipientOutsideTheReceiverRoles) {
+  // PUB-061 goes to MDRs; an always recipient registered as MDS does not fit.
+  policy_.always["IF-061"] = {kAlways};
+  Case c{.name = "x",
+         .iface = "IF-061",
+         .sender = kSds,
+         .sender_role = "SDS",
+         .primaries = {kMdr},
+         .mpan = kMpanA,
+         .assigned_mdr = kMdr};
+  auto r = Run(c);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), "MSG1036");
+  EXPECT_NE(r.status().help().find("routing.always.IF-061: \"1600000001\" is registered as MDS"),
+            std::string::npos)
+      << r.status().help();
+  // A publication with no receiver roles takes an always recipient of any role.
+  policy_.always["IF-021"] = {kAlways};
+  c.iface = "IF-021";
+  c.primaries = {kSup};
+  EXPECT_TRUE(Run(c).ok());
+}
+
+TEST_F(RouterTest, SenderRoleHelpNamesTheFieldAndTheRule) {
+  Case c{.name = "x",
+         .iface = "IF-061",
+         .sender = kSup,
+         .sender_role = "SUP",
+         .primaries = {kMdr},
+         .mpan = kMpanA,
+         .assigned_mdr = kMdr};
+  auto r = Run(c);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().help(), "S1.senderRoleID: \"SUP\" may not send IF-061; it is sent by SDS");
+  // A deployment's override of the row lets the supplier send it.
+  PublicationRule rule = BuiltInRule("IF-061");
+  rule.senders = ParseRoles("SUP SDS").value();
+  policy_.overrides["IF-061"] = rule;
+  EXPECT_NE(Run(c).status().code(), "MSG1010");
 }
 
 TEST(ShardForTest, StableAndInRange) {
