@@ -29,18 +29,14 @@ inline simdjson::error_code KeyOf(simdjson::ondemand::field& f, std::string_view
 // get_string() does. Consumes `v`. REQUIRES: `v` is a string (v.type() said so). Stage 1
 // already refused unescaped control characters, so the two ways accept the same input.
 inline simdjson::error_code StringOf(simdjson::ondemand::value& v, std::string_view* out) {
-  std::string_view token = v.raw_json_token();
-  while (!token.empty() && (token.back() == ' ' || token.back() == '\n' || token.back() == '\r' ||
-                            token.back() == '\t')) {
-    token.remove_suffix(1);
-  }
-  if (token.size() < 2 || token.front() != '"' || token.back() != '"' ||
-      token.find('\\') != std::string_view::npos) {
-    return v.get_string().get(*out);
-  }
+  const char* start = v.raw_json_token().data() + 1;  // after the opening quote
+  // Stage 1 found the closing quote, so this stops inside the input.
+  const char* p = start;
+  while (*p != '"' && *p != '\\') ++p;
+  if (*p == '\\') return v.get_string().get(*out);
   simdjson::ondemand::raw_json_string raw;
   if (auto e = v.get_raw_json_string().get(raw)) return e;
-  *out = token.substr(1, token.size() - 2);
+  *out = std::string_view(start, static_cast<std::size_t>(p - start));
   return simdjson::SUCCESS;
 }
 
