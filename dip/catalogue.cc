@@ -1,5 +1,9 @@
 #include "dip/catalogue.h"
 
+#include <algorithm>
+#include <array>
+#include <vector>
+
 #include "dip/text.h"
 
 namespace diphub::dip {
@@ -12,20 +16,81 @@ std::optional<std::string_view> CanonicalInterface(std::string_view id) {
   return std::nullopt;
 }
 
+namespace {
+
+// Sorted keys "interface\nevent" and "interface\nversion" over kEvents, built once, so that the
+// per-message look-ups are binary searches rather than scans of every row.
+struct EventIndexTables {
+  std::vector<std::string> event_keys;  // sorted; ties in catalogue order
+  std::vector<std::uint32_t> event_rows;
+  std::vector<std::string> version_keys;  // sorted, unique
+};
+
+std::string Key(std::string_view a, std::string_view b) {
+  std::string key;
+  key.reserve(a.size() + b.size() + 1);
+  return key.append(a).append("\n").append(b);
+}
+
+const EventIndexTables& Tables() {
+  static const EventIndexTables tables = [] {
+    EventIndexTables t;
+    std::vector<std::pair<std::string, std::uint32_t>> events;
+    for (std::uint32_t i = 0; i < generated::kEventCount; ++i) {
+      const auto& row = generated::kEvents[i];
+      events.emplace_back(Key(row.interface_id, row.event_code), i);
+      t.version_keys.push_back(Key(row.interface_id, row.schema_version));
+    }
+    std::sort(events.begin(), events.end());
+    for (auto& [key, row] : events) {
+      t.event_keys.push_back(std::move(key));
+      t.event_rows.push_back(row);
+    }
+    std::sort(t.version_keys.begin(), t.version_keys.end());
+    t.version_keys.erase(std::unique(t.version_keys.begin(), t.version_keys.end()),
+                         t.version_keys.end());
+    return t;
+  }();
+  return tables;
+}
+
+// "a\nb" in `buffer`, or nullopt when it does not fit (no catalogue key is that long).
+std::optional<std::string_view> KeyIn(std::string_view a, std::string_view b,
+                                      std::array<char, 128>* buffer) {
+  if (a.size() + b.size() + 1 > buffer->size()) return std::nullopt;
+  char* out = std::copy(a.begin(), a.end(), buffer->data());
+  *out++ = '\n';
+  out = std::copy(b.begin(), b.end(), out);
+  return std::string_view(buffer->data(), static_cast<std::size_t>(out - buffer->data()));
+}
+
+}  // namespace
+
+std::span<const std::uint32_t> FindEventRows(std::string_view interface_id,
+                                             std::string_view event_code) {
+  std::array<char, 128> buffer;
+  std::optional<std::string_view> key = KeyIn(interface_id, event_code, &buffer);
+  if (!key) return {};
+  const EventIndexTables& t = Tables();
+  auto [first, last] =
+      std::equal_range(t.event_keys.begin(), t.event_keys.end(), *key,
+                       [](std::string_view x, std::string_view y) { return x < y; });
+  return std::span<const std::uint32_t>(t.event_rows.data() + (first - t.event_keys.begin()),
+                                        static_cast<std::size_t>(last - first));
+}
+
 const generated::EventRow* FindEvent(std::string_view interface_id, std::string_view event_code) {
-  for (std::size_t i = 0; i < generated::kEventCount; ++i) {
-    const auto& row = generated::kEvents[i];
-    if (interface_id == row.interface_id && event_code == row.event_code) return &row;
-  }
-  return nullptr;
+  std::span<const std::uint32_t> rows = FindEventRows(interface_id, event_code);
+  return rows.empty() ? nullptr : &generated::kEvents[rows.front()];
 }
 
 bool KnowsSchemaVersion(std::string_view interface_id, std::string_view version) {
-  for (std::size_t i = 0; i < generated::kEventCount; ++i) {
-    const auto& row = generated::kEvents[i];
-    if (interface_id == row.interface_id && version == row.schema_version) return true;
-  }
-  return false;
+  std::array<char, 128> buffer;
+  std::optional<std::string_view> key = KeyIn(interface_id, version, &buffer);
+  if (!key) return false;
+  const EventIndexTables& t = Tables();
+  return std::binary_search(t.version_keys.begin(), t.version_keys.end(), *key,
+                            [](std::string_view x, std::string_view y) { return x < y; });
 }
 
 std::size_t EventIndex(const generated::EventRow* row) {

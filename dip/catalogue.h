@@ -3,7 +3,9 @@
 // Thread-safety: all functions are pure; safe from any thread.
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -17,6 +19,11 @@ std::optional<std::string_view> CanonicalInterface(std::string_view id);
 
 // The catalogue row for (interface, event code), or nullptr. `interface_id` must be canonical.
 const generated::EventRow* FindEvent(std::string_view interface_id, std::string_view event_code);
+
+// Every generated::kEvents index for (interface, event code), in catalogue order: more than one
+// where the spec lists the event in several variants of the interface's oneOf. Empty when none.
+std::span<const std::uint32_t> FindEventRows(std::string_view interface_id,
+                                             std::string_view event_code);
 
 // True when the spec lists `version` for any event of the interface.
 bool KnowsSchemaVersion(std::string_view interface_id, std::string_view version);

@@ -107,6 +107,9 @@ extern const PropertyRow kProperties[];
 extern const std::size_t kPropertyCount;
 extern const std::string_view kEnumValues[];  // a null data() stands for JSON null
 extern const std::size_t kEnumValueCount;
+// Same length as kEnumValues: for each node with an enum, kEnumSorted[first_enum, +enum_count)
+// holds the kEnumValues indices of its values in byte order, nulls first.
+extern const std::uint32_t kEnumSorted[];
 extern const PatternRow kPatterns[];
 extern const std::size_t kPatternCount;
 

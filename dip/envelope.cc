@@ -33,7 +33,7 @@ Status Validate(od::value v, std::string_view where, int depth) {
         od::field f;
         if (auto e = std::move(field).get(f)) return Malformed(where, e);
         std::string_view key;
-        if (auto e = f.unescaped_key().get(key)) return Malformed(where, e);
+        if (auto e = KeyOf(f, &key)) return Malformed(where, e);
         if (Status s = Validate(f.value(), where, depth + 1); !s.ok()) return s;
       }
       return Status::Ok();
@@ -50,7 +50,7 @@ Status Validate(od::value v, std::string_view where, int depth) {
     }
     case od::json_type::string: {
       std::string_view s;
-      if (auto e = v.get_string().get(s)) return Malformed(where, e);
+      if (auto e = StringOf(v, &s)) return Malformed(where, e);
       return Status::Ok();
     }
     case od::json_type::number: {
@@ -79,7 +79,7 @@ Status ReadString(od::value v, std::string_view where, StrField* out) {
   if (auto e = v.type().get(t)) return Malformed(where, e);
   if (t == od::json_type::string) {
     std::string_view s;
-    if (auto e = v.get_string().get(s)) return Malformed(where, e);
+    if (auto e = StringOf(v, &s)) return Malformed(where, e);
     out->state = StrField::State::kString;
     out->value.assign(s);
     return Status::Ok();
@@ -104,16 +104,17 @@ Status ReadBlock(od::value v, std::string_view block, std::initializer_list<Fiel
     return Schema(std::string(block), "expected an object, got " + std::string(JsonTypeName(t)));
   }
   if (auto e = v.get_object().get(o)) return Malformed(block, e);
+  std::string where;  // "S1.senderDIPID": one buffer for the block's fields
   for (auto field : o) {
     od::field f;
     if (auto e = std::move(field).get(f)) return Malformed(block, e);
     std::string_view key;
-    if (auto e = f.unescaped_key().get(key)) return Malformed(block, e);
+    if (auto e = KeyOf(f, &key)) return Malformed(block, e);
     const FieldSlot* slot = nullptr;
     for (const FieldSlot& s : slots) {
       if (EqualsIgnoreCase(s.name, key)) slot = &s;
     }
-    std::string where = std::string(block) + "." + std::string(slot ? slot->name : key);
+    where.assign(block).append(".").append(slot ? slot->name : key);
     if (slot == nullptr) {
       if (Status s = Validate(f.value(), where, 2); !s.ok()) return s;
       continue;
@@ -138,7 +139,7 @@ Status ReadA0(od::value v, Envelope* env) {
     od::field f;
     if (auto e = std::move(field).get(f)) return Malformed("A0", e);
     std::string_view key;
-    if (auto e = f.unescaped_key().get(key)) return Malformed("A0", e);
+    if (auto e = KeyOf(f, &key)) return Malformed("A0", e);
     if (!EqualsIgnoreCase(key, "primaryRecipients")) {
       if (Status s = Validate(f.value(), "A0." + std::string(key), 2); !s.ok()) return s;
       continue;
@@ -183,7 +184,7 @@ Status ReadCommonBlock(od::value v, Envelope* env) {
     od::field f;
     if (auto e = std::move(field).get(f)) return Malformed("CommonBlock", e);
     std::string_view key;
-    if (auto e = f.unescaped_key().get(key)) return Malformed("CommonBlock", e);
+    if (auto e = KeyOf(f, &key)) return Malformed("CommonBlock", e);
     Status s;
     auto once = [&](bool* seen, std::string_view name) {
       if (*seen) return Schema(std::string(name), "block appears more than once");
@@ -242,7 +243,7 @@ Status ReadItem(std::string_view raw, std::size_t capacity, Envelope* env) {
     od::field f;
     if (auto e = std::move(field).get(f)) return Malformed("message", e);
     std::string_view key;
-    if (auto e = f.unescaped_key().get(key)) return Malformed("message", e);
+    if (auto e = KeyOf(f, &key)) return Malformed("message", e);
     if (!EqualsIgnoreCase(key, "payload")) {
       return Schema(std::string(key), "unexpected field; a message holds only \"payload\"");
     }
@@ -261,7 +262,7 @@ Status ReadItem(std::string_view raw, std::size_t capacity, Envelope* env) {
       od::field pf;
       if (auto e = std::move(pfield).get(pf)) return Malformed("payload", e);
       std::string_view pkey;
-      if (auto e = pf.unescaped_key().get(pkey)) return Malformed("payload", e);
+      if (auto e = KeyOf(pf, &pkey)) return Malformed("payload", e);
       Status s;
       if (EqualsIgnoreCase(pkey, "CommonBlock")) {
         if (has_common) return Schema("CommonBlock", "block appears more than once");

@@ -2,11 +2,15 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
+#include "dip/catalogue.h"
 #include "dip/catalogue_data.h"
 #include "dip/codes.h"
 #include "dip/envelope.h"
@@ -69,10 +73,20 @@ std::string Number(double d) {
 }
 
 // Code points of UTF-8 text (JSON Schema lengths count characters, not bytes).
+// Counts the bytes that start a character (all but 10xxxxxx), eight at a time.
 std::size_t CodePoints(std::string_view s) {
-  std::size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
+  std::size_t continuation = 0, i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    // Bit 7 of each byte set and bit 6 clear.
+    continuation +=
+        static_cast<std::size_t>(std::popcount(w & ~(w << 1) & std::uint64_t{0x8080808080808080}));
+  }
+  for (; i < s.size(); ++i) {
+    continuation += (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80;
+  }
+  return s.size() - continuation;
 }
 
 bool Matches(const gen::PatternRow& p, std::string_view s) {
@@ -84,13 +98,13 @@ bool Matches(const gen::PatternRow& p, std::string_view s) {
   return p.accept[state] != 0;
 }
 
+// Walks one message against a schema node. The walk stops at the first rule broken; the
+// failure is kept in error() (the walk itself returns only whether it went on, so the common
+// case builds no Status per value).
 class Walker {
  public:
-  Status Payload(od::value v, std::uint32_t root) { return Walk(v, root); }
-  // Pushes a path segment for the help texts (depth is bounded by the spec's schemas, and
-  // input deeper than kMaxJsonDepth was refused by the envelope parser).
-  void Push(std::string_view name) { path_[depth_++] = {name, 0, false}; }
-  void Pop() { --depth_; }
+  bool Payload(od::value v, std::uint32_t root) { return Walk(v, root); }
+  Status TakeError() { return std::move(error_); }
 
  private:
   struct Segment {
@@ -99,7 +113,12 @@ class Walker {
     bool is_index;
   };
 
-  Status Fail(std::string_view rule) const {
+  // Pushes a path segment for the help texts (depth is bounded by the spec's schemas, and
+  // input deeper than kMaxJsonDepth was refused by the envelope parser).
+  void Push(std::string_view name) { path_[depth_++] = {name, 0, false}; }
+  void Pop() { --depth_; }
+
+  bool Fail(std::string_view rule) {
     std::string where;
     std::size_t first = 0;
     // "CommonBlock.S1.x" reads as "S1.x", the DIP's own way of naming common-block fields.
@@ -121,18 +140,19 @@ class Walker {
         if (path_[1].name == fc.block && path_[2].name == fc.field) code = fc.code;
       }
     }
-    return Status::Dip(code, where + ": " + std::string(rule));
+    error_ = Status::Dip(code, where + ": " + std::string(rule));
+    return false;
   }
 
-  Status Malformed(simdjson::error_code e) const {
+  bool Malformed(simdjson::error_code e) {
     return Fail(std::string("malformed JSON (") + simdjson::error_message(e) + ")");
   }
 
-  Status WrongType(const gen::SchemaNode& n, std::string_view got) const {
+  bool WrongType(const gen::SchemaNode& n, std::string_view got) {
     return Fail("expected " + TypeList(n.types) + ", got " + std::string(got));
   }
 
-  Status EnumFailure(const gen::SchemaNode& n, std::string got) const {
+  bool EnumFailure(const gen::SchemaNode& n, std::string got) {
     std::string allowed;
     for (std::uint32_t i = 0; i < n.enum_count; ++i) {
       if (i == 12) {
@@ -146,15 +166,24 @@ class Walker {
     return Fail("expected one of " + allowed + ", got " + got);
   }
 
-  bool InEnum(const gen::SchemaNode& n, const std::string_view* s) const {
-    for (std::uint32_t i = 0; i < n.enum_count; ++i) {
-      std::string_view e = gen::kEnumValues[n.first_enum + i];
-      if (s == nullptr ? e.data() == nullptr : (e.data() != nullptr && *s == e)) return true;
+  static bool InEnum(const gen::SchemaNode& n, const std::string_view* s) {
+    if (s == nullptr) {
+      for (std::uint32_t i = 0; i < n.enum_count; ++i) {
+        if (gen::kEnumValues[n.first_enum + i].data() == nullptr) return true;
+      }
+      return false;
     }
-    return false;
+    // kEnumSorted lists the node's values in byte order, nulls first: a binary search.
+    const std::uint32_t* first = gen::kEnumSorted + n.first_enum;
+    const std::uint32_t* last = first + n.enum_count;
+    const std::uint32_t* it = std::lower_bound(first, last, *s, [](std::uint32_t i, auto v) {
+      std::string_view e = gen::kEnumValues[i];
+      return e.data() == nullptr || e < v;
+    });
+    return it != last && gen::kEnumValues[*it] == *s;
   }
 
-  Status Walk(od::value v, std::uint32_t index) {
+  bool Walk(od::value v, std::uint32_t index) {
     const gen::SchemaNode& n = gen::kSchemaNodes[index];
     od::json_type t;
     if (auto e = v.type().get(t)) return Malformed(e);
@@ -162,18 +191,18 @@ class Walker {
       case od::json_type::null: {
         if ((n.types & gen::kTypeNull) == 0) return WrongType(n, "null");
         if (n.enum_count != 0 && !InEnum(n, nullptr)) return EnumFailure(n, "null");
-        return Status::Ok();
+        return true;
       }
       case od::json_type::boolean: {
         bool b = false;
         if (auto e = v.get_bool().get(b)) return Malformed(e);
         if ((n.types & gen::kTypeBoolean) == 0) return WrongType(n, b ? "true" : "false");
         if (n.enum_count != 0) return EnumFailure(n, b ? "true" : "false");
-        return Status::Ok();
+        return true;
       }
       case od::json_type::string: {
         std::string_view s;
-        if (auto e = v.get_string().get(s)) return Malformed(e);
+        if (auto e = StringOf(v, &s)) return Malformed(e);
         if ((n.types & gen::kTypeString) == 0) return WrongType(n, "a string " + Shown(s));
         return String(n, s);
       }
@@ -189,7 +218,7 @@ class Walker {
     return WrongType(n, JsonTypeName(t));
   }
 
-  Status String(const gen::SchemaNode& n, std::string_view s) const {
+  bool String(const gen::SchemaNode& n, std::string_view s) {
     if (n.enum_count != 0 && !InEnum(n, &s)) return EnumFailure(n, Shown(s));
     if (n.min_length != 0 || n.max_length != gen::kNoLimit) {
       std::size_t len = CodePoints(s);
@@ -214,10 +243,10 @@ class Walker {
         return Fail("expected a value matching " + std::string(p.source) + ", got " + Shown(s));
       }
     }
-    return Status::Ok();
+    return true;
   }
 
-  Status NumberValue(od::value v, const gen::SchemaNode& n) const {
+  bool NumberValue(od::value v, const gen::SchemaNode& n) {
     od::number num;
     if (auto e = v.get_number().get(num)) return Malformed(e);
     bool integer = !num.is_double();
@@ -237,10 +266,10 @@ class Walker {
         return Fail("expected a multiple of " + Number(n.multiple_of) + ", got " + Number(d));
       }
     }
-    return Status::Ok();
+    return true;
   }
 
-  Status Object(od::value v, const gen::SchemaNode& n) {
+  bool Object(od::value v, const gen::SchemaNode& n) {
     od::object o;
     if (auto e = v.get_object().get(o)) return Malformed(e);
     // Which properties were seen: the spec's objects have at most a few dozen.
@@ -251,40 +280,40 @@ class Walker {
       od::field f;
       if (auto e = std::move(field).get(f)) return Malformed(e);
       std::string_view key;
-      if (auto e = f.unescaped_key().get(key)) return Malformed(e);
+      if (auto e = KeyOf(f, &key)) return Malformed(e);
       std::uint32_t i = 0;
       while (i < n.property_count && !EqualsIgnoreCase(props[i].name, key)) ++i;
       if (i == n.property_count) {
         if (!n.closed) continue;  // On-Demand skips the value; its syntax was checked on parse
         Push(key);
-        Status s = Fail("unexpected field (not in the DIP schema)");
+        Fail("unexpected field (not in the DIP schema)");
         Pop();
-        return s;
+        return false;
       }
       Push(props[i].name);
       std::uint64_t bit = std::uint64_t{1} << (i % 64);
       if ((seen[i / 64] & bit) != 0) {
-        Status s = Fail("field appears more than once (names match case-insensitively)");
+        Fail("field appears more than once (names match case-insensitively)");
         Pop();
-        return s;
+        return false;
       }
       seen[i / 64] |= bit;
-      Status s = Walk(f.value(), props[i].node);
+      bool ok = Walk(f.value(), props[i].node);
       Pop();
-      if (!s.ok()) return s;
+      if (!ok) return false;
     }
     for (std::uint32_t i = 0; i < n.property_count; ++i) {
       if (props[i].required && (seen[i / 64] & (std::uint64_t{1} << (i % 64))) == 0) {
         Push(props[i].name);
-        Status s = Fail("required field missing");
+        Fail("required field missing");
         Pop();
-        return s;
+        return false;
       }
     }
-    return Status::Ok();
+    return true;
   }
 
-  Status Array(od::value v, const gen::SchemaNode& n) {
+  bool Array(od::value v, const gen::SchemaNode& n) {
     od::array a;
     if (auto e = v.get_array().get(a)) return Malformed(e);
     std::size_t count = 0;
@@ -292,9 +321,9 @@ class Walker {
       od::value ev;
       if (auto e = std::move(element).get(ev)) return Malformed(e);
       path_[depth_++] = {{}, count, true};
-      Status s = Walk(ev, n.items);
+      bool ok = Walk(ev, n.items);
       --depth_;
-      if (!s.ok()) return s;
+      if (!ok) return false;
       ++count;
     }
     if (count < n.min_items || count > n.max_items) {
@@ -305,11 +334,12 @@ class Walker {
                                                        std::to_string(n.max_items));
       return Fail("expected " + rule + " items, got " + std::to_string(count));
     }
-    return Status::Ok();
+    return true;
   }
 
   std::array<Segment, kMaxJsonDepth + 8> path_{};
   std::size_t depth_ = 0;
+  Status error_;
 };
 
 // Walks `message` against one variant's schema.
@@ -335,7 +365,8 @@ Status CheckVariant(std::string_view message, std::uint32_t root) {
     if (auto e = f.unescaped_key().get(key)) return malformed(e);
     if (!EqualsIgnoreCase(key, "payload")) continue;
     Walker walker;
-    return walker.Payload(f.value(), root);
+    if (walker.Payload(f.value(), root)) return Status::Ok();
+    return walker.TakeError();
   }
   return Status::Dip(codes::kSchemaFailure, "payload: required field missing");
 }
@@ -348,9 +379,9 @@ Status CheckMessageSchema(std::string_view message, std::string_view interface_i
   std::array<std::uint32_t, 8> roots{};
   std::array<const char*, 8> names{};
   std::size_t count = 0;
-  for (std::size_t i = 0; i < gen::kEventCount && count < roots.size(); ++i) {
+  for (std::uint32_t i : FindEventRows(interface_id, event_code)) {
+    if (count == roots.size()) break;
     const gen::EventRow& row = gen::kEvents[i];
-    if (interface_id != row.interface_id || event_code != row.event_code) continue;
     bool known = false;
     for (std::size_t j = 0; j < count; ++j) known = known || roots[j] == row.schema_root;
     if (known) continue;

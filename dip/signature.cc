@@ -5,9 +5,11 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include <array>
 #include <ctime>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include "dip/text.h"
 
@@ -28,10 +30,14 @@ struct X509Free {
 struct MdCtxFree {
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
 };
+struct PkeyCtxFree {
+  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
+};
 using BioPtr = std::unique_ptr<BIO, BioFree>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
+using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
 
 BioPtr MemBio(std::string_view s) {
   return BioPtr(BIO_new_mem_buf(s.data(), static_cast<int>(s.size())));
@@ -41,6 +47,65 @@ std::string BioString(BIO* bio) {
   char* data = nullptr;
   long n = BIO_get_mem_data(bio, &data);
   return std::string(data, static_cast<std::size_t>(n));
+}
+
+// SHA-256 fetched from the default provider once: EVP_sha256() makes OpenSSL 3 fetch the
+// implementation again on every use.
+const EVP_MD* Sha256() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+using Digest = std::array<unsigned char, 32>;
+
+// SHA-256 of `data` in one pass, with a digest context kept per thread.
+bool Sha256Of(std::string_view data, Digest* out) {
+  thread_local MdCtxPtr ctx(EVP_MD_CTX_new());
+  unsigned int len = 0;
+  return ctx && Sha256() != nullptr && EVP_DigestInit_ex2(ctx.get(), Sha256(), nullptr) == 1 &&
+         EVP_DigestUpdate(ctx.get(), data.data(), data.size()) == 1 &&
+         EVP_DigestFinal_ex(ctx.get(), out->data(), &len) == 1 && len == out->size();
+}
+
+// A verification context for one public key, prepared once: PKCS#1 v1.5 padding (for RSA keys)
+// over a SHA-256 digest. EVP_PKEY_verify may be called on it any number of times.
+PkeyCtxPtr PrepareVerify(EVP_PKEY* key) {
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
+  if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1) return nullptr;
+  if (EVP_PKEY_is_a(key, "RSA") &&
+      EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1) {
+    return nullptr;
+  }
+  if (EVP_PKEY_CTX_set_signature_md(ctx.get(), Sha256()) != 1) return nullptr;
+  return ctx;
+}
+
+// Whether `signature` is the key's signature of SHA-256(`signed_text`).
+bool VerifyDigest(EVP_PKEY_CTX* ctx, std::string_view signature, std::string_view signed_text) {
+  Digest digest{};
+  if (ctx == nullptr || !Sha256Of(signed_text, &digest)) return false;
+  return EVP_PKEY_verify(ctx, reinterpret_cast<const unsigned char*>(signature.data()),
+                         signature.size(), digest.data(), digest.size()) == 1;
+}
+
+// Prepared verification contexts of the keys this thread has verified with, most recent last.
+// Each holds its key, so a key's address is never reused while its context is kept.
+struct PreparedKey {
+  std::shared_ptr<EVP_PKEY> key;
+  PkeyCtxPtr ctx;
+};
+
+EVP_PKEY_CTX* ThreadVerifyContext(const std::shared_ptr<EVP_PKEY>& key) {
+  constexpr std::size_t kKept = 16;
+  thread_local std::vector<PreparedKey> prepared;
+  for (std::size_t i = prepared.size(); i-- > 0;) {
+    if (prepared[i].key == key) return prepared[i].ctx.get();
+  }
+  PkeyCtxPtr ctx = PrepareVerify(key.get());
+  if (!ctx) return nullptr;
+  if (prepared.size() >= kKept) prepared.erase(prepared.begin());
+  prepared.push_back({key, std::move(ctx)});
+  return prepared.back().ctx.get();
 }
 
 }  // namespace
@@ -78,10 +143,10 @@ Result<std::string> Base64Decode(std::string_view text) {
 }
 
 std::string ContentHash(std::string_view body) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(body.data(), body.size(), digest, &len, EVP_sha256(), nullptr);
-  return Base64Encode(std::string_view(reinterpret_cast<const char*>(digest), len));
+  Digest digest{};
+  if (!Sha256Of(body, &digest)) return {};
+  return Base64Encode(
+      std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 
 std::string SigningString(std::string_view method, std::string_view url, std::string_view date,
@@ -117,7 +182,7 @@ Result<std::shared_ptr<const Signer>> Signer::FromPem(std::string_view key_pem,
 Result<std::string> Signer::Sign(std::string_view data) const {
   MdCtxPtr ctx(EVP_MD_CTX_new());
   std::size_t len = 0;
-  if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_->pkey.get()) != 1 ||
+  if (EVP_DigestSignInit(ctx.get(), nullptr, Sha256(), nullptr, key_->pkey.get()) != 1 ||
       EVP_DigestSign(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(data.data()),
                      data.size()) != 1) {
     return Status::Io("signing failed");
@@ -164,11 +229,8 @@ Status VerifyRequest(std::string_view method, std::string_view url, std::string_
   Result<std::string> sig = Base64Decode(headers.signature);
   if (!pub || !sig.ok()) return Status::Dip(kSignatureInvalid, "X-DIP-Signature: invalid");
   std::string signed_text = SigningString(method, url, headers.date, headers.content_hash);
-  MdCtxPtr ctx(EVP_MD_CTX_new());
-  if (EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, pub.get()) != 1 ||
-      EVP_DigestVerify(
-          ctx.get(), reinterpret_cast<const unsigned char*>(sig.value().data()), sig.value().size(),
-          reinterpret_cast<const unsigned char*>(signed_text.data()), signed_text.size()) != 1) {
+  PkeyCtxPtr ctx = PrepareVerify(pub.get());
+  if (!VerifyDigest(ctx.get(), sig.value(), signed_text)) {
     return Status::Dip(kSignatureInvalid,
                        "X-DIP-Signature: does not verify against the certificate for "
                        "METHOD;url;date;contentHash");
@@ -203,8 +265,14 @@ Status Verifier::Verify(std::string_view method, std::string_view url, std::stri
     return Status::Dip(kSignatureInvalid,
                        "X-DIP-Content-Hash: does not match base64(SHA-256) of the body");
   }
+  // The certificate this thread saw last (a connection's sender sends the same one every time)
+  // is compared directly; others are looked up in the shared cache, which hashes the text.
+  thread_local std::string last_b64;
+  thread_local Cache::Entry last;
   Cache::Entry entry;
-  {
+  if (last.key && last_b64 == headers.certificate) {
+    entry = last;
+  } else {
     std::lock_guard lock(cache_->mu);
     auto it = cache_->by_b64.find(headers.certificate);
     if (it != cache_->by_b64.end()) entry = it->second;
@@ -233,14 +301,14 @@ Status Verifier::Verify(std::string_view method, std::string_view url, std::stri
   Result<std::string> sig = Base64Decode(headers.signature);
   if (!sig.ok()) return Status::Dip(kSignatureInvalid, "X-DIP-Signature: invalid base64");
   std::string signed_text = SigningString(method, url, headers.date, headers.content_hash);
-  MdCtxPtr ctx(EVP_MD_CTX_new());
-  if (EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, entry.key.get()) != 1 ||
-      EVP_DigestVerify(
-          ctx.get(), reinterpret_cast<const unsigned char*>(sig.value().data()), sig.value().size(),
-          reinterpret_cast<const unsigned char*>(signed_text.data()), signed_text.size()) != 1) {
+  if (!VerifyDigest(ThreadVerifyContext(entry.key), sig.value(), signed_text)) {
     return Status::Dip(kSignatureInvalid,
                        "X-DIP-Signature: does not verify against the certificate for "
                        "METHOD;lowercased URL;date;contentHash");
+  }
+  if (last.key != entry.key) {
+    last_b64 = headers.certificate;
+    last = entry;
   }
   if (certificate_pem != nullptr) *certificate_pem = entry.pem;
   return Status::Ok();

@@ -264,6 +264,18 @@ def emit_schema(compiler):
     out.append("};")
     out.append(f"const std::size_t kEnumValueCount = {len(compiler.enum_values)};")
     out.append("")
+    out.append("// Per enum node, the kEnumValues indices of its values in byte order, nulls first,")
+    out.append("// for a binary search.")
+    out.append("const std::uint32_t kEnumSorted[] = {")
+    blocks = sorted((n["first_enum"], n["enum_count"]) for n in compiler.nodes if n["enum_count"])
+    assert sum(count for _, count in blocks) == len(compiler.enum_values)
+    for first, count in blocks:
+        order = sorted(range(first, first + count),
+                       key=lambda i: (compiler.enum_values[i] is not None,
+                                      (compiler.enum_values[i] or "").encode("utf-8")))
+        out.append("    " + ", ".join(f"{i}u" for i in order) + ",")
+    out.append("};")
+    out.append("")
     out.append("}  // namespace diphub::dip::generated")
     return out
 
