@@ -58,9 +58,9 @@ bool GetI64(std::string_view* in, std::int64_t* v) {
 
 }  // namespace
 
-void EncodeMessageParts(const MessageRecord& r, std::string* head, std::string* tail) {
-  std::string& out = *head;
-  out.clear();
+std::string EncodeMessage(const MessageRecord& r) {
+  std::string out;
+  out.reserve(r.raw.size() + 200);
   out.push_back(kMessageFormat);
   PutLengthPrefixed(&out, r.transaction_id);
   PutLengthPrefixed(&out, r.transaction_timestamp);
@@ -74,18 +74,10 @@ void EncodeMessageParts(const MessageRecord& r, std::string* head, std::string* 
   PutOptional(&out, r.correlation_id);
   PutList(&out, r.primary_recipients);
   PutList(&out, r.recipients);
-  PutVarint32(&out, static_cast<std::uint32_t>(r.raw.size()));  // then the raw bytes
-  tail->clear();
-  PutList(tail, r.secondary_recipients);
-  PutList(tail, r.always_recipients);
-}
-
-std::string EncodeMessage(const MessageRecord& r) {
-  std::string head, tail;
-  EncodeMessageParts(r, &head, &tail);
-  head.reserve(head.size() + r.raw.size() + tail.size());
-  head.append(r.raw).append(tail);
-  return head;
+  PutLengthPrefixed(&out, r.raw);
+  PutList(&out, r.secondary_recipients);
+  PutList(&out, r.always_recipients);
+  return out;
 }
 
 dip::Result<MessageRecord> DecodeMessage(std::uint64_t seq, std::string_view in) {

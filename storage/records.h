@@ -57,9 +57,6 @@ struct MessageRecord {
 };
 
 std::string EncodeMessage(const MessageRecord& r);
-// EncodeMessage in three parts, so a writer can pass the body without copying it first:
-// EncodeMessage(r) == head + r.raw + tail. `head` and `tail` are overwritten.
-void EncodeMessageParts(const MessageRecord& r, std::string* head, std::string* tail);
 dip::Result<MessageRecord> DecodeMessage(std::uint64_t seq, std::string_view bytes);
 
 // A pending delivery of message `seq` to `recipient`.

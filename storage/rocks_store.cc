@@ -13,13 +13,11 @@
 //   default       meta key                         -> value
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
-#include <rocksdb/slice_transform.h>
 #include <rocksdb/sst_file_manager.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <sys/statvfs.h>
 
-#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <set>
@@ -78,13 +76,6 @@ std::string Seq(std::uint64_t seq) {
   return k;
 }
 
-// `*key` = RecipientKey(recipient, seq), reusing its buffer.
-void AppendRecipientKey(std::string* key, std::string_view recipient, std::uint64_t seq) {
-  key->clear();
-  key->append(recipient).push_back('\0');
-  PutFixed64BE(key, seq);
-}
-
 std::string RecipientKey(std::string_view recipient, std::uint64_t seq) {
   std::string k;
   k.reserve(recipient.size() + 9);
@@ -120,61 +111,6 @@ std::string OutboundJournalKey(const DeliveryOutcome& o) {
   k.append(o.recipient).push_back('\0');
   PutFixed64BE(&k, o.attempts);
   return k;
-}
-
-// Memtable insert hints (ColumnFamilyOptions::memtable_insert_with_hint_prefix_extractor): the
-// skip list remembers where the last key of a prefix went and starts the next insert of that
-// prefix there. Messages are written in seq order, so one hint for the whole column family
-// ("no prefix") makes most inserts a few comparisons; outbox, published and delivery keys are
-// in seq order per recipient, so the prefix is the recipient. Not for the journal and the
-// time index: RocksDB 7.8 uses the same hints for range deletions (retention deletes ranges
-// there), which trips an assertion in its skip list.
-class WholeFamilyPrefix final : public rocksdb::SliceTransform {
- public:
-  const char* Name() const override { return "diphub.WholeFamilyPrefix"; }
-  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    return rocksdb::Slice(key.data(), 0);
-  }
-  bool InDomain(const rocksdb::Slice&) const override { return true; }
-};
-
-class RecipientPrefix final : public rocksdb::SliceTransform {
- public:
-  const char* Name() const override { return "diphub.RecipientPrefix"; }
-  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    const void* nul = std::memchr(key.data(), '\0', key.size());
-    return rocksdb::Slice(key.data(),
-                          static_cast<std::size_t>(static_cast<const char*>(nul) - key.data()) + 1);
-  }
-  bool InDomain(const rocksdb::Slice& key) const override {
-    return std::memchr(key.data(), '\0', key.size()) != nullptr;
-  }
-};
-
-rocksdb::ColumnFamilyOptions OptionsFor(Cf cf, const rocksdb::ColumnFamilyOptions& base) {
-  static const auto whole = std::make_shared<WholeFamilyPrefix>();
-  static const auto recipient = std::make_shared<RecipientPrefix>();
-  rocksdb::ColumnFamilyOptions o = base;
-  switch (cf) {
-    case kMessages:
-      o.memtable_insert_with_hint_prefix_extractor = whole;
-      break;
-    case kOutbox:
-    case kPublished:
-    case kDeliveries:
-    case kDeadLetters:
-      o.memtable_insert_with_hint_prefix_extractor = recipient;
-      break;
-    case kDedupe:
-      // Every accepted message looks its key up first, and almost always misses: a bloom
-      // filter over the memtable's whole keys answers most misses without a skip-list search.
-      o.memtable_prefix_bloom_size_ratio = 0.02;
-      o.memtable_whole_key_filtering = true;
-      break;
-    default:
-      break;
-  }
-  return o;
 }
 
 bool IsFinal(OutboundStatus s) {
@@ -235,9 +171,7 @@ class RocksStore final : public Store {
     }
 
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (int cf = 0; cf < kCfCount; ++cf) {
-      cfs.emplace_back(kCfNames[cf], OptionsFor(static_cast<Cf>(cf), cf_options));
-    }
+    for (const char* name : kCfNames) cfs.emplace_back(name, cf_options);
     auto store = std::unique_ptr<RocksStore>(new RocksStore());
     rocksdb::DB* db = nullptr;
     rocksdb::Status s = rocksdb::DB::Open(options, dir, cfs, &store->handles_, &db);
@@ -291,32 +225,15 @@ class RocksStore final : public Store {
                                std::to_string(min_free_bytes_) + ")");
       }
     }
-    // One write per group commit; its size is known closely enough to reserve it, and the
-    // encoding buffers are reused from message to message, so the loop hardly allocates.
-    std::size_t reserve = 64;
+    rocksdb::WriteBatch batch;
+    std::string seq_value;
     for (const MessageRecord* r : records) {
-      reserve += r->raw.size() + 512 + r->recipients.size() * 96;
-    }
-    rocksdb::WriteBatch batch(reserve);
-    std::string seq, key, head, tail, row, routed, outbox_value;
-    for (const MessageRecord* r : records) {
-      seq.clear();
-      PutFixed64BE(&seq, r->seq);
-      // The message's value is head + raw + tail (EncodeMessage), passed in parts so the body
-      // is copied once, into the batch.
-      EncodeMessageParts(*r, &head, &tail);
-      const rocksdb::Slice value_parts[3] = {head, r->raw, tail};
-      const rocksdb::Slice key_part(seq);
-      batch.Put(handles_[kMessages], rocksdb::SliceParts(&key_part, 1),
-                rocksdb::SliceParts(value_parts, 3));
+      const std::string seq = Seq(r->seq);
+      batch.Put(handles_[kMessages], seq, EncodeMessage(*r));
       if (r->interface_id != kStatusInterface) {
-        key.clear();
-        key.append(r->sender_dip_id).push_back('\0');
-        key.append(r->sender_unique_reference);
-        batch.Put(handles_[kDedupe], key, seq);
+        batch.Put(handles_[kDedupe], DedupeKey(r->sender_dip_id, r->sender_unique_reference), seq);
       }
-      AppendRecipientKey(&key, r->sender_unique_reference, r->seq);
-      batch.Put(handles_[kReferences], key, rocksdb::Slice());
+      batch.Put(handles_[kReferences], RecipientKey(r->sender_unique_reference, r->seq), "");
       JournalRow inbound{JournalRow::Stage::kInbound,
                          "Accepted",
                          "",
@@ -325,24 +242,16 @@ class RocksStore final : public Store {
                          0,
                          0,
                          r->transaction_id};
-      row = EncodeJournalRow(inbound);
-      key = seq;
-      key.push_back('1');
-      batch.Put(handles_[kJournal], key, row);
-      routed.clear();
-      for (const std::string& to : r->recipients) {
-        if (!routed.empty()) routed.push_back(',');
-        routed.append(to);
-      }
+      batch.Put(handles_[kJournal], JournalKey(r->seq, '1'), EncodeJournalRow(inbound));
+      std::string routed;
+      for (const std::string& to : r->recipients) routed += (routed.empty() ? "" : ",") + to;
       JournalRow addressing{
           JournalRow::Stage::kAddressing, "Routed", "", r->accepted_unix_ms, 0, 0, 0, routed};
-      row = EncodeJournalRow(addressing);
-      key.back() = '2';
-      batch.Put(handles_[kJournal], key, row);
+      batch.Put(handles_[kJournal], JournalKey(r->seq, '2'), EncodeJournalRow(addressing));
       OutboxEntry e{"", r->seq, r->interface_id, false, ""};
-      outbox_value = EncodeOutboxValue(e);
+      const std::string outbox_value = EncodeOutboxValue(e);
       for (const std::string& recipient : r->recipients) {
-        AppendRecipientKey(&key, recipient, r->seq);
+        const std::string key = RecipientKey(recipient, r->seq);
         batch.Put(handles_[kOutbox], key, outbox_value);
         batch.Put(handles_[kPublished], key, r->interface_id);
       }

@@ -135,21 +135,6 @@ TEST(MessageRecordTest, SecondaryAndAlwaysRoundTripAndFormat3StillDecodes) {
   EXPECT_TRUE(back.value().secondary_recipients.empty());
 }
 
-// The store writes a message as head + raw + tail without joining them first.
-TEST(MessageRecordTest, PartsJoinToTheEncodingAndDecode) {
-  MessageRecord r = Sample();
-  r.raw = std::string(300, 'x');  // a length that takes two varint bytes
-  r.secondary_recipients = {"1300000001"};
-  std::string head = "stale", tail = "stale";
-  EncodeMessageParts(r, &head, &tail);
-  const std::string joined = head + r.raw + tail;
-  EXPECT_EQ(joined, EncodeMessage(r));
-  dip::Result<MessageRecord> back = DecodeMessage(9, joined);
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
-  ExpectSame(back.value(), r);
-  EXPECT_EQ(back.value().secondary_recipients, r.secondary_recipients);
-}
-
 TEST(MessageRecordTest, AbsentAndEmptyCorrelationIdStayDistinct) {
   MessageRecord none = Sample();
   none.correlation_id.reset();
