@@ -207,7 +207,13 @@ dip::Status DeliveryScheduler::Start() {
 void DeliveryScheduler::Stop() {
   for (auto& shard : shards_) {
     shard->work.reset();
-    shard->io.stop();
+    // Handlers already queued (answers of batches, whose outcomes then reach the recorder) run
+    // first; only then does the shard stop.
+    if (shard->running.load()) {
+      net::post(shard->io, [s = shard.get()] { s->io.stop(); });
+    } else {
+      shard->io.stop();
+    }
   }
   for (auto& shard : shards_) {
     if (shard->thread.joinable()) shard->thread.join();

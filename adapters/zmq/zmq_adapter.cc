@@ -116,13 +116,15 @@ ZmqAdapter::~ZmqAdapter() {
   Stop();
   // Answers of the final group commit reach their clients within this grace period.
   if (io_thread_.joinable()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  ingest_.clear();  // runs what is queued: each SEND reaches the hub, which answers it
   stop_ = true;
   if (wake_fd_ >= 0) {
     std::uint64_t one = 1;
     (void)!write(wake_fd_, &one, sizeof one);
   }
   if (io_thread_.joinable()) io_thread_.join();
+  // Only now (the I/O thread, which hands SENDs to them, is gone): run what is queued, so each
+  // SEND reaches the hub, which refuses it while shutting down; those answers go nowhere.
+  ingest_.clear();
   if (zap_thread_.joinable()) zap_thread_.join();
   router_.close();
   zap_.close();
