@@ -8,7 +8,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <thread>
@@ -31,7 +33,7 @@ struct DeliveryScheduler::Recipient {
     std::optional<std::string> correlation_id;
   };
   bool paused = false;
-  bool reload_after = false;  // a reload asked for while a batch was in flight
+  bool reload_after = false;  // a reload asked for while a batch was in flight or unrecorded
   std::chrono::steady_clock::time_point attempt_started;
   std::string dip_id;
   RecipientProbe* probe;
@@ -41,6 +43,7 @@ struct DeliveryScheduler::Recipient {
   bool spilled = false;       // entries past the memory limit wait in the store's outbox
   std::uint64_t max_seq = 0;  // highest seq taken into `queue` (from memory or the outbox)
   bool in_flight = false;
+  std::uint32_t unrecorded = 0;  // answered batches whose outcomes the recorder has not written
   bool backing_off = false;
   std::uint32_t attempts = 0;  // failed attempts of the batch at the front
   bool waiting_logged = false;
@@ -54,6 +57,70 @@ struct DeliveryScheduler::Shard {
   std::mt19937 rng{std::random_device{}()};
   std::thread thread;
   std::atomic<bool> running{false};
+};
+
+// Writes delivery outcomes for every shard on one thread. Whatever queued while the previous
+// write ran goes in the next one, so the writes batch with load the way the group commit does.
+// Outcomes are not fsync'd (a lost one means a repeated delivery), but they are written in the
+// order they were queued, so a recipient's rows never overtake each other.
+class DeliveryScheduler::Recorder {
+ public:
+  explicit Recorder(storage::Store* store) : store_(store), thread_([this] { Run(); }) {}
+  ~Recorder() { Stop(); }
+
+  // `done` runs on the recorder thread once `outcomes` are written (or the write failed).
+  void Add(std::vector<storage::DeliveryOutcome> outcomes, std::function<void()> done) {
+    {
+      std::lock_guard lock(mu_);
+      queue_.push_back({std::move(outcomes), std::move(done)});
+    }
+    cv_.notify_one();
+  }
+
+  // Writes what is queued and joins the thread. Idempotent.
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  struct Job {
+    std::vector<storage::DeliveryOutcome> outcomes;
+    std::function<void()> done;
+  };
+
+  void Run() {
+    std::vector<Job> jobs;
+    std::vector<storage::DeliveryOutcome> all;
+    for (;;) {
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, nothing left
+        jobs.swap(queue_);
+      }
+      all.clear();
+      for (Job& j : jobs) {
+        std::move(j.outcomes.begin(), j.outcomes.end(), std::back_inserter(all));
+      }
+      if (dip::Status s = store_->RecordOutcomes(all); !s.ok()) {
+        spdlog::error("delivery: recording {} outcomes failed: {}", all.size(), s.ToString());
+      }
+      for (Job& j : jobs) j.done();
+      jobs.clear();
+    }
+  }
+
+  storage::Store* store_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Job> queue_;  // guarded by mu_
+  bool stopping_ = false;   // guarded by mu_
+  std::thread thread_;
 };
 
 namespace {
@@ -89,6 +156,7 @@ DeliveryScheduler::DeliveryScheduler(storage::Store* store, std::size_t shards,
       probe_(probe),
       sla_(sla) {
   for (std::size_t i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>());
+  recorder_ = std::make_unique<Recorder>(store_);
 }
 
 DeliveryScheduler::~DeliveryScheduler() { Stop(); }
@@ -139,11 +207,18 @@ dip::Status DeliveryScheduler::Start() {
 void DeliveryScheduler::Stop() {
   for (auto& shard : shards_) {
     shard->work.reset();
-    shard->io.stop();
+    // Handlers already queued (answers of batches, whose outcomes then reach the recorder) run
+    // first; only then does the shard stop.
+    if (shard->running.load()) {
+      net::post(shard->io, [s = shard.get()] { s->io.stop(); });
+    } else {
+      shard->io.stop();
+    }
   }
   for (auto& shard : shards_) {
     if (shard->thread.joinable()) shard->thread.join();
   }
+  recorder_->Stop();  // after the shards: their last outcomes are written too
 }
 
 void DeliveryScheduler::Enqueue(const std::vector<storage::MessageRecord>& records) {
@@ -187,12 +262,39 @@ void DeliveryScheduler::Reload(std::string_view recipient) {
   Shard& shard = ShardOf(recipient);
   net::post(shard.io, [this, &shard, id = std::string(recipient)] {
     Recipient& r = Get(shard, id);
-    if (r.in_flight) {
-      r.reload_after = true;
-    } else {
-      DoReload(shard, r);
-    }
+    r.reload_after = true;
+    MaybeReload(shard, r);
   });
+}
+
+void DeliveryScheduler::MaybeReload(Shard& shard, Recipient& r) {
+  // The outbox is re-read only once every answered batch's outcome is in it.
+  if (r.reload_after && !r.in_flight && r.unrecorded == 0) DoReload(shard, r);
+}
+
+void DeliveryScheduler::Record(Shard& shard, Recipient& r,
+                               std::vector<storage::DeliveryOutcome> outcomes) {
+  ++r.unrecorded;
+  const OutboundStatus status = outcomes.empty() ? OutboundStatus::kRetrying : outcomes[0].status;
+  const std::size_t n = outcomes.size();
+  recorder_->Add(std::move(outcomes), [this, &shard, &r, status, n] {
+    net::post(shard.io, [this, &shard, &r, status, n] { OnRecorded(shard, r, status, n); });
+  });
+}
+
+void DeliveryScheduler::OnRecorded(Shard& shard, Recipient& r, OutboundStatus status,
+                                   std::size_t n) {
+  --r.unrecorded;
+  // Counted once stored, so what the metrics show can be read back (journal, dead letters).
+  r.probe->by_status[static_cast<std::size_t>(status)]->Increment(static_cast<double>(n));
+  if (status == OutboundStatus::kRetriesExhausted) {
+    r.probe->dead_letters->Increment(static_cast<double>(n));
+  }
+  if (r.reload_after) {
+    MaybeReload(shard, r);
+  } else {
+    Pump(shard, r);  // it may have waited for the recorder
+  }
 }
 
 void DeliveryScheduler::DoReload(Shard& shard, Recipient& r) {
@@ -240,7 +342,8 @@ void DeliveryScheduler::Refill(Recipient& r) {
 }
 
 void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
-  if (r.in_flight || r.backing_off || r.paused) return;
+  if (r.in_flight || r.backing_off || r.paused || r.reload_after) return;
+  if (r.unrecorded >= kMaxUnrecorded) return;  // OnRecorded pumps again
   if (r.queue.empty() && r.spilled) Refill(r);
   if (r.queue.empty()) return;
 
@@ -334,46 +437,40 @@ void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
   });
 }
 
-// One outcome per message of the batch at the front of the queue, all with `status`, and
-// recorded (journal rows; final ones also leave the outbox).
-std::vector<storage::DeliveryOutcome> DeliveryScheduler::RecordFront(Recipient& r,
-                                                                     std::size_t count,
-                                                                     OutboundStatus status,
-                                                                     std::uint32_t attempt,
-                                                                     const DeliveryResult& result) {
+std::vector<storage::DeliveryOutcome> DeliveryScheduler::FrontOutcomes(
+    const Recipient& r, std::size_t count, OutboundStatus status, std::uint32_t attempt,
+    const DeliveryResult& result) const {
   std::vector<storage::DeliveryOutcome> outcomes;
   const std::int64_t now = NowMs();
   const std::int64_t took = std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::steady_clock::now() - r.attempt_started)
                                 .count();
+  outcomes.reserve(std::min(count, r.queue.size()));
   for (std::size_t i = 0; i < count && i < r.queue.size(); ++i) {
     outcomes.push_back(
         {r.dip_id, r.queue[i].seq, status, result.http_status, attempt, now, took, result.error});
   }
-  if (dip::Status s = store_->RecordOutcomes(outcomes); !s.ok()) {
-    spdlog::error("delivery: recording {} outcomes for {} failed: {}", outcomes.size(), r.dip_id,
-                  s.ToString());
-  }
   return outcomes;
 }
 
-void DeliveryScheduler::FinishFront(Recipient& r, std::size_t count, OutboundStatus status,
-                                    const DeliveryResult& result) {
-  const std::size_t n = RecordFront(r, count, status, r.attempts + 1, result).size();
+void DeliveryScheduler::FinishFront(Shard& shard, Recipient& r, std::size_t count,
+                                    OutboundStatus status, const DeliveryResult& result) {
+  std::vector<storage::DeliveryOutcome> outcomes =
+      FrontOutcomes(r, count, status, r.attempts + 1, result);
+  const std::size_t n = outcomes.size();
+  // The entries leave the memory queue now and the outbox when the recorder has written the
+  // outcomes; a refill reads only seqs past the queue's, so it does not see them again.
+  Record(shard, r, std::move(outcomes));
   r.queue.erase(r.queue.begin(), r.queue.begin() + static_cast<std::ptrdiff_t>(n));
-  r.probe->by_status[static_cast<std::size_t>(status)]->Increment(static_cast<double>(n));
-  if (status == OutboundStatus::kRetriesExhausted) {
-    r.probe->dead_letters->Increment(static_cast<double>(n));
-  }
   r.pending -= std::min<std::uint64_t>(r.pending, n);
   r.probe->queue_depth->Set(static_cast<double>(r.pending));
   r.attempts = 0;
 }
 
 // A failed attempt that will be retried: a journal row per message, the entries stay queued.
-void DeliveryScheduler::RecordRetrying(Recipient& r, std::size_t count,
+void DeliveryScheduler::RecordRetrying(Shard& shard, Recipient& r, std::size_t count,
                                        const DeliveryResult& result) {
-  RecordFront(r, count, OutboundStatus::kRetrying, r.attempts, result);
+  Record(shard, r, FrontOutcomes(r, count, OutboundStatus::kRetrying, r.attempts, result));
 }
 
 void DeliveryScheduler::OnResult(Shard& shard, const std::string& recipient, std::size_t count,
@@ -394,21 +491,19 @@ void DeliveryScheduler::OnResult(Shard& shard, const std::string& recipient, std
         sla_->RequestDelivered(m.interface_id, r.dip_id, *m.correlation_id, now);
       }
     }
-    FinishFront(r, count, OutboundStatus::kDelivered, result);
+    FinishFront(shard, r, count, OutboundStatus::kDelivered, result);
   } else if (!Retryable(status)) {
     spdlog::warn("delivery: {} rejected {} messages with HTTP {}; not retried", recipient, count,
                  status);
-    FinishFront(r, count, OutboundStatus::kRejectedByRecipient, result);
+    FinishFront(shard, r, count, OutboundStatus::kRejectedByRecipient, result);
   } else if (r.attempts + 1 >= options_.max_attempts) {
     spdlog::warn("delivery: {} messages for {} exhausted {} attempts (last: {}); dead-lettered",
                  count, recipient, options_.max_attempts,
                  status ? "HTTP " + std::to_string(status) : result.error);
-    FinishFront(r, count, OutboundStatus::kRetriesExhausted, result);
+    FinishFront(shard, r, count, OutboundStatus::kRetriesExhausted, result);
   } else {
     ++r.attempts;
-    RecordRetrying(r, count, result);
-    r.probe->by_status[static_cast<std::size_t>(OutboundStatus::kRetrying)]->Increment(
-        static_cast<double>(count));
+    RecordRetrying(shard, r, count, result);
     auto base = options_.initial_backoff * (1LL << std::min<std::uint32_t>(r.attempts - 1, 20));
     auto capped = std::min<std::chrono::milliseconds>(base, options_.max_backoff);
     std::uniform_real_distribution<double> jitter(0.5, 1.0);
@@ -421,7 +516,7 @@ void DeliveryScheduler::OnResult(Shard& shard, const std::string& recipient, std
     r.timer.async_wait([this, &shard, &r](const boost::system::error_code&) {
       r.backing_off = false;
       if (r.reload_after) {
-        DoReload(shard, r);
+        MaybeReload(shard, r);
       } else {
         Pump(shard, r);
       }
@@ -430,7 +525,7 @@ void DeliveryScheduler::OnResult(Shard& shard, const std::string& recipient, std
     return;
   }
   if (r.reload_after) {
-    DoReload(shard, r);
+    MaybeReload(shard, r);  // once the outcomes just queued are written
     return;
   }
   Pump(shard, r);

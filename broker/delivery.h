@@ -5,10 +5,16 @@
 // touched only by its shard's thread, so there are no locks on the delivery path. One batch per
 // recipient is in flight at a time, so a slow or dead recipient holds only its own queue.
 //
+// Outcomes are written to the store by one recorder thread, not by the shards: a store write
+// waits behind the group commit's fsync, and a shard that waited for it would leave its
+// recipients idle. A recipient's next batch goes out as soon as the previous one is answered;
+// at most kMaxUnrecorded of its answered batches wait for the recorder at a time.
+//
 // Memory is bounded: a recipient keeps at most `memory_queue_limit` entries in memory; beyond
 // that the queue "spills" and is refilled from the store's outbox as it drains.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -56,17 +62,28 @@ class DeliveryScheduler {
  private:
   struct Shard;
   struct Recipient;
+  class Recorder;
+  // Answered batches of one recipient whose outcomes are not written yet; past this, the
+  // recipient's next batch waits for the recorder (bounds the recorder's queue).
+  static constexpr std::uint32_t kMaxUnrecorded = 4;
   void Pump(Shard& shard, Recipient& r);
   void Refill(Recipient& r);
   void OnResult(Shard& shard, const std::string& recipient, std::size_t count,
                 DeliveryResult result);
-  void FinishFront(Recipient& r, std::size_t count, storage::OutboundStatus status,
+  void FinishFront(Shard& shard, Recipient& r, std::size_t count, storage::OutboundStatus status,
                    const DeliveryResult& result);
-  void RecordRetrying(Recipient& r, std::size_t count, const DeliveryResult& result);
-  std::vector<storage::DeliveryOutcome> RecordFront(Recipient& r, std::size_t count,
-                                                    storage::OutboundStatus status,
-                                                    std::uint32_t attempt,
-                                                    const DeliveryResult& result);
+  void RecordRetrying(Shard& shard, Recipient& r, std::size_t count, const DeliveryResult& result);
+  // One outcome per message of the batch at the front of the queue, all with `status`.
+  std::vector<storage::DeliveryOutcome> FrontOutcomes(const Recipient& r, std::size_t count,
+                                                      storage::OutboundStatus status,
+                                                      std::uint32_t attempt,
+                                                      const DeliveryResult& result) const;
+  // Queues `outcomes` for the recorder; the recipient's count of unrecorded batches drops
+  // when they are written.
+  void Record(Shard& shard, Recipient& r, std::vector<storage::DeliveryOutcome> outcomes);
+  void OnRecorded(Shard& shard, Recipient& r, storage::OutboundStatus status, std::size_t n);
+  // Reloads `r` if a reload is asked for and nothing of it is in flight or unrecorded.
+  void MaybeReload(Shard& shard, Recipient& r);
   void DoReload(Shard& shard, Recipient& r);
   Shard& ShardOf(std::string_view recipient);
   Recipient& Get(Shard& shard, const std::string& id);
@@ -78,6 +95,7 @@ class DeliveryScheduler {
   Probe* probe_;
   SlaTracker* sla_;
   std::vector<std::unique_ptr<Shard>> shards_;
+  std::unique_ptr<Recorder> recorder_;
 };
 
 }  // namespace diphub::broker

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <array>
+#include <condition_variable>
+#include <functional>
 #include <zmq_addon.hpp>
 
 #include "dip/codes.h"
@@ -56,8 +58,51 @@ struct ZmqAdapter::PendingSend {
   std::string dip_id;
   std::uint64_t seq = 0;
   std::string channel;
-  std::string body;
+  ::zmq::message_t body;        // the SEND's body frame, kept (not copied) until the ACK
   std::uint32_t overloads = 0;  // 429 answers so far (each doubles the wait)
+  std::size_t ingest = 0;       // the ingest thread of its connection
+};
+
+// A thread that runs tasks in the order they were added.
+class ZmqAdapter::IngestThread {
+ public:
+  IngestThread() : thread_([this] { Run(); }) {}
+  ~IngestThread() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  void Add(std::function<void()> task) {
+    {
+      std::lock_guard lock(mu_);
+      tasks_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Run() {
+    std::vector<std::function<void()>> batch;
+    for (;;) {
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+        if (tasks_.empty()) return;  // stopping, nothing left
+        batch.swap(tasks_);
+      }
+      for (auto& task : batch) task();
+      batch.clear();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::function<void()>> tasks_;  // guarded by mu_
+  bool stopping_ = false;                     // guarded by mu_
+  std::thread thread_;
 };
 
 ZmqAdapter::ZmqAdapter(broker::HubApi& hub, ZmqAdapterConfig config)
@@ -77,6 +122,9 @@ ZmqAdapter::~ZmqAdapter() {
     (void)!write(wake_fd_, &one, sizeof one);
   }
   if (io_thread_.joinable()) io_thread_.join();
+  // Only now (the I/O thread, which hands SENDs to them, is gone): run what is queued, so each
+  // SEND reaches the hub, which refuses it while shutting down; those answers go nowhere.
+  ingest_.clear();
   if (zap_thread_.joinable()) zap_thread_.join();
   router_.close();
   zap_.close();
@@ -116,6 +164,9 @@ dip::Status ZmqAdapter::Start() {
     endpoint_ = router_.get(::zmq::sockopt::last_endpoint);
   } catch (const ::zmq::error_t& e) {
     return dip::Status::Config("zmq.listen \"" + config_.listen + "\": cannot bind: " + e.what());
+  }
+  for (std::size_t i = 0; i < kIngestThreads; ++i) {
+    ingest_.push_back(std::make_unique<IngestThread>());
   }
   zap_thread_ = std::thread([this] { RunZap(); });
   io_thread_ = std::thread([this] { RunIo(); });
@@ -299,7 +350,7 @@ void ZmqAdapter::HandleIncoming(std::vector<::zmq::message_t>& frames) {
   }
   it->second.last_seen = Clock::now();
   if (m.type == ClientMessage::Type::kSend) {
-    OnSend(rid, it->second, m);
+    OnSend(rid, it->second, m, std::move(frames[4]));
   } else {
     OnClientAck(it->second, m.seq);
   }
@@ -337,7 +388,8 @@ void ZmqAdapter::OnHello(const std::string& rid, const std::string& dip_id,
   hub_.KickDelivery(dip_id);  // cut short a retry backoff: the recipient is back
 }
 
-void ZmqAdapter::OnSend(const std::string& rid, Session& session, const ClientMessage& m) {
+void ZmqAdapter::OnSend(const std::string& rid, Session& session, const ClientMessage& m,
+                        ::zmq::message_t body) {
   if (!accepting_) {
     SendTo(rid, EncodeAck(m.seq, 503, Refusal("the hub is shutting down; send again later")));
     return;
@@ -354,21 +406,25 @@ void ZmqAdapter::OnSend(const std::string& rid, Session& session, const ClientMe
   send->dip_id = session.dip_id;
   send->seq = m.seq;
   send->channel = std::string(m.channel);
-  send->body = std::string(m.body);
+  send->body = std::move(body);
+  send->ingest = std::hash<std::string>()(rid) % ingest_.size();
   Submit(std::move(send));
 }
 
 void ZmqAdapter::Submit(std::shared_ptr<PendingSend> send) {
-  broker::SubmitRequest req;
-  req.channel = send->channel;
-  // The body is kept until the ACK: a 429 is submitted again.
-  req.body = send->body;
-  // The CURVE key is the participant's credential and its signature (docs/zmq-protocol.md).
-  req.signer = send->dip_id;
-  req.authenticated = send->dip_id;
-  hub_.Submit(std::move(req), [this, send](SubmitResponse response) mutable {
-    Post([this, send = std::move(send), response = std::move(response)]() mutable {
-      OnSubmitted(std::move(send), std::move(response));
+  IngestThread& thread = *ingest_[send->ingest];
+  thread.Add([this, send = std::move(send)]() mutable {
+    broker::SubmitRequest req;
+    req.channel = send->channel;
+    // The frame is kept until the ACK: a 429 is submitted again.
+    req.body.assign(static_cast<const char*>(send->body.data()), send->body.size());
+    // The CURVE key is the participant's credential and its signature (docs/zmq-protocol.md).
+    req.signer = send->dip_id;
+    req.authenticated = send->dip_id;
+    hub_.Submit(std::move(req), [this, send](SubmitResponse response) mutable {
+      Post([this, send = std::move(send), response = std::move(response)]() mutable {
+        OnSubmitted(std::move(send), std::move(response));
+      });
     });
   });
 }

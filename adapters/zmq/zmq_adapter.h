@@ -4,8 +4,10 @@
 // recipient's connection with cumulative acks.
 //
 // Threads: one I/O thread owns the ROUTER socket and every session; the ZAP thread answers
-// handshakes. Submit answers and Deliver calls arrive on other threads and are handed to the
-// I/O thread through a task queue woken by an eventfd, so no socket is shared.
+// handshakes; kIngestThreads ingest threads hand SENDs to the hub (parse, level-1 checks and
+// routing run there, not on the I/O thread), each connection's SENDs on one of them, in order.
+// Submit answers and Deliver calls arrive on other threads and are handed to the I/O thread
+// through a task queue woken by an eventfd, so no socket is shared.
 #pragma once
 
 #include <atomic>
@@ -45,6 +47,8 @@ class ZmqAdapter final : public broker::Adapter {
  private:
   using Clock = std::chrono::steady_clock;
   struct PendingSend;
+  class IngestThread;
+  static constexpr std::size_t kIngestThreads = 2;
   // One connection that said HELLO, by ROUTER routing id.
   struct Session {
     std::string dip_id;
@@ -73,7 +77,9 @@ class ZmqAdapter final : public broker::Adapter {
   void RunZap();
   void HandleIncoming(std::vector<::zmq::message_t>& frames);
   void OnHello(const std::string& rid, const std::string& dip_id, const ClientMessage& m);
-  void OnSend(const std::string& rid, Session& session, const ClientMessage& m);
+  // `body` is the SEND's body frame (m.body views it).
+  void OnSend(const std::string& rid, Session& session, const ClientMessage& m,
+              ::zmq::message_t body);
   void OnClientAck(Session& session, std::uint64_t seq);
   void Submit(std::shared_ptr<PendingSend> send);
   void OnSubmitted(std::shared_ptr<PendingSend> send, broker::SubmitResponse response);
@@ -94,6 +100,7 @@ class ZmqAdapter final : public broker::Adapter {
   std::string endpoint_;
   int wake_fd_ = -1;  // readable when tasks_ has work
   std::thread io_thread_, zap_thread_;
+  std::vector<std::unique_ptr<IngestThread>> ingest_;
   std::atomic<bool> up_{false}, accepting_{false}, stop_{false};
 
   std::mutex tasks_mu_;
