@@ -475,6 +475,7 @@ TEST(Overload, AFullRoutingQueueIs429AndWhatWaitedIsAcceptedWhenItDrains) {
     refused.insert(ref);
     EXPECT_EQ(r.headers.count("Retry-After"), 1u);
     EXPECT_NE(r.body.find("routing queue is full"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("MSG1000"), std::string::npos) << r.body;
   }
   EXPECT_GE(refused.size(), static_cast<std::size_t>(kSends - 16));
   ASSERT_FALSE(accepted.empty());
