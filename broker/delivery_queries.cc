@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <random>
+#include <set>
 
 #include "dip/catalogue.h"
 #include "dip/codes.h"
@@ -100,9 +101,16 @@ dip::Result<ReplayQuery> ParseMessageRequest(std::string_view body, std::string 
   }
   simdjson::dom::object obj;
   if (doc.get_object().get(obj)) return Bad("body: expected a MessageRequest object");
+  // Each field at most once: repeated transactionIDs arrays would otherwise add up past 100.
+  std::set<std::string> seen;
   for (auto field : obj) {
     const std::string_view key = field.key;
     const simdjson::dom::element value = field.value;
+    for (const char* name : {"datetimeFrom", "datetimeTo", "eventCode", "MPAN", "transactionIDs"}) {
+      if (dip::EqualsIgnoreCase(key, name) && !seen.insert(name).second) {
+        return Bad(std::string("body.") + name + ": given more than once");
+      }
+    }
     auto str = [&](const char* name) -> dip::Result<std::optional<std::string>> {
       if (value.is_null()) return std::optional<std::string>();
       std::string_view s;

@@ -1,6 +1,7 @@
-// Hostile input on the wire (hardening issue): slow-loris connections, connection floods, header
-// floods, arrays of thousands of messages and invalid UTF-8 — each answered with a clear status
-// or cut off, with file descriptors bounded, and the hub still serving afterwards.
+// Hostile input on the wire (hardening issue): slow-loris connections (silent or trickling),
+// connection floods, thousands of idle connections, header floods, deep JSON nesting, arrays of
+// thousands of messages and invalid UTF-8 — each answered with a clear status or cut off, with
+// file descriptors and memory bounded, and the hub still serving afterwards.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <thread>
@@ -59,6 +61,14 @@ std::size_t OpenFds(pid_t pid) {
   return n;
 }
 
+std::size_t RssBytes(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;  // kB
+  }
+  return 0;
+}
+
 class Hostile : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -86,6 +96,44 @@ TEST_F(Hostile, SlowLorisIsCutOffAtTheIdleTimeout) {
   ASSERT_GE(fd, 0);
   EXPECT_TRUE(ClosedWithin(fd, 5s));
   ::close(fd);
+  EXPECT_TRUE(Healthy());
+}
+
+TEST_F(Hostile, ARequestTricklingInIsCutOffAtTheIdleTimeoutThoughItProgresses) {
+  // One byte every 100 ms: each read makes progress, but the whole request must arrive within
+  // http.idle_timeout_ms (500 ms), so the connection is closed long before the request ends.
+  int fd = Connect(hub_->http_port());
+  ASSERT_GE(fd, 0);
+  const std::string request =
+      "POST /dip-channel/IF-061 HTTP/1.1\r\nHost: x\r\nX-API-Key: demo-sds-key\r\n"
+      "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n" +
+      std::string(100, ' ');
+  const auto start = std::chrono::steady_clock::now();
+  bool closed = false;
+  for (std::size_t i = 0; i < request.size() && !closed; ++i) {
+    if (::send(fd, &request[i], 1, MSG_NOSIGNAL) != 1) break;  // reset: closed
+    closed = ClosedWithin(fd, 100ms);
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(closed) << "the trickle was never cut off";
+  EXPECT_LT(elapsed, 3s) << "cut off at the idle timeout (500 ms), not when the request ended";
+  ::close(fd);
+  EXPECT_TRUE(Healthy());
+}
+
+TEST_F(Hostile, DeepNestingOnTheWireIsSchemaFailure) {
+  // 100,000 nested arrays inside a message: past dip::kMaxJsonDepth (64), refused as MSG1001
+  // without recursing that deep.
+  std::string body = MdrStart("S-IF-061-1100000001-SDS-20261122-deep");
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  body.replace(body.find("\"I\""), 3, deep);  // energyDirection
+  HttpResult r = hub_->Send("IF-061", body);
+  EXPECT_EQ(r.status, 400) << r.body.substr(0, 500);
+  EXPECT_NE(r.body.find("MSG1001"), std::string::npos) << r.body.substr(0, 500);
+  // Unbalanced: only opening brackets, 1 MiB of them.
+  r = hub_->Send("IF-061", std::string(1u << 20, '['));
+  EXPECT_EQ(r.status, 400) << r.body.substr(0, 500);
+  EXPECT_NE(r.body.find("MSG1001"), std::string::npos) << r.body.substr(0, 500);
   EXPECT_TRUE(Healthy());
 }
 
@@ -147,6 +195,57 @@ TEST_F(Hostile, ThousandsOfMessagesInOneArrayAreStoredTogether) {
   }
   EXPECT_EQ(ids, static_cast<std::size_t>(kMessages));
   EXPECT_TRUE(Healthy());
+}
+
+// Thousands of idle connections under the default-sized limit: the hub holds them with bounded
+// memory, serves real clients meanwhile, and closes every one at the idle timeout.
+TEST(HostileIdle, ThousandsOfIdleConnectionsAreHeldBoundedAndClosedAtTheIdleTimeout) {
+  TempDir dir;
+  RecordingSink sink;
+  HubProcess hub(dir, sink.Url(), "http:\n  idle_timeout_ms: 3000\n  max_connections: 5000\n");
+  std::string error;
+  ASSERT_TRUE(hub.Start(&error)) << error;
+  const std::size_t fds_before = OpenFds(hub.pid()), rss_before = RssBytes(hub.pid());
+
+  constexpr int kIdle = 2000;
+  std::vector<int> idle;
+  for (int i = 0; i < kIdle; ++i) {
+    int fd = Connect(hub.http_port());
+    if (fd >= 0) idle.push_back(fd);
+  }
+  ASSERT_EQ(idle.size(), static_cast<std::size_t>(kIdle));
+  // Held, not refused: one descriptor each, and little memory each (a session and its buffers).
+  bool held = false;
+  for (int i = 0; i < 40 && !held; ++i) {
+    held = OpenFds(hub.pid()) >= fds_before + kIdle;
+    if (!held) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(held) << OpenFds(hub.pid()) << " descriptors, " << fds_before << " before";
+  EXPECT_LE(OpenFds(hub.pid()), fds_before + kIdle + 5);
+  const std::size_t rss_after = RssBytes(hub.pid());
+  const std::size_t rss_growth = rss_after > rss_before ? rss_after - rss_before : 0;
+  RecordProperty("rss_growth_kib_per_connection", static_cast<int>((rss_growth / kIdle) >> 10));
+  EXPECT_LT(rss_growth, 32u << 20) << "2,000 idle connections within 32 MiB (16 KiB each)";
+  // Real clients are served meanwhile.
+  HttpResult r = hub.Send("IF-061", MdrStart("S-IF-061-1100000001-SDS-20261122-idle"));
+  EXPECT_EQ(r.status, 201) << r.body;
+  // Every idle connection is closed by the hub at the idle timeout (3 s).
+  std::this_thread::sleep_for(3s);
+  int closed = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  for (int fd : idle) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    closed += ClosedWithin(fd, std::max(left, 1ms)) ? 1 : 0;
+  }
+  EXPECT_EQ(closed, kIdle);
+  for (int fd : idle) ::close(fd);
+  bool released = false;
+  for (int i = 0; i < 40 && !released; ++i) {
+    released = OpenFds(hub.pid()) <= fds_before + 5;
+    if (!released) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(released) << OpenFds(hub.pid()) << " descriptors, " << fds_before << " before";
 }
 
 }  // namespace
