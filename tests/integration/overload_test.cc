@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "adapters/http/webhook_sink.h"
 #include "adapters/zmq/client.h"
 #include "tests/integration/hub_fixture.h"
 
