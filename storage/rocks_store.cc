@@ -144,6 +144,11 @@ class RocksStore final : public Store {
     options.create_missing_column_families = true;
     options.paranoid_checks = true;
     options.write_buffer_size = store_options.memtable_bytes;
+    // One budget for the memtables of all column families together: without it each of the
+    // twelve may hold two memtables of memtable_bytes (about 1.5 GiB at the default). Past the
+    // budget RocksDB flushes the largest, so the total stays near twice memtable_bytes (one
+    // memtable filling while another flushes) whatever the mix of writes.
+    options.db_write_buffer_size = 2 * store_options.memtable_bytes;
     // With an SstFileManager RocksDB notices when space returns after a full disk and recovers.
     options.sst_file_manager.reset(rocksdb::NewSstFileManager(rocksdb::Env::Default()));
     options.IncreaseParallelism(2);

@@ -110,7 +110,8 @@ class Store {
 };
 
 struct StoreOptions {
-  // RocksDB's memtable size; the write-ahead log is preallocated at about 1.1 times this.
+  // RocksDB's memtable size; all column families' memtables together are kept near twice this
+  // (db_write_buffer_size). The write-ahead log is preallocated at about 1.1 times this.
   std::size_t memtable_bytes = 64u << 20;  // Default: 64 MiB
   // Appends are refused ("disk full") while the data dir's filesystem has less free space than
   // this, so RocksDB itself never runs out of space (flushes and compactions keep headroom).

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <condition_variable>
 #include <thread>
 #include <unordered_map>
@@ -103,11 +104,24 @@ dip::Status ZmqLoad::Send(const Plan& plan) {
     clients.push_back(std::move(client).value());
   }
 
+  // A client reads the hub's ACKs only when polled (or when its credit window is full), so every
+  // sender is polled while waiting for the next due time and after each send; otherwise at a
+  // fixed rate the ACKs would be read at the final Flush and send -> ack would measure the run.
+  auto poll_all = [&]() {
+    for (auto& client : clients) {
+      if (dip::Status st = client->Poll(std::chrono::milliseconds(0)); !st.ok()) {
+        ledger.ConnectionError("zmq poll: " + st.ToString());
+      }
+    }
+  };
   Source source(plan, impl_->senders, ledger.Now());
   while (std::optional<Request> r = source.Take()) {
     if (r->due_us >= 0) {
-      const std::int64_t wait = r->due_us - ledger.Now();
-      if (wait > 0) std::this_thread::sleep_for(std::chrono::microseconds(wait));
+      for (std::int64_t wait = r->due_us - ledger.Now(); wait > 0;
+           wait = r->due_us - ledger.Now()) {
+        poll_all();
+        std::this_thread::sleep_for(std::chrono::microseconds(std::min<std::int64_t>(wait, 200)));
+      }
     }
     const std::int64_t start = r->due_us >= 0 ? r->due_us : ledger.Now();
     ledger.Sent(r->first, r->count, start);
@@ -117,6 +131,7 @@ dip::Status ZmqLoad::Send(const Plan& plan) {
       continue;
     }
     pending[r->sender][seq.value()] = {r->count, start};
+    poll_all();
   }
   for (auto& client : clients) {
     if (dip::Status st = client->Flush(std::chrono::seconds(120)); !st.ok()) {
