@@ -8,7 +8,7 @@ namespace {
 constexpr std::string_view kReferenceDay = "20261122";  // in every reference; any 8 digits do
 
 std::string Id(const char* prefix, std::size_t pair) {
-  char buf[16];
+  char buf[32];  // room for any size_t: GCC checks that when the unity build inlines callers
   std::snprintf(buf, sizeof buf, "%s%08zu", prefix, pair + 1);
   return buf;
 }
