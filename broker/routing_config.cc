@@ -121,20 +121,18 @@ dip::Status ParseRoutingSection(const YAML::Node& node,
         return s;
       }
       routing::PublicationRule rule = routing::BuiltInRule(*iface);
-      if (kv.second["senders"]) {
-        auto text = Scalar(kv.second["senders"], where + ".senders");
+      // A role list ("SUP DS MDR") under `name`, when given, replaces the built-in one.
+      auto read_roles = [&](const char* name, routing::RoleSet* roles_out) -> dip::Status {
+        if (!kv.second[name]) return dip::Status::Ok();
+        auto text = Scalar(kv.second[name], where + "." + name);
         if (!text.ok()) return text.status();
         auto roles = routing::ParseRoles(text.value());
-        if (!roles.ok()) return Bad(where + ".senders", roles.status().help());
-        rule.senders = roles.value();
-      }
-      if (kv.second["receivers"]) {
-        auto text = Scalar(kv.second["receivers"], where + ".receivers");
-        if (!text.ok()) return text.status();
-        auto roles = routing::ParseRoles(text.value());
-        if (!roles.ok()) return Bad(where + ".receivers", roles.status().help());
-        rule.receivers = roles.value();
-      }
+        if (!roles.ok()) return Bad(where + "." + name, roles.status().help());
+        *roles_out = roles.value();
+        return dip::Status::Ok();
+      };
+      if (dip::Status s = read_roles("senders", &rule.senders); !s.ok()) return s;
+      if (dip::Status s = read_roles("receivers", &rule.receivers); !s.ok()) return s;
       if (dip::Status s = ReadBool(kv.second, "by_mpan", where, &rule.by_mpan); !s.ok()) return s;
       if (dip::Status s = ReadBool(kv.second, "mdr_opt_in", where, &rule.mdr_opt_in); !s.ok())
         return s;

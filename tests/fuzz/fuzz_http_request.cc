@@ -212,6 +212,7 @@ class CountingResponder : public adapters::http::Responder {
 // DeliveryQueries is this inert stand-in, so requeue and pause reach no-ops.
 namespace diphub::broker {
 struct DeliveryScheduler::Shard {};
+class DeliveryScheduler::Recorder {};
 DeliveryScheduler::DeliveryScheduler(storage::Store* store, std::size_t, DeliveryOptions options,
                                      RegistryFn registry, AdapterFn adapter_for, Probe* probe,
                                      SlaTracker* sla)

@@ -88,6 +88,21 @@ std::string Replace(std::string s, const std::string& from, const std::string& t
   return s;
 }
 
+// An IF-061 [MDRStart] with `ref`, `from` replaced by `to`, sent with `key`, must be refused with
+// 400, `code` and `help`; the unchanged message with the same reference is then accepted, so
+// nothing of the refused one was stored.
+void ExpectRefusedAndNothingStored(HubProcess& hub, const std::string& name, const std::string& ref,
+                                   const std::string& from, const std::string& to,
+                                   const std::string& key, const std::string& code,
+                                   const std::string& help) {
+  HttpResult r = hub.Send("IF-061", Replace(MdrStart(ref), from, to), key);
+  EXPECT_EQ(r.status, 400) << name << ": " << r.body;
+  EXPECT_NE(r.body.find("\"message\":\"" + code), std::string::npos) << name << ": " << r.body;
+  EXPECT_NE(r.body.find(help), std::string::npos) << name << ": " << r.body;
+  HttpResult ok = hub.Send("IF-061", MdrStart(ref));
+  EXPECT_EQ(ok.status, 201) << name << ": the refused message must not be stored: " << ok.body;
+}
+
 // One planned message: who sends it to whom, and the message itself.
 struct Planned {
   const gen::EventRow* row;
@@ -422,13 +437,7 @@ TEST_F(Conformance, SenderIdentityRulesAreRefusedWithTheirCodes) {
   int n = 0;
   for (const Case& c : cases) {
     const std::string ref = "S-IF-061-1100000001-SDS-20261122-id" + std::to_string(++n);
-    HttpResult r = hub_->Send("IF-061", Replace(MdrStart(ref), c.from, c.to), c.key);
-    EXPECT_EQ(r.status, 400) << c.name << ": " << r.body;
-    EXPECT_NE(r.body.find("\"message\":\"" + c.code), std::string::npos)
-        << c.name << ": " << r.body;
-    EXPECT_NE(r.body.find(c.help), std::string::npos) << c.name << ": " << r.body;
-    HttpResult ok = hub_->Send("IF-061", MdrStart(ref));
-    EXPECT_EQ(ok.status, 201) << c.name << ": the refused message must not be stored: " << ok.body;
+    ExpectRefusedAndNothingStored(*hub_, c.name, ref, c.from, c.to, c.key, c.code, c.help);
   }
 }
 
@@ -509,14 +518,7 @@ TEST_F(Conformance, EachSchemaRuleBrokenAloneIsRefusedWithItsCode) {
   int n = 0;
   for (const Case& c : cases) {
     const std::string ref = "S-IF-061-1100000001-SDS-20261122-r" + std::to_string(++n);
-    HttpResult r = hub_->Send("IF-061", Replace(MdrStart(ref), c.from, c.to));
-    EXPECT_EQ(r.status, 400) << c.name << ": " << r.body;
-    EXPECT_NE(r.body.find("\"message\":\"" + c.code), std::string::npos)
-        << c.name << ": " << r.body;
-    EXPECT_NE(r.body.find(c.help), std::string::npos) << c.name << ": " << r.body;
-    // Nothing was stored: the corrected message with the same reference is accepted.
-    HttpResult ok = hub_->Send("IF-061", MdrStart(ref));
-    EXPECT_EQ(ok.status, 201) << c.name << ": the refused message must not be stored: " << ok.body;
+    ExpectRefusedAndNothingStored(*hub_, c.name, ref, c.from, c.to, "demo-sds-key", c.code, c.help);
   }
   // A refused message refuses its whole array: the valid one beside it is not stored either.
   const std::string good_ref = "S-IF-061-1100000001-SDS-20261122-pair1";
