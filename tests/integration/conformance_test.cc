@@ -116,7 +116,7 @@ class Conformance : public ::testing::Test {
   void SetUp() override {
     std::string extra;
     for (std::size_t i = 0; i < kOtherRoles.size(); ++i) {
-      const Party& p = Parties()[3 + i];
+      const Party p = Parties()[3 + i];  // a copy: Parties() returns a temporary
       extra += "  - {dip_id: \"" + p.id + "\", role: " + p.role + ", mpid: " + p.mpid +
                ", api_key: " + p.api_key + ", webhooks: {\"*\": \"" + Webhook(p.id) + "\"}}\n";
     }
