@@ -298,20 +298,26 @@ void StatusIngest::Submit(SubmitRequest request, std::function<void(SubmitRespon
                                      *it.connection_provider_id + "\" is not a registered DIP ID");
       break;
     }
-    if (caller != nullptr && caller != reporter && caller != provider) {
+    // Naming oneself as the connection provider counts only when registered as the
+    // reporter's: the same rule as for sends (broker/ingest.cc).
+    const bool provides = provider != nullptr && reporter->connection_provider == provider->dip_id;
+    if (caller != nullptr && caller != reporter && (caller != provider || !provides)) {
       failure = dip::Status::Dip(kSenderInvalid, At(i, "senderID") + ": \"" + it.sender_id +
                                                      "\" is not the participant of this "
                                                      "X-API-Key (" +
-                                                     caller->dip_id + ")");
+                                                     caller->dip_id +
+                                                     "), and that participant is not its "
+                                                     "registered connection provider named as "
+                                                     "DIPConnectionProviderID");
       break;
     }
     if (request.signer && *request.signer != reporter->dip_id &&
-        (provider == nullptr || *request.signer != provider->dip_id)) {
+        (!provides || *request.signer != provider->dip_id)) {
       probe_->StatusMessages(false, "RCP9999", 1);
       return done(Refuse(s, Kind::kForbidden, "RCP9999",
                          "X-DIP-Signature-Certificate: registered to " + *request.signer +
                              ", which is neither " + At(i, "senderID") + " (" + it.sender_id +
-                             ") nor its DIPConnectionProviderID"));
+                             ") nor its registered connection provider"));
     }
     auto original = Original(items[i], i);
     if (!original.ok()) {

@@ -46,11 +46,11 @@ class Signatures : public ::testing::Test {
   // Sends `body` signed with `who` over `signed_body` at `date` for `signed_url`.
   HttpResult SendSigned(const dip::KeyAndCertificate& who, const std::string& body,
                         const std::string& signed_body, const std::string& date,
-                        const std::string& signed_url,
-                        const std::string& api_key = "demo-sds-key") {
+                        const std::string& signed_url, const std::string& api_key = "demo-sds-key",
+                        const std::string& path = "/dip-channel/IF-061") {
     auto signer = dip::Signer::FromPem(who.key_pem, who.cert_pem).value();
     dip::SignatureHeaders h = signer->SignRequest("POST", signed_url, signed_body, date);
-    return HttpRequest("127.0.0.1", hub_->http_port(), "POST", "/dip-channel/IF-061", body,
+    return HttpRequest("127.0.0.1", hub_->http_port(), "POST", path, body,
                        {{"X-API-Key", api_key},
                         {"X-DIP-Signature-Date", h.date},
                         {"X-DIP-Content-Hash", h.content_hash},
@@ -113,6 +113,37 @@ TEST_F(Signatures, AnotherParticipantsOrUnknownCertificateIs403) {
             std::string::npos);
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(sink_.count(), 0u);
+}
+
+// A status message signed by a participant that names itself DIPConnectionProviderID is refused
+// unless it is registered as the reporter's connection provider (#16: this was accepted).
+TEST_F(Signatures, AStatusMessageSignedByAnUnregisteredProviderIs403) {
+  const std::string ref = "S-IF-061-1100000001-SDS-20261122-g8";
+  std::string m = MdrStart(ref);
+  HttpResult sent = SendSigned(sds_, m, m, Now(), Url());
+  ASSERT_EQ(sent.status, 201) << sent.body;
+  ASSERT_EQ(sink_.WaitFor(1, 10s).size(), 1u) << hub_->Log();
+  const std::string status =
+      "[{\"transactionID\":null,\"senderUniqueReference\":\"" + ref +
+      "\",\"correlationID\":null,\"sentTimestamp\":\"2026-11-22T10:00:00+00:00\","
+      "\"senderID\":\"1200000001\",\"recipientID\":\"1100000001\","
+      "\"DIPConnectionProviderID\":\"1300000001\",\"message\":\"RCP1061\",\"help\":null,"
+      "\"serviceTicketURL\":null}]";
+  const std::string url =
+      "http://127.0.0.1:" + std::to_string(hub_->http_port()) + "/statusmessage";
+  HttpResult r = SendSigned(sup_, status, status, Now(), url, "demo-mdr-key", "/statusmessage");
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(r.body.find("RCP9999"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("registered to 1300000001"), std::string::npos) << r.body;
+  // Once registered as the MDR's provider, the same signer is accepted.
+  dip::JsonWriter w;
+  w.BeginObject().Key("role").String("MDR").Key("mpid").String("DMDR");
+  w.Key("api_key").String("demo-mdr-key").Key("connection_provider").String("1300000001");
+  w.EndObject();
+  HttpResult edited = hub_->Call("PUT", "/admin/participants/1200000001", w.str(), kAdmin);
+  ASSERT_EQ(edited.status, 200) << edited.body;
+  r = SendSigned(sup_, status, status, Now(), url, "demo-mdr-key", "/statusmessage");
+  EXPECT_EQ(r.status, 201) << r.body;
 }
 
 TEST_F(Signatures, TheCurlAndOpensslScriptInDocsIsAccepted) {

@@ -39,6 +39,13 @@ std::string Status(const std::string& tx, const std::string& reference,
          message + "\",\"help\":\"MPAN not known to the MDR\",\"serviceTicketURL\":null}]";
 }
 
+// `body` with DIPConnectionProviderID set to `provider`.
+std::string ViaProvider(std::string body, const std::string& provider) {
+  const std::string null = "\"DIPConnectionProviderID\":null";
+  return body.replace(body.find(null), null.size(),
+                      "\"DIPConnectionProviderID\":\"" + provider + "\"");
+}
+
 class StatusMessageTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -151,6 +158,14 @@ TEST_F(StatusMessageTest, RefusesWithTheExactCodeAndStoresNothing) {
        "[0].senderID: 1300000001 was not a"},
       {"sender not the caller", Status(tx_, reference_, "RCP1061", "1300000001"), kMdrKey, 400,
        "MSG1009", "not the participant of this X-API-Key"},
+      // Naming oneself as the connection provider counts only when registered as the
+      // reporter's: the supplier cannot report as the MDR (#16: this was accepted).
+      {"caller names itself as provider",
+       ViaProvider(Status(tx_, reference_), "1300000001"),
+       {{"X-API-Key", "demo-sup-key"}},
+       400,
+       "MSG1009",
+       "not its registered connection provider"},
       {"bad schema", "[{\"transactionID\":\"" + tx_ + "\"}]", kMdrKey, 400, "MSG1001",
        "[0].senderUniqueReference: required"},
       {"unknown code", Status(tx_, reference_, "RCP4242 - Made Up"), kMdrKey, 400, "MSG1001",
@@ -196,6 +211,41 @@ TEST_F(StatusMessageTest, StatusWebhookOnlyForTheCallersOwnDipId) {
   HttpResult again = hub_->Call("POST", "/statusmessage/config/" + kSds, body, kSdsKey);
   ASSERT_EQ(again.status, 201) << again.body;
   EXPECT_EQ(status_sink_.WaitFor(1, 5s).size(), 1u) << hub_->Log();
+}
+
+// A registered connection provider reports for its participant; nobody else can (#16).
+TEST(StatusMessageProvider, OnlyTheRegisteredConnectionProviderReportsForItsParticipant) {
+  TempDir dir;
+  RecordingSink mdr_sink, status_sink;
+  HubProcess hub(dir, mdr_sink.Url());
+  ASSERT_TRUE(hub.EditConfig("    mpid: DMDR\n",
+                             "    mpid: DMDR\n    connection_provider: \"1300000001\"\n"));
+  std::string error;
+  ASSERT_TRUE(hub.Start(&error)) << error;
+  ASSERT_EQ(hub.Call("POST", "/statusmessage/config/" + kSds,
+                     "{\"callbackURL\":\"" + status_sink.Url() + "\"}", kSdsKey)
+                .status,
+            201);
+  const std::string ref = "S-IF-061-1100000001-SDS-20261122-prov";
+  HttpResult sent = hub.Send("IF-061", MdrStart(ref));
+  ASSERT_EQ(sent.status, 201) << sent.body;
+  const std::string tx = Field(sent.body, "/messageArray/0/transactionID");
+
+  // The SDS is not the MDR's provider: naming itself does not make it one.
+  HttpResult refused =
+      hub.Call("POST", "/statusmessage", ViaProvider(Status(tx, ref), kSds), kSdsKey);
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_NE(refused.body.find("MSG1009"), std::string::npos) << refused.body;
+
+  HttpResult posted = hub.Call("POST", "/statusmessage", ViaProvider(Status(tx, ref), "1300000001"),
+                               {{"X-API-Key", "demo-sup-key"}});
+  EXPECT_EQ(posted.status, 201) << posted.body;
+  auto got = status_sink.WaitFor(1, 5s);
+  ASSERT_EQ(got.size(), 1u) << hub.Log();
+  EXPECT_EQ(Field(got[0].body, "/0/senderID"), kMdr);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(status_sink.count(), 1u) << "the refused report was not delivered";
+  EXPECT_EQ(hub.Terminate(), 0);
 }
 
 }  // namespace
