@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "broker/webhook_url.h"
 #include "dip/catalogue.h"
 #include "dip/json_writer.h"
 #include "dip/text.h"
@@ -48,6 +49,11 @@ participants:
     role: REGS
     mpid: DREG
     api_key: demo-regs-key
+webhooks:
+  # The demo delivers to receivers on this workstation (the README's `diphub sink` on
+  # 127.0.0.1:9000). With no webhooks.allow_internal, loopback, private and link-local webhook
+  # addresses are refused (SSRF, docs/security.md).
+  allow_internal: [127.0.0.0/8, "::1/128"]
 routing:
   # The demo SDS and MDR exchange IF-061..065 through the hub (BP017).
   pairings: [{sds: "1100000001", mdr: "1200000001"}]
@@ -99,9 +105,8 @@ dip::Result<routing::Webhook> WebhookFromYaml(const YAML::Node& node, const std:
   if (!dip::IsPrintableAscii(w.url, false, /*no_spaces=*/true)) {
     return Bad(where, "webhook URL must be printable ASCII without spaces");
   }
-  if (!w.url.starts_with("http://")) {
-    return Bad(where, "webhook URL must start with http:// (TLS egress is not built yet), got \"" +
-                          w.url + "\"");
+  if (dip::Result<WebhookUrl> url = ParseWebhookUrl(w.url); !url.ok()) {
+    return Bad(where, url.status().help());
   }
   return w;
 }
@@ -244,6 +249,16 @@ dip::Result<routing::Participant> ParticipantFromYamlImpl(const YAML::Node& node
 
 }  // namespace
 
+dip::Status CheckWebhooks(const routing::Participant& p, const WebhookPolicy& policy,
+                          const std::string& where) {
+  for (const auto& [channel, hook] : p.webhooks) {
+    if (dip::Status s = policy.CheckUrl(hook.url); !s.ok()) {
+      return Bad(where + ".webhooks." + channel, s.help());
+    }
+  }
+  return dip::Status::Ok();
+}
+
 std::string ParticipantToYaml(const routing::Participant& p) {
   YAML::Emitter e;
   e << YAML::BeginMap;
@@ -310,7 +325,7 @@ dip::Result<Config> ParseConfigImpl(const std::string& yaml_text, const std::str
   }
   if (dip::Status s = CheckKeys(top,
                                 {"hub", "storage", "http", "zmq", "metrics", "auth", "delivery",
-                                 "log", "sla", "routing", "adapters", "participants"},
+                                 "log", "sla", "routing", "webhooks", "adapters", "participants"},
                                 origin);
       !s.ok()) {
     return s;
@@ -514,6 +529,35 @@ dip::Result<Config> ParseConfigImpl(const std::string& yaml_text, const std::str
     }
   }
 
+  const YAML::Node wh = root["webhooks"];
+  if (dip::Status s = CheckKeys(wh, {"allow_internal", "ca_file"}, "webhooks"); !s.ok()) return s;
+  WebhookPolicy webhook_policy;
+  if (wh && !wh.IsNull()) {
+    if (const YAML::Node allow = wh["allow_internal"]; allow && !allow.IsNull()) {
+      if (!allow.IsSequence()) {
+        return Bad("webhooks.allow_internal", "expected a list of address blocks, e.g. [127.0.0.0/8]");
+      }
+      for (const auto& block : allow) {
+        if (!block.IsScalar()) {
+          return Bad("webhooks.allow_internal",
+                     "expected a list of address blocks, e.g. [127.0.0.0/8]");
+        }
+        c.webhooks.allow_internal.push_back(block.as<std::string>());
+      }
+    }
+    if (dip::Status s = Read(wh, "ca_file", "webhooks", &c.webhooks.ca_file); !s.ok()) return s;
+    if (!c.webhooks.ca_file.empty()) {
+      if (auto pem = ReadFile(c.webhooks.ca_file, "webhooks.ca_file"); !pem.ok()) {
+        return pem.status();
+      }
+    }
+  }
+  if (auto policy = WebhookPolicy::Make(c.webhooks.allow_internal); policy.ok()) {
+    webhook_policy = std::move(policy).value();
+  } else {
+    return policy.status();
+  }
+
   if (const YAML::Node ad = root["adapters"]) {
     if (!ad.IsSequence()) return Bad("adapters", "expected a list of adapter names, e.g. [http]");
     c.adapters.clear();
@@ -526,9 +570,10 @@ dip::Result<Config> ParseConfigImpl(const std::string& yaml_text, const std::str
   if (const YAML::Node ps = root["participants"]) {
     if (!ps.IsSequence()) return Bad("participants", "expected a list");
     for (std::size_t i = 0; i < ps.size(); ++i) {
-      dip::Result<routing::Participant> p =
-          ParticipantFromYaml(ps[i], "participants[" + std::to_string(i) + "]");
+      const std::string where = "participants[" + std::to_string(i) + "]";
+      dip::Result<routing::Participant> p = ParticipantFromYaml(ps[i], where);
       if (!p.ok()) return p.status();
+      if (dip::Status s = CheckWebhooks(p.value(), webhook_policy, where); !s.ok()) return s;
       c.participants.push_back(std::move(p).value());
     }
   }

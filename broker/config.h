@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/webhook_policy.h"
 #include "dip/status.h"
 #include "routing/participant.h"
 #include "routing/policy.h"
@@ -82,6 +83,16 @@ struct RoutingOptions {
   std::string appointments_csv;       // imported at every start when set. Default: ""
 };
 
+// Webhook egress (docs/configuration.md#webhooks, docs/security.md).
+struct WebhookOptions {
+  // Address blocks ("127.0.0.0/8", "::1/128") webhooks may reach although internal (loopback,
+  // private, link-local, ...): every other internal address is refused when a webhook is
+  // registered and again when the hub connects (broker/webhook_policy.h). Default: none
+  std::vector<std::string> allow_internal;
+  // PEM CA certificates https:// webhooks must chain to. Default: "" = the system trust store
+  std::string ca_file;
+};
+
 struct LogOptions {
   std::string level = "info";    // trace, debug, info, warn, error. Default: info
   std::string format = "plain";  // plain or json. Default: plain
@@ -96,6 +107,7 @@ struct Config {
   LogOptions log;
   SlaOptions sla;
   RoutingOptions routing;
+  WebhookOptions webhooks;
   std::vector<std::string> adapters = {"http"};  // edge adapters to start. Default: [http]
   YAML::Node adapter_sections;  // the whole document; each adapter reads its own section
   std::vector<routing::Participant> participants;
@@ -110,6 +122,10 @@ dip::Result<Config> LoadConfigFile(const std::string& path);
 // A participant from YAML or JSON (the admin API body is JSON, a subset of YAML).
 dip::Result<routing::Participant> ParticipantFromYaml(const YAML::Node& node,
                                                       const std::string& where);
+// Refuses a webhook of `p` that `policy` refuses (an internal address), naming it as
+// `where`.webhooks.<channel>.
+dip::Status CheckWebhooks(const routing::Participant& p, const WebhookPolicy& policy,
+                          const std::string& where);
 std::string ParticipantToYaml(const routing::Participant& p);
 // The participant as JSON for GET /admin/participants/{id}; the API key is not shown.
 std::string ParticipantToJson(const routing::Participant& p);

@@ -40,6 +40,11 @@ Hub::Hub(Config config) : config_(std::move(config)) {
   settings_.admin_token = config_.auth.admin_token;
   settings_.signatures = config_.auth.signatures;
   settings_.signature_skew_seconds = config_.auth.signature_skew_seconds;
+  // Validated by ParseConfig; a Config built otherwise that lists a bad block allows nothing.
+  if (auto policy = WebhookPolicy::Make(config_.webhooks.allow_internal); policy.ok()) {
+    settings_.webhook_policy = std::move(policy).value();
+  }
+  settings_.webhook_ca_file = config_.webhooks.ca_file;
 }
 
 Hub::~Hub() { Stop(); }
@@ -305,6 +310,7 @@ dip::Status Hub::PutParticipant(std::string_view dip_id, std::string_view text) 
   if (node.IsMap() && !node["dip_id"]) node["dip_id"] = std::string(dip_id);
   auto p = ParticipantFromYaml(node, "body");
   if (!p.ok()) return p.status();
+  if (auto s = CheckWebhooks(p.value(), settings_.webhook_policy, "body"); !s.ok()) return s;
   if (p.value().dip_id != dip_id) {
     return dip::Status::Config("body.dip_id: \"" + p.value().dip_id +
                                "\" differs from the DIP ID in the URL");
@@ -333,6 +339,9 @@ dip::Status Hub::SetWebhook(std::string_view dip_id, std::string_view interface_
   if (current == nullptr) return dip::Status::Config("no participant " + std::string(dip_id));
   routing::Participant p = *current;
   if (webhook) {
+    if (auto s = settings_.webhook_policy.CheckUrl(webhook->url); !s.ok()) {
+      return dip::Status::Config("body.callbackURL: " + s.help());
+    }
     p.webhooks[std::string(interface_id)] = *webhook;
   } else {
     auto it = p.webhooks.find(interface_id);

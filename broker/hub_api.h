@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "broker/webhook_policy.h"
 #include "dip/signature.h"
 #include "dip/status.h"
 #include "routing/registry.h"
@@ -53,6 +54,9 @@ struct HubSettings {
   std::string admin_token;
   std::string signatures = "require";  // require, verify-if-present, off
   std::int64_t signature_skew_seconds = 300;
+  // Where webhooks may point (webhooks.allow_internal); checked at registration and at connect.
+  WebhookPolicy webhook_policy;
+  std::string webhook_ca_file;  // webhooks.ca_file; "" = the system trust store
 };
 
 class HubApi {
@@ -89,7 +93,9 @@ class HubApi {
   virtual dip::Status PutParticipant(std::string_view dip_id, std::string_view text) = 0;
   virtual dip::Status DeleteParticipant(std::string_view dip_id) = 0;  // Config error if unknown
   // Sets (or with nullopt removes) `dip_id`'s webhook for `interface_id` ("*" = every channel;
-  // storage::kStatusInterface = its status webhook, which "*" does not cover).
+  // storage::kStatusInterface = its status webhook, which "*" does not cover). A URL that
+  // settings().webhook_policy refuses (an internal address, credentials) is a Config error whose
+  // help starts "body.callbackURL: "; so is one for PutParticipant ("body.webhooks.<channel>: ").
   virtual dip::Status SetWebhook(std::string_view dip_id, std::string_view interface_id,
                                  std::optional<routing::Webhook> webhook) = 0;
 

@@ -332,6 +332,60 @@ void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> d
   RouteAll(job);
 }
 
+// The answer to an array refused as a whole. Each message gets its item while the array is small
+// (at most kMaxReportedItems); a larger one lists its first kMaxReportedItems failures and adds
+// one item for all the rest, so neither the response nor the log grows with the array: the
+// request is logged once, with its first failure.
+std::string Ingest::RenderRejection(Job& job, std::size_t failures) {
+  const HubSettings& s = *settings_;
+  const std::string_view iface = job.iface;
+  dip::ParsedArray& parsed = job.checked.parsed;
+  std::vector<dip::Status>& verdicts = job.checked.verdicts;
+  const std::size_t total = verdicts.size() + parsed.unexamined;
+  const bool each = total <= kMaxReportedItems;
+  const auto now = dip::Clock::now();
+  std::vector<dip::ResponseItem> items;
+  std::size_t first = verdicts.size();
+  for (std::size_t i = 0; i < verdicts.size(); ++i) {
+    const dip::Envelope& env = parsed.items[i].envelope;
+    if (!verdicts[i].ok() && first == verdicts.size()) first = i;
+    if (verdicts[i].ok()) {
+      if (!each) continue;
+      verdicts[i] = dip::Status::Dip(kProcessingFailed,
+                                     "not stored: the array is accepted or rejected as a whole "
+                                     "and another message in it failed");
+    } else if (!each && items.size() == kMaxReportedItems) {
+      continue;
+    }
+    probe_->Rejected(iface, env.event_code.value, env.sender_role_id.value, verdicts[i].code(), 1);
+    items.push_back(ItemFor(s, &env, verdicts[i].code(), verdicts[i].help(), now));
+  }
+  const dip::Status& why = verdicts[first];
+  const dip::Envelope& env = parsed.items[first].envelope;
+  if (!each) {
+    const std::size_t rest = total - items.size();
+    probe_->Rejected(iface, "", "", why.code(), rest);
+    std::string help = "not stored: " + std::to_string(rest) + " more of the array's " +
+                       std::to_string(total) + " messages; " + std::to_string(failures) +
+                       " failed";
+    if (parsed.unexamined > 0) {
+      help += ", and the " + std::to_string(parsed.unexamined) + " after the " +
+              std::to_string(dip::kMaxItemFailures) + "th failure were not examined";
+    }
+    help += "; the array is accepted or rejected as a whole and its response lists at most " +
+            std::to_string(kMaxReportedItems) + " failures";
+    items.push_back(ItemFor(s, nullptr, why.code(), std::move(help), now));
+  }
+  // One line per request: its size, its failures and the first of them, never a body.
+  spdlog::info("rejected array of {} messages on {}: {} failed{}; first [{}] {} from {} ref {}: {}",
+               total, iface, failures,
+               parsed.unexamined ? ", " + std::to_string(parsed.unexamined) + " not examined" : "",
+               first, why.code(), env.sender_dip_id.is_string() ? env.sender_dip_id.value : "-",
+               env.sender_unique_reference.is_string() ? env.sender_unique_reference.value : "-",
+               why.help());
+  return dip::RenderStandardResponse(items, now);
+}
+
 void Ingest::Finish(Job& job, std::function<void(SubmitResponse)> done) {
   const HubSettings& s = *settings_;
   const std::string_view iface = job.iface;
@@ -350,26 +404,7 @@ void Ingest::Finish(Job& job, std::function<void(SubmitResponse)> done) {
   for (const dip::Status& v : verdicts) failures += v.ok() ? 0 : 1;
 
   if (failures > 0) {
-    auto now = dip::Clock::now();
-    std::vector<dip::ResponseItem> items;
-    for (std::size_t i = 0; i < verdicts.size(); ++i) {
-      const dip::Envelope& env = parsed.items[i].envelope;
-      if (verdicts[i].ok()) {
-        verdicts[i] = dip::Status::Dip(kProcessingFailed,
-                                       "not stored: the array is accepted or rejected as a whole "
-                                       "and another message in it failed");
-      }
-      probe_->Rejected(iface, env.event_code.value, env.sender_role_id.value, verdicts[i].code(),
-                       1);
-      // One line per rejected message: its code and reference, never its body.
-      spdlog::info(
-          "rejected {} on {} from {} ref {}: {}", verdicts[i].code(), iface,
-          env.sender_dip_id.is_string() ? env.sender_dip_id.value : "-",
-          env.sender_unique_reference.is_string() ? env.sender_unique_reference.value : "-",
-          verdicts[i].help());
-      items.push_back(ItemFor(s, &env, verdicts[i].code(), verdicts[i].help(), now));
-    }
-    done({Kind::kRejected, dip::RenderStandardResponse(items, now), {}});
+    done({Kind::kRejected, RenderRejection(job, failures), {}});
     return;
   }
 

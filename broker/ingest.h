@@ -65,6 +65,11 @@ class Ingest {
   void RouteAll(const std::shared_ptr<Job>& job);
   // Answers a send refused at level 1 or by routing, or hands a routed one to the committer.
   void Finish(Job& job, std::function<void(SubmitResponse)> done);
+  // The StandardResponseArray of an array refused with `failures` failing messages; logs once.
+  std::string RenderRejection(Job& job, std::size_t failures);
+
+  // Messages of a refused array that get an item of their own in the response.
+  static constexpr std::size_t kMaxReportedItems = 100;
 
   const HubSettings* settings_;
   RegistryFn registry_;

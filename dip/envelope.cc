@@ -1,5 +1,8 @@
 #include "dip/envelope.h"
 
+#include <algorithm>
+#include <cstdint>
+
 #include <simdjson.h>
 
 #include "dip/codes.h"
@@ -315,9 +318,13 @@ ParsedArray ParseMessageArray(const std::string& body, std::string* scratch) {
     out.status = Malformed("body", e);
     return out;
   }
-  // First pass: find each element's extent; malformed structure fails the whole body.
-  std::vector<std::string_view> raws;
-  std::vector<Status> shape;
+  // First pass: find each element's extent; malformed structure fails the whole body. Kept
+  // compact (offset, size, type), since a body may hold millions of tiny elements.
+  struct Extent {
+    std::uint32_t offset, size;
+    od::json_type type;
+  };
+  std::vector<Extent> extents;
   for (auto el : arr) {
     od::value v;
     if (auto e = std::move(el).get(v)) {
@@ -334,15 +341,12 @@ ParsedArray ParseMessageArray(const std::string& body, std::string* scratch) {
       od::object o;
       e = v.get_object().get(o);
       if (!e) e = o.raw_json().get(raw);
-      shape.push_back(Status::Ok());
     } else {
       Status s = Validate(v, "message", 1);
       if (!s.ok()) {
         out.status = s;
         return out;
       }
-      shape.push_back(Schema("message", "expected an object {\"payload\": {...}}, got " +
-                                            std::string(JsonTypeName(t))));
     }
     if (e) {
       out.status = Malformed("body", e);
@@ -353,29 +357,38 @@ ParsedArray ParseMessageArray(const std::string& body, std::string* scratch) {
            (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t')) {
       raw.remove_suffix(1);
     }
-    raws.push_back(raw);
+    extents.push_back({raw.empty() ? 0u : static_cast<std::uint32_t>(raw.data() - data),
+                       static_cast<std::uint32_t>(raw.size()), t});
   }
   const char* trailing = nullptr;
   if (doc.current_location().get(trailing) == simdjson::SUCCESS) {
     out.status = Schema("body", "trailing content after the message array");
     return out;
   }
-  if (raws.empty()) {
+  if (extents.empty()) {
     out.status = Schema("body", "the message array is empty (minItems 1)");
     return out;
   }
-  out.items.resize(raws.size());
-  for (std::size_t i = 0; i < raws.size(); ++i) {
-    ParsedItem& item = out.items[i];
-    if (!shape[i].ok()) {
-      item.status = shape[i];
-      continue;
+  out.items.reserve(std::min(extents.size(), kMaxItemFailures * 4));
+  std::size_t failures = 0;
+  for (std::size_t i = 0; i < extents.size(); ++i) {
+    if (failures == kMaxItemFailures) {
+      out.unexamined = extents.size() - i;
+      break;
     }
-    // Offsets into `body`, whichever buffer was parsed.
-    std::size_t offset = static_cast<std::size_t>(raws[i].data() - data);
-    item.envelope.raw = std::string_view(body.data() + offset, raws[i].size());
-    item.status =
-        ReadItem(raws[i], static_cast<std::size_t>(end_of_buffer - raws[i].data()), &item.envelope);
+    const Extent& x = extents[i];
+    ParsedItem& item = out.items.emplace_back();
+    if (x.type != od::json_type::object) {
+      item.status = Schema("message", "expected an object {\"payload\": {...}}, got " +
+                                          std::string(JsonTypeName(x.type)));
+    } else {
+      // The envelope views `body`, whichever buffer was parsed.
+      item.envelope.raw = std::string_view(body.data() + x.offset, x.size);
+      item.status = ReadItem(std::string_view(data + x.offset, x.size),
+                             static_cast<std::size_t>(end_of_buffer - (data + x.offset)),
+                             &item.envelope);
+    }
+    if (!item.status.ok()) ++failures;
   }
   return out;
 }

@@ -51,9 +51,16 @@ struct ParsedItem {
   Status status;  // a structural failure of this message (MSG1001), else OK
 };
 
+// A well-formed array is read message by message until kMaxItemFailures of them have failed: the
+// array is refused as a whole by then, so the rest is not examined (a 15 MB body of 5 million
+// `{}` costs one envelope per examined message, not 5 million).
+inline constexpr std::size_t kMaxItemFailures = 100;
+
 struct ParsedArray {
   Status status;  // a failure of the body as a whole (not JSON, not an array, empty)
   std::vector<ParsedItem> items;
+  // Messages after the kMaxItemFailures-th failing one, not examined and not in `items`.
+  std::size_t unexamined = 0;
 };
 
 // Parses `body` (the request body of POST /dip-channel/{id}). The returned views point into

@@ -12,7 +12,9 @@ HttpAdapter::HttpAdapter(broker::HubApi& hub, HttpAdapterConfig config)
     : hub_(hub),
       config_(std::move(config)),
       // Egress exists from construction: delivery may resume the outbox before ingress opens.
-      client_(std::make_unique<WebhookClient>(io_, config_.webhook_timeout, hub_.signer())) {}
+      client_(std::make_unique<WebhookClient>(io_, config_.webhook_timeout, hub_.signer(),
+                                              hub_.settings().webhook_policy,
+                                              hub_.settings().webhook_ca_file)) {}
 
 HttpAdapter::~HttpAdapter() {
   Stop();
@@ -23,6 +25,7 @@ HttpAdapter::~HttpAdapter() {
 }
 
 dip::Status HttpAdapter::Start() {
+  if (!client_->status().ok()) return client_->status();
   server_ =
       std::make_unique<Server>(io_, config_, [this](Request&& req, std::shared_ptr<Responder> r) {
         HandleApiRequest(hub_, verifier_, std::move(req), std::move(r),

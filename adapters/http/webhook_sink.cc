@@ -6,8 +6,9 @@ namespace diphub::adapters::http {
 namespace bhttp = boost::beast::http;
 
 WebhookSink::WebhookSink(std::string host, std::uint16_t port,
-                         std::function<int(const SinkDelivery&)> on_delivery)
+                         std::function<int(const SinkDelivery&)> on_delivery, TlsConfig tls)
     : host_(std::move(host)), on_delivery_(std::move(on_delivery)) {
+  config_.tls = std::move(tls);
   config_.host = host_;
   config_.port = port;
   config_.threads = 1;
@@ -19,7 +20,12 @@ WebhookSink::~WebhookSink() {
 }
 
 std::string WebhookSink::Url() const {
-  return "http://" + host_ + ":" + std::to_string(port()) + "/dip";
+  return Origin() + "/dip";
+}
+
+std::string WebhookSink::Origin() const {
+  return (config_.tls.certificate_file.empty() ? "http://" : "https://") + host_ + ":" +
+         std::to_string(port());
 }
 
 dip::Status WebhookSink::Start() {
@@ -34,7 +40,7 @@ dip::Status WebhookSink::Start() {
         dip::SignatureHeaders h{header("X-DIP-Signature-Date"), header("X-DIP-Content-Hash"),
                                 header("X-DIP-Signature-Certificate"), header("X-DIP-Signature")};
         // The signed URL is the one the hub was given: rebuild it from our own address.
-        std::string url = "http://" + host_ + ":" + std::to_string(port()) + d.target;
+        std::string url = Origin() + d.target;
         d.signature = dip::VerifyRequest(std::string(req.method_string()), url, req.body(), h);
         d.body = std::move(req.body());
         int status = on_delivery_(d);

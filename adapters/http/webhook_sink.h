@@ -18,16 +18,18 @@ namespace diphub::adapters::http {
 class WebhookSink {
  public:
   // `on_delivery` runs on the sink's thread; it returns the HTTP status to answer (201 = taken).
+  // With `tls.certificate_file` set the sink is an HTTPS receiver presenting that certificate.
   WebhookSink(std::string host, std::uint16_t port,
-              std::function<int(const SinkDelivery&)> on_delivery);
+              std::function<int(const SinkDelivery&)> on_delivery, TlsConfig tls = {});
   ~WebhookSink();
 
   dip::Status Start();
   std::uint16_t port() const { return server_ ? server_->port() : 0; }
-  // "http://host:port/dip"
+  // "http://host:port/dip", or https:// with TLS
   std::string Url() const;
 
  private:
+  std::string Origin() const;  // "http://host:port" or "https://host:port"
   std::string host_;
   HttpAdapterConfig config_;
   std::function<int(const SinkDelivery&)> on_delivery_;

@@ -380,7 +380,14 @@ int RunScenario(const Scenario& sc, const ScenarioOptions& options, std::FILE* o
     return fail("the participant under test " + sc.under_test + " has adapter: sim");
   }
   std::string webhook = options.webhook.empty() ? sc.webhook : options.webhook;
-  if (!webhook.empty()) under_test->webhooks["*"] = routing::Webhook{webhook, 0, 0};
+  if (!webhook.empty()) {
+    under_test->webhooks["*"] = routing::Webhook{webhook, 0, 0};
+    auto policy = broker::WebhookPolicy::Make(c.webhooks.allow_internal);
+    if (!policy.ok()) return fail(policy.status().ToString());
+    if (auto s = broker::CheckWebhooks(*under_test, policy.value(), "under_test"); !s.ok()) {
+      return fail(s.ToString());
+    }
+  }
   std::string temp;
   if (!options.data_dir.empty()) {
     c.storage.data_dir = options.data_dir;

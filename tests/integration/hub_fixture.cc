@@ -56,6 +56,8 @@ HubProcess::HubProcess(const TempDir& dir, std::string mdr_webhook, std::string 
     << "  signatures: verify-if-present\n"
     << "delivery:\n  initial_backoff_ms: 50\n  max_backoff_ms: 200\n  max_attempts: 1000\n"
     << "log:\n  level: debug\n"
+    // The tests' webhook receivers are on loopback, which the hub refuses unless allowed.
+    << "webhooks:\n  allow_internal: [127.0.0.0/8, \"::1/128\"]\n"
     << "routing:\n  pairings: [{sds: \"1100000001\", mdr: \"1200000001\"}]\n"
     << "participants:\n"
     << "  - {dip_id: \"1100000001\", role: SDS, mpid: DSDS, api_key: demo-sds-key}\n"

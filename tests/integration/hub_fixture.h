@@ -44,8 +44,9 @@ class RecordingSink {
 
 class HubProcess {
  public:
-  // `extra_yaml` is appended to a base config (fsync durability, fast retries, the demo
-  // participants with the MDR's webhook at `mdr_webhook` unless empty).
+  // `extra_yaml` is appended to a base config (fsync durability, fast retries, webhooks allowed
+  // to reach loopback (webhooks.allow_internal), the demo participants with the MDR's webhook at
+  // `mdr_webhook` unless empty).
   HubProcess(const TempDir& dir, std::string mdr_webhook, std::string extra_yaml = "");
   ~HubProcess();
 
