@@ -3,16 +3,19 @@
 # nats-server, file storage, through nats-peer) with the same messages (~3 KB IF-064) and the same
 # number of messages in flight, one after the other on this machine, and prints both figures and
 # the ratio. Usage:
-#   bench/peers.sh [MESSAGES] [CONNECTIONS] [BATCH]      (defaults: 100000 8 50)
+#   bench/peers.sh [MESSAGES] [CONNECTIONS] [BATCH] [TRANSPORTS]  (defaults: 100000 8 50 "http zmq")
 #   DIPHUB_BUILD_DIR  the build directory (default: build)
-# In flight: diphub has CONNECTIONS POSTs of BATCH messages outstanding; NATS gets
-# CONNECTIONS * BATCH asynchronous publishes outstanding. Needs nats-server and the nats-peer
+# TRANSPORTS names the diphub runs: "http" (signed POSTs) and/or "zmq" (the native CURVE
+# transport, SENDs of BATCH messages pipelined within the hub's credit); each is compared with the
+# same JetStream run. In flight: diphub over HTTP has CONNECTIONS POSTs of BATCH messages
+# outstanding; NATS gets CONNECTIONS * BATCH asynchronous publishes outstanding. Needs nats-server and the nats-peer
 # binary (built when libnats-dev is installed; scripts/setup installs both).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 messages=${1:-100000}
 connections=${2:-8}
 batch=${3:-50}
+transports=${4:-http zmq}
 build=${DIPHUB_BUILD_DIR:-build}
 for f in "$build/bench/load/diphub-load" "$build/bench/load/nats-peer"; do
   [ -x "$f" ] || { echo "peers: $f is not built (scripts/build; nats-peer needs libnats-dev)" >&2; exit 2; }
@@ -30,9 +33,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== diphub: $messages IF-064 over HTTP, $connections connections x $batch per POST, signed, fsync per group commit"
-"$build/bench/load/diphub-load" --messages "$messages" --connections "$connections" \
-  --batch "$batch" --pairs 4 --mpans 100000 --json "$work/diphub.json"
+for t in $transports; do
+  case $t in
+    http) echo "== diphub: $messages IF-064 over HTTP, $connections connections x $batch per POST, signed, fsync per group commit" ;;
+    zmq) echo "== diphub: $messages IF-064 over ZeroMQ (CURVE), $batch per SEND, fsync per group commit" ;;
+    *) echo "peers: unknown transport '$t' (http or zmq)" >&2; exit 2 ;;
+  esac
+  "$build/bench/load/diphub-load" --transport "$t" --messages "$messages" \
+    --connections "$connections" --batch "$batch" --pairs 4 --mpans 100000 --json "$work/diphub-$t.json"
+done
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 nats-server -js -sd "$work/nats" -a 127.0.0.1 -p "$port" >"$work/nats.log" 2>&1 &
@@ -42,13 +51,18 @@ echo "== NATS JetStream $(nats-server --version | awk '{print $NF}'): $messages 
 "$build/bench/load/nats-peer" --url "nats://127.0.0.1:$port" --messages "$messages" \
   --inflight $((connections * batch)) --json "$work/nats.json"
 
-python3 - "$work/diphub.json" "$work/nats.json" <<'PY'
+python3 - "$work/nats.json" $(for t in $transports; do echo "$t=$work/diphub-$t.json"; done) <<'PY'
 import json, sys
-d, n = (json.load(open(p)) for p in sys.argv[1:3])
-print("== side by side (diphub / NATS JetStream)")
-for key, label in (("ack_per_second", "acknowledged msg/s"), ("delivered_per_second", "delivered msg/s")):
-    print(f"  {label:22} {d[key]:>10.0f} / {n[key]:>10.0f}  ratio {d[key] / max(n[key], 1e-9):.2f}")
-for key, label in (("send_to_ack", "send -> ack p99"), ("send_to_delivery", "send -> delivery p99")):
-    print(f"  {label:22} {d[key]['p99_us'] / 1e3:>8.2f} ms / {n[key]['p99_us'] / 1e3:>8.2f} ms")
-sys.exit(0 if d["ok"] and n["ok"] else 1)
+n = json.load(open(sys.argv[1]))
+ok = n["ok"]
+for arg in sys.argv[2:]:
+    t, path = arg.split("=", 1)
+    d = json.load(open(path))
+    ok = ok and d["ok"]
+    print(f"== side by side (diphub over {t} / NATS JetStream)")
+    for key, label in (("ack_per_second", "acknowledged msg/s"), ("delivered_per_second", "delivered msg/s")):
+        print(f"  {label:22} {d[key]:>10.0f} / {n[key]:>10.0f}  ratio {d[key] / max(n[key], 1e-9):.2f}")
+    for key, label in (("send_to_ack", "send -> ack p99"), ("send_to_delivery", "send -> delivery p99")):
+        print(f"  {label:22} {d[key]['p99_us'] / 1e3:>8.2f} ms / {n[key]['p99_us'] / 1e3:>8.2f} ms")
+sys.exit(0 if ok else 1)
 PY
