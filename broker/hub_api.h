@@ -45,6 +45,11 @@ struct SubmitResponse {
   Kind kind = Kind::kFailed;
   std::string body;    // StandardResponse JSON
   std::string reason;  // for a refusal of the whole send: "MSG1001 - Schema Failure: <help>"
+  // POST /validate only, when level 1 passed: what routing would do on a real send, which does
+  // not change the verdict: "MSG0000 - Success: ..." naming the recipients, or the code, title
+  // and help a send would be refused with (MSG1037, MSG1030, ...). The HTTP adapter answers it
+  // in the X-DIPHub-Routing header (docs/api.md).
+  std::string routing = {};
 };
 
 struct HubSettings {

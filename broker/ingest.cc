@@ -101,6 +101,35 @@ std::string_view ShardKey(const dip::Envelope& env) {
   return env.sender_dip_id.value;
 }
 
+// What routing would do with a message /validate passed: its refusal, or the recipients a send
+// would reach and the appointments it would make. Only the primary recipients, whom the sender
+// named, are named; secondary and always recipients are counted, so that /validate does not
+// disclose who is appointed to an MPAN (GET /mpan/{core} shows that only to appointed parties).
+std::string RoutingFinding(const dip::Status& routed, const routing::Route& route) {
+  if (!routed.ok()) return routed.ToString();
+  std::string out = dip::CodeMessage(dip::codes::kSuccess) + ": a send would reach";
+  std::size_t secondary = 0, always = 0;
+  const char* sep = " ";
+  for (const routing::Recipient& r : route.recipients) {
+    if (r.kind == routing::Recipient::Kind::kPrimary) {
+      out += sep + r.dip_id + " (primary)";
+      sep = ", ";
+    }
+    secondary += r.kind == routing::Recipient::Kind::kSecondary ? 1 : 0;
+    always += r.kind == routing::Recipient::Kind::kAlways ? 1 : 0;
+  }
+  if (secondary > 0) {
+    out += sep + std::to_string(secondary) + " secondary recipient(s)";
+    sep = ", ";
+  }
+  if (always > 0) out += sep + std::to_string(always) + " always recipient(s)";
+  for (const routing::AppointmentChange& c : route.changes) {
+    out += std::string("; would appoint ") + std::string(routing::SlotName(c.slot)) + " " +
+           (c.party.empty() ? "nobody" : c.party) + " from " + routing::DateFromDay(c.from);
+  }
+  return out;
+}
+
 }  // namespace
 
 // One send on its way through the shards.
@@ -284,7 +313,8 @@ SubmitResponse Ingest::Validate(const SubmitRequest& request, std::string_view e
   }
   if (!checked.verdicts[0].ok()) return answer(Kind::kRejected, checked.verdicts[0].ToString());
 
-  // Routing is part of level 1: ask the owning shard, and wait for its answer.
+  // Routing state does not change the verdict: ask the owning shard what a send would get, and
+  // report it beside the verdict.
   auto job = std::make_shared<Job>();
   job->iface = std::string(*iface);
   job->checked = std::move(checked);
@@ -298,11 +328,10 @@ SubmitResponse Ingest::Validate(const SubmitRequest& request, std::string_view e
     return answer(Kind::kOverloaded, dip::CodeMessage(kProcessingFailed) +
                                          ": the hub's routing queue is full; retry shortly");
   }
-  if (!job->checked.verdicts[0].ok()) {
-    return answer(Kind::kRejected, job->checked.verdicts[0].ToString());
-  }
   (void)s;
-  return answer(Kind::kAccepted, dip::CodeMessage(dip::codes::kSuccess));
+  SubmitResponse ok = answer(Kind::kAccepted, dip::CodeMessage(dip::codes::kSuccess));
+  ok.routing = RoutingFinding(job->checked.verdicts[0], job->checked.routes[0]);
+  return ok;
 }
 
 void Ingest::Submit(SubmitRequest request, std::function<void(SubmitResponse)> done) {
@@ -366,8 +395,7 @@ std::string Ingest::RenderRejection(Job& job, std::size_t failures) {
     const std::size_t rest = total - items.size();
     probe_->Rejected(iface, "", "", why.code(), rest);
     std::string help = "not stored: " + std::to_string(rest) + " more of the array's " +
-                       std::to_string(total) + " messages; " + std::to_string(failures) +
-                       " failed";
+                       std::to_string(total) + " messages; " + std::to_string(failures) + " failed";
     if (parsed.unexamined > 0) {
       help += ", and the " + std::to_string(parsed.unexamined) + " after the " +
               std::to_string(dip::kMaxItemFailures) + "th failure were not examined";

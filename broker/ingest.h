@@ -41,9 +41,14 @@ class Ingest {
   // the committer thread otherwise).
   void Submit(SubmitRequest request, std::function<void(SubmitResponse)> done);
 
-  // POST /validate/{id}/{event}: the level-1 checks of a send on one message, nothing stored.
-  // `event` is the event code from the URL, with or without its brackets. The answer's body is
-  // a JSON string: "MSG0000 - Success" (kAccepted), or the code, title and help (kRejected).
+  // POST /validate/{id}/{event}: the level-1 checks of a send on one message, nothing stored,
+  // as the DIP's debugging endpoint judges them: the envelope, the event's schema and the
+  // sender's identity (registered DIP ID and role, API key, connection provider). `event` is the
+  // event code from the URL, with or without its brackets. The answer's body is a JSON string:
+  // "MSG0000 - Success" (kAccepted), or the code, title and help (kRejected). Routing state
+  // (appointments, recipients, the publication table) does not change the verdict: the message
+  // is routed on its shard as a send would be, nothing applied, and the outcome is returned in
+  // SubmitResponse::routing.
   SubmitResponse Validate(const SubmitRequest& request, std::string_view event);
 
  private:

@@ -52,7 +52,7 @@ dip::Status ParseRoutingSection(const YAML::Node& node,
                                 RoutingOptions* out) {
   if (dip::Status s = CheckKeys(node,
                                 {"queue_capacity", "appointments_csv", "always", "pairings",
-                                 "mdr_opt_in", "publications"},
+                                 "mdr_opt_in", "publications", "appoint_unknown_mpans"},
                                 "routing");
       !s.ok()) {
     return s;
@@ -72,6 +72,11 @@ dip::Status ParseRoutingSection(const YAML::Node& node,
     out->appointments_csv = v.value();
   }
   routing::Policy& policy = out->policy;
+  if (dip::Status s =
+          ReadBool(node, "appoint_unknown_mpans", "routing", &policy.appoint_unknown_mpans);
+      !s.ok()) {
+    return s;
+  }
 
   if (const YAML::Node always = node["always"]) {
     if (!always.IsMap()) return Bad("routing.always", "expected a mapping of interface to DIP IDs");

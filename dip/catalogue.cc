@@ -84,6 +84,58 @@ const generated::EventRow* FindEvent(std::string_view interface_id, std::string_
   return rows.empty() ? nullptr : &generated::kEvents[rows.front()];
 }
 
+const char* OwnVariant(std::string_view interface_id, std::string_view event_code) {
+  // 127 rows, looked up only for an event the spec lists in more than one variant.
+  for (std::size_t i = 0; i < generated::kValidatePathCount; ++i) {
+    const generated::ValidatePathRow& row = generated::kValidatePaths[i];
+    if (row.interface_id == interface_id && row.event_code == event_code) return row.variant;
+  }
+  return nullptr;
+}
+
+namespace {
+
+// The node of `name` among `node`'s declared properties, or nullopt.
+std::optional<std::uint32_t> PropertyNode(std::uint32_t node, std::string_view name) {
+  const generated::SchemaNode& n = generated::kSchemaNodes[node];
+  for (std::uint32_t i = 0; i < n.property_count; ++i) {
+    const generated::PropertyRow& p = generated::kProperties[n.first_property + i];
+    if (EqualsIgnoreCase(p.name, name)) return p.node;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+const std::vector<std::string_view>& SchemaSenderRoles(std::string_view interface_id) {
+  static const auto kByInterface = [] {
+    std::vector<std::pair<std::string_view, std::vector<std::string_view>>> out;
+    for (std::size_t i = 0; i < generated::kEventCount; ++i) {
+      const generated::EventRow& row = generated::kEvents[i];
+      if (out.empty() || out.back().first != row.interface_id)
+        out.push_back({row.interface_id, {}});
+      std::optional<std::uint32_t> node = PropertyNode(row.schema_root, "CommonBlock");
+      if (node) node = PropertyNode(*node, "S1");
+      if (node) node = PropertyNode(*node, "senderRoleID");
+      if (!node) continue;
+      const generated::SchemaNode& n = generated::kSchemaNodes[*node];
+      std::vector<std::string_view>& roles = out.back().second;
+      for (std::uint32_t e = 0; e < n.enum_count; ++e) {
+        std::string_view v = generated::kEnumValues[n.first_enum + e];
+        if (v.data() != nullptr && std::find(roles.begin(), roles.end(), v) == roles.end()) {
+          roles.push_back(v);
+        }
+      }
+    }
+    return out;
+  }();
+  static const std::vector<std::string_view> kNone;
+  for (const auto& [iface, roles] : kByInterface) {
+    if (iface == interface_id) return roles;
+  }
+  return kNone;
+}
+
 bool KnowsSchemaVersion(std::string_view interface_id, std::string_view version) {
   std::array<char, 128> buffer;
   std::optional<std::string_view> key = KeyIn(interface_id, version, &buffer);

@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "dip/catalogue_data.h"
 
@@ -24,6 +25,17 @@ const generated::EventRow* FindEvent(std::string_view interface_id, std::string_
 // where the spec lists the event in several variants of the interface's oneOf. Empty when none.
 std::span<const std::uint32_t> FindEventRows(std::string_view interface_id,
                                              std::string_view event_code);
+
+// The schema the spec's POST /validate/{IF}/{EventCode} path names for the event (the event's
+// own variant, e.g. "IF-020-RelatedAdd"), or nullptr when it has no such path or the path names
+// the interface's whole oneOf. `interface_id` must be canonical.
+const char* OwnVariant(std::string_view interface_id, std::string_view event_code);
+
+// The role codes the spec's schemas allow as S1.senderRoleID on the interface: the union of
+// the `enum` of that field over the interface's variants, in the spec's order; empty when the
+// schema constrains it by length only (DT-009 in v2.1.0, for every interface). Read from the
+// generated schema tables once. `interface_id` must be canonical.
+const std::vector<std::string_view>& SchemaSenderRoles(std::string_view interface_id);
 
 // True when the spec lists `version` for any event of the interface.
 bool KnowsSchemaVersion(std::string_view interface_id, std::string_view version);

@@ -90,6 +90,15 @@ struct PatternRow {
   std::uint32_t start;
 };
 
+// One POST /validate/{IF}/{EventCode} path of the spec (SubmitEvents), with the schema its
+// request body names for the payload: the event's own variant, or nullptr when the path names
+// the interface's whole oneOf ("IF-019-Payload").
+struct ValidatePathRow {
+  const char* interface_id;  // "IF-020"
+  const char* event_code;    // "[RelatedAdd]"
+  const char* variant;       // "IF-020-RelatedAdd", or nullptr
+};
+
 struct CodeRow {
   const char* code;   // "MSG1001"
   const char* title;  // "Schema Failure"
@@ -99,6 +108,8 @@ extern const InterfaceRow kInterfaces[];
 extern const std::size_t kInterfaceCount;
 extern const EventRow kEvents[];
 extern const std::size_t kEventCount;
+extern const ValidatePathRow kValidatePaths[];
+extern const std::size_t kValidatePathCount;
 extern const CodeRow kCodes[];
 extern const std::size_t kCodeCount;
 extern const SchemaNode kSchemaNodes[];

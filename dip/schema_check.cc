@@ -394,6 +394,13 @@ Status CheckMessageSchema(std::string_view message, std::string_view interface_i
                                                   std::string(interface_id));
   }
   if (count == 1) return CheckVariant(message, roots[0]);
+  // An event listed in several variants: the spec's /validate path for it names the event's own
+  // schema, which is the one S0.eventCode selects.
+  if (const char* own = OwnVariant(interface_id, event_code)) {
+    for (std::size_t i = 0; i < count; ++i) {
+      if (std::string_view(names[i]) == own) return CheckVariant(message, roots[i]);
+    }
+  }
   Status first;
   std::string matched;
   std::size_t matches = 0;

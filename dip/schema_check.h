@@ -9,8 +9,11 @@
 // S1.senderCorrelationID MSG1012, A0.primaryRecipients MSG1031, A0.secondaryRecipients
 // MSG1033, A0.always MSG1035) gets that code; every other failure is MSG1001.
 //
-// Where the spec lists an event in more than one variant of an interface's `oneOf`, the
-// message must match exactly one of them (JSON Schema oneOf), as the spec says.
+// Where the spec lists an event in more than one variant of an interface's `oneOf`, the oneOf
+// is resolved by S0.eventCode: the message is checked against the event's own schema, the one
+// the spec's POST /validate/{IF}/{EventCode} path names (IF-020 [RelatedAdd] against
+// IF-020-RelatedAdd, not also IF-020-RelatedCreate, whose eventCode enum lists it too). Without
+// such a schema it must match exactly one of them (JSON Schema oneOf).
 #pragma once
 
 #include <string_view>

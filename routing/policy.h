@@ -36,6 +36,11 @@ struct Policy {
   IdPairs opt_in;
   // Rows that replace the built-in table, by interface ID.
   std::map<std::string, PublicationRule, std::less<>> overrides;
+  // routing.appoint_unknown_mpans, for test hubs: a message routed by MPAN whose MPAN the hub
+  // knows no appointments of appoints it on first sight (the sender and the primary recipients,
+  // each in the slot its registered role holds) instead of being refused with MSG1037.
+  // Default: false
+  bool appoint_unknown_mpans = false;
 
   PublicationRule RuleFor(std::string_view interface_id) const;
   bool Paired(std::string_view sds, std::string_view mdr) const;

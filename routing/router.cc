@@ -27,12 +27,16 @@ std::string_view MpanField(const dip::Envelope& env) {
   return !env.has_m0 && env.mpan_core.is_string() ? "M1.principalMPAN" : "M0.MPANCore";
 }
 
-// The sender's role must be one that sends the interface (the publication table's senders).
+// The sender's role must be one that sends the interface: the publication table's senders, or a
+// role the spec's schema lists for S1.senderRoleID on the interface (the table is at least as
+// wide as the schema; v2.1.0's schemas list none, so the table's rows hold for every interface).
 // The role is the registered one: ingest has checked S1.senderRoleID against the registry.
 Status CheckSenderRole(const dip::Envelope& env, std::string_view interface_id,
                        const PublicationRule& rule) {
-  if (rule.senders == 0 || (RoleBit(env.sender_role_id.value) & rule.senders) != 0) {
-    return Status::Ok();
+  const std::string& role = env.sender_role_id.value;
+  if (rule.senders == 0 || (RoleBit(role) & rule.senders) != 0) return Status::Ok();
+  for (std::string_view allowed : dip::SchemaSenderRoles(interface_id)) {
+    if (allowed == role) return Status::Ok();
   }
   return Status::Dip(codes::kRoleInvalid, "S1.senderRoleID: \"" + env.sender_role_id.value +
                                               "\" may not send " + std::string(interface_id) +
@@ -140,6 +144,35 @@ Status CheckPairingRules(const dip::Envelope& env, std::string_view iface,
   return Status::Ok();
 }
 
+// The slot a party registered in `role` can hold, or nullopt (REGS, LDSO and the central
+// services hold none).
+std::optional<Slot> SlotOfRole(RoleSet role) {
+  for (std::size_t i = 0; i < kSlotCount; ++i) {
+    if ((SlotRoles(static_cast<Slot>(i)) & role) != 0) return static_cast<Slot>(i);
+  }
+  return std::nullopt;
+}
+
+// routing.appoint_unknown_mpans (a test harness option): an MPAN the hub knows nothing of is
+// appointed, from the routing day, to the parties the message names in a role that holds a
+// slot: the sender, then each registered primary recipient (the first for each slot).
+std::vector<AppointmentChange> FirstSightAppointments(const dip::Envelope& env,
+                                                      const RouteContext& ctx) {
+  std::vector<AppointmentChange> out;
+  auto appoint = [&](const Participant* p) {
+    if (p == nullptr) return;
+    std::optional<Slot> slot = SlotOfRole(p->role_bit);
+    if (!slot) return;
+    for (const AppointmentChange& c : out) {
+      if (c.slot == *slot) return;
+    }
+    out.push_back({*slot, p->dip_id, ctx.today, {}});
+  };
+  appoint(ctx.registry->Find(env.sender_dip_id.value));
+  for (const std::string& id : env.primary_recipients) appoint(ctx.registry->Find(id));
+  return out;
+}
+
 }  // namespace
 
 dip::Result<Route> RouteMessage(const dip::Envelope& env, std::string_view interface_id,
@@ -155,11 +188,17 @@ dip::Result<Route> RouteMessage(const dip::Envelope& env, std::string_view inter
   const MpanState* state =
       mpan && ctx.appointments != nullptr ? ctx.appointments->Find(*mpan) : nullptr;
 
-  if (!rule.by_mpan && (!env.has_a0 || env.primary_recipients.empty())) {
+  // The schema makes A0 (and so A0.primaryRecipients) optional. A publication not routed by MPAN
+  // goes to the recipients the sender names and to its always recipients; with neither it has
+  // nobody to go to.
+  if (!rule.by_mpan && env.primary_recipients.empty() &&
+      !ctx.policy->always.contains(interface_id)) {
     return Status::Dip(codes::kAddressingError,
                        std::string("A0.primaryRecipients: ") +
-                           (env.primary_recipients_present ? "empty" : "required") + "; " +
-                           publication + " goes to the recipients the sender names");
+                           (env.primary_recipients_present ? "empty" : "not given") + ", and " +
+                           publication +
+                           " has no always recipients (routing.always) and is not routed by MPAN: "
+                           "it has no recipient");
   }
   Builder b(sender);
   if (Status s = CheckPrimaries(env, rule, publication, ctx, &b); !s.ok()) return s;
@@ -186,6 +225,9 @@ dip::Result<Route> RouteMessage(const dip::Envelope& env, std::string_view inter
                          std::string(MpanField(env)) + ": " +
                              (env.mpan_core.is_string() ? "not 13 digits" : "required") + "; " +
                              publication + "'s secondary recipients are resolved from it");
+    }
+    if (state == nullptr && route.changes.empty() && ctx.policy->appoint_unknown_mpans) {
+      route.changes = FirstSightAppointments(env, ctx);
     }
     if (state == nullptr && route.changes.empty()) {
       return Status::Dip(codes::kMpanMissing,

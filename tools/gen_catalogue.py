@@ -56,6 +56,37 @@ def events(spec_dir):
     return rows
 
 
+def validate_paths(spec_dir, evs):
+    """(interface, event code, variant) per POST /validate/{IF}/{EventCode} path, in the spec's
+    order. The variant is the schema the path's request body names for the message's payload:
+    the event's own schema, which resolves an interface's oneOf where the spec lists an event in
+    more than one variant (IF-020 [RelatedAdd] and [RelatedRemove])."""
+    paths = load(spec_dir, "SubmitEvents-unresolved.yaml")["paths"]
+    known = {(iface, event): [] for iface, event, _, _, _ in evs}
+    for iface, event, _, variant, _ in evs:
+        known[(iface, event)].append(variant)
+    rows = []
+    for path, item in paths.items():
+        if not path.startswith("/validate/"):
+            continue
+        _, _, iface, event = path.split("/")
+        event = "[" + event + "]"
+        body = item["post"]["requestBody"]["content"]["application/json"]["schema"]
+        ref = body["items"]["properties"]["payload"]["$ref"]
+        if not ref.startswith(REMOTE + INTERFACES_FILE + "#/components/schemas/"):
+            sys.exit(f"gen_catalogue: {path}: payload $ref {ref} is not an interface schema")
+        variant = ref.rpartition("/")[2]
+        variants = known.get((iface, event))
+        if variants is None:
+            sys.exit(f"gen_catalogue: {path}: no event row for {iface} {event}")
+        if variant.endswith("-Payload"):
+            variant = None  # the interface's whole oneOf
+        elif variant not in variants:
+            sys.exit(f"gen_catalogue: {path}: schema {variant} does not list {event}")
+        rows.append((iface, event, variant))
+    return rows
+
+
 CODE_LINE = re.compile(r"^\s*-\s*([A-Z]{2,3}\d{3,4})\s*#\s*(.*?)\s*$")
 
 
@@ -292,6 +323,7 @@ def main():
     ifaces = interfaces(args.spec)
     evs = events(args.spec)
     codes = response_codes(args.spec)
+    validates = validate_paths(args.spec, evs)
     block_bits = {"S0": 1, "S1": 2, "M0": 4, "M1": 8, "A0": 16, "R0": 32, "D0": 64, "CustomBlock": 128}
 
     compiler = SchemaCompiler(args.spec)
@@ -323,6 +355,12 @@ def main():
     out.append("};")
     out.append(f"const std::size_t kEventCount = {len(evs)};")
     out.append("")
+    out.append("const ValidatePathRow kValidatePaths[] = {")
+    for iface, event, variant in validates:
+        out.append(f"    {{{c_str(iface)}, {c_str(event)}, {c_str(variant)}}},")
+    out.append("};")
+    out.append(f"const std::size_t kValidatePathCount = {len(validates)};")
+    out.append("")
     out.append("const CodeRow kCodes[] = {")
     for code, title in codes:
         out.append(f"    {{{c_str(code)}, {c_str(title)}}},")
@@ -333,7 +371,8 @@ def main():
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(out) + "\n", encoding="utf-8")
     args.schema_out.write_text("\n".join(emit_schema(compiler)) + "\n", encoding="utf-8")
-    print(f"gen_catalogue: {len(ifaces)} interfaces, {len(evs)} event rows, {len(codes)} codes -> {args.out}")
+    print(f"gen_catalogue: {len(ifaces)} interfaces, {len(evs)} event rows, "
+          f"{len(validates)} /validate paths, {len(codes)} codes -> {args.out}")
     print(f"gen_catalogue: {len(compiler.nodes)} schema nodes, {len(compiler.properties)} properties, "
           f"{len(compiler.enum_values)} enum values, {len(compiler.patterns)} patterns -> {args.schema_out}")
 

@@ -28,6 +28,16 @@ Response Json(bhttp::status status, std::string body) {
   return res;
 }
 
+// `text` as one header value: bytes outside printable ASCII (a help text quotes the sender's
+// values, which may hold CR, LF or UTF-8) become '?', and it is cut at 2,000 bytes.
+std::string HeaderSafe(std::string_view text) {
+  std::string out(text.substr(0, 2000));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+  }
+  return out;
+}
+
 Response Error(bhttp::status status, std::string_view message) {
   dip::JsonWriter w;
   w.BeginObject().Key("error").String(message).EndObject();
@@ -570,7 +580,9 @@ void HandleApiRequest(broker::HubApi& hub, dip::Verifier& verifier, Request&& re
         : r.kind == broker::SubmitResponse::Kind::kUnauthorized ? bhttp::status::unauthorized
         : r.kind == broker::SubmitResponse::Kind::kForbidden    ? bhttp::status::forbidden
                                                                 : bhttp::status::bad_request;
-    return responder->Send(Json(status, std::move(r.body)));
+    Response res = Json(status, std::move(r.body));
+    if (!r.routing.empty()) res.set("X-DIPHub-Routing", HeaderSafe(r.routing));
+    return responder->Send(std::move(res));
   }
   if (is(0, "dip-channel") && seg.size() >= 4 &&
       (is(2, "deliveryStatus") || is(2, "replay") || is(2, "requeue"))) {

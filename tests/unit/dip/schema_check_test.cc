@@ -76,15 +76,6 @@ TEST(SchemaCheckTest, EveryEventAcceptsSamplesOfItsSchema) {
       options.optional_share = seed == 1 ? 0.0 : (seed == 2 ? 1.0 : 0.5);
       std::string m = SampleMessage(row, options);
       Status s = CheckMessageSchema(m, row.interface_id, row.event_code);
-      // IF-020 [RelatedAdd] and [RelatedRemove] are listed by two variants with the same
-      // schema: the spec's oneOf refuses them (docs/conformance.md).
-      if (std::string_view(row.interface_id) == "IF-020" &&
-          (std::string_view(row.event_code) == "[RelatedAdd]" ||
-           std::string_view(row.event_code) == "[RelatedRemove]")) {
-        EXPECT_EQ(s.code(), "MSG1001") << m;
-        EXPECT_NE(s.help().find("more than one"), std::string::npos) << s.help();
-        continue;
-      }
       EXPECT_TRUE(s.ok()) << row.interface_id << " " << row.event_code << " seed " << seed << ": "
                           << s.ToString() << "\n"
                           << m;

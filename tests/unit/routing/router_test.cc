@@ -164,6 +164,15 @@ const Case kCases[] = {
      .primaries = {},
      .mpan = kMpanA,
      .code = "MSG1030"},
+    // A0 is optional in the spec's schemas: without primaries, a publication not routed by MPAN
+    // goes to its always recipients (IF-021 has one here).
+    {.name = "NoPrimaryGoesToTheAlwaysRecipients",
+     .iface = "IF-021",
+     .sender = kSds,
+     .sender_role = "SDS",
+     .primaries = {},
+     .mpan = kMpanA,
+     .recipients = {"1600000001:a"}},
     {.name = "ReportsAnyRole",
      .iface = "REP-002",
      .sender = kEcs,
@@ -402,6 +411,45 @@ TEST_F(RouterTest, DeAppointmentOfANonHolderDoesNotApply) {
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r.value().changes.size(), 1u);
   EXPECT_EQ(r.value().changes[0].from, kToday + 3);
+}
+
+TEST_F(RouterTest, UnknownMpanIsAppointedOnFirstSightOnlyWhenThePolicySaysSo) {
+  // A supplier's IF-025 to an SDS on an MPAN the hub has never seen: MSG1037 by default; with
+  // appoint_unknown_mpans the sender becomes its supplier and the primary its data service.
+  Case c{.name = "x",
+         .iface = "IF-025",
+         .sender = kSup,
+         .sender_role = "SUP",
+         .primaries = {kSds},
+         .mpan = kMpanNew};
+  auto r = Run(c);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), "MSG1037");
+  policy_.appoint_unknown_mpans = true;
+  r = Run(c);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Described(r.value().recipients), std::vector<std::string>{"1100000001:p"});
+  ASSERT_EQ(r.value().changes.size(), 2u);
+  EXPECT_EQ(r.value().changes[0].slot, Slot::kSupplier);
+  EXPECT_EQ(r.value().changes[0].party, kSup);
+  EXPECT_EQ(r.value().changes[0].from, kToday);
+  EXPECT_EQ(r.value().changes[1].slot, Slot::kDataService);
+  EXPECT_EQ(r.value().changes[1].party, kSds);
+  // A known MPAN is not re-appointed.
+  c.mpan = kMpanA;
+  r = Run(c);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r.value().changes.empty());
+  // Nobody the message names holds a slot (a REGS writing to an LDSO): still MSG1037.
+  Case regs{.name = "y",
+            .iface = "IF-001",
+            .sender = kRegs,
+            .sender_role = "REGS",
+            .primaries = {kLdso},
+            .mpan = kMpanNew};
+  r = Run(regs);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), "MSG1037");
 }
 
 TEST_F(RouterTest, SenderNeverReceivesItsOwnSecondary) {
