@@ -366,8 +366,7 @@ std::string Ingest::RenderRejection(Job& job, std::size_t failures) {
     const std::size_t rest = total - items.size();
     probe_->Rejected(iface, "", "", why.code(), rest);
     std::string help = "not stored: " + std::to_string(rest) + " more of the array's " +
-                       std::to_string(total) + " messages; " + std::to_string(failures) +
-                       " failed";
+                       std::to_string(total) + " messages; " + std::to_string(failures) + " failed";
     if (parsed.unexamined > 0) {
       help += ", and the " + std::to_string(parsed.unexamined) + " after the " +
               std::to_string(dip::kMaxItemFailures) + "th failure were not examined";

@@ -254,10 +254,8 @@ Response HandleWebhookConfig(broker::HubApi& hub, const Request& req, std::strin
     return Error(bhttp::status::bad_request,
                  "body.callbackURL: must be printable ASCII without spaces");
   }
-  if (!hook.url.starts_with("http://")) {
-    return Error(bhttp::status::bad_request,
-                 "body.callbackURL: must start with http:// (TLS egress is not built yet)");
-  }
+  // The hub checks the URL (http or https, no credentials, no internal address unless
+  // webhooks.allow_internal lists it): a refusal is 400 "body.callbackURL: ...".
   dip::Status s = hub.SetWebhook(recipient, iface, hook);
   if (!s.ok()) return StatusToResponse(s, bhttp::status::created, "");
   dip::JsonWriter w;
