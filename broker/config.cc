@@ -535,7 +535,8 @@ dip::Result<Config> ParseConfigImpl(const std::string& yaml_text, const std::str
   if (wh && !wh.IsNull()) {
     if (const YAML::Node allow = wh["allow_internal"]; allow && !allow.IsNull()) {
       if (!allow.IsSequence()) {
-        return Bad("webhooks.allow_internal", "expected a list of address blocks, e.g. [127.0.0.0/8]");
+        return Bad("webhooks.allow_internal",
+                   "expected a list of address blocks, e.g. [127.0.0.0/8]");
       }
       for (const auto& block : allow) {
         if (!block.IsScalar()) {

@@ -19,9 +19,9 @@ dip::Result<WebhookUrl> ParseWebhookUrl(const std::string& url) {
   const std::string default_port = u.tls() ? "443" : "80";
   std::size_t host_start = scheme_end + 3;
   std::size_t authority_end = url.find_first_of("/?#", host_start);
-  std::string authority = url.substr(host_start, authority_end == std::string::npos
-                                                     ? std::string::npos
-                                                     : authority_end - host_start);
+  std::string authority =
+      url.substr(host_start, authority_end == std::string::npos ? std::string::npos
+                                                                : authority_end - host_start);
   if (authority_end == std::string::npos) {
     u.target = "/";
   } else if (url[authority_end] == '/') {
@@ -31,8 +31,9 @@ dip::Result<WebhookUrl> ParseWebhookUrl(const std::string& url) {
   }
   if (std::size_t hash = u.target.find('#'); hash != std::string::npos) u.target.resize(hash);
   if (authority.find('@') != std::string::npos) {
-    return bad("a webhook URL must not carry credentials (user:password@); the hub signs its "
-               "deliveries instead");
+    return bad(
+        "a webhook URL must not carry credentials (user:password@); the hub signs its "
+        "deliveries instead");
   }
   std::size_t colon = authority.rfind(':');
   if (!authority.empty() && authority.front() == '[') {  // [v6]:port

@@ -1,9 +1,12 @@
 #include "dip/envelope.h"
 
-#include <algorithm>
-#include <cstdint>
-
 #include <simdjson.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <unordered_set>
+#include <vector>
 
 #include "dip/codes.h"
 #include "dip/json_type.h"
@@ -22,6 +25,43 @@ Status Schema(std::string where, std::string_view rule) {
   return Status::Dip(codes::kSchemaFailure, where + ": " + std::string(rule));
 }
 
+// The keys of one JSON object seen so far. The hub matches field names case-insensitively, so
+// "MPANCore" and "mpancore" in one object are one field given twice: a schema failure (MSG1001)
+// rather than a silent choice of one of them. Linear for the small objects of a message, hashed
+// past kLinear keys so that a hostile object of many keys costs linear time.
+class KeySet {
+ public:
+  // False when `key` was seen before in this object.
+  bool Insert(std::string_view key) {
+    if (hashed_.empty() && keys_.size() < kLinear) {
+      for (std::string_view k : keys_) {
+        if (EqualsIgnoreCase(k, key)) return false;
+      }
+      keys_.push_back(key);
+      return true;
+    }
+    if (hashed_.empty()) {
+      for (std::string_view k : keys_) hashed_.insert(Lower(k));
+    }
+    return hashed_.insert(Lower(key)).second;
+  }
+
+ private:
+  static constexpr std::size_t kLinear = 16;
+  static std::string Lower(std::string_view k) {
+    std::string out(k);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  }
+  std::vector<std::string_view> keys_;
+  std::unordered_set<std::string> hashed_;
+};
+
+Status Repeated(std::string_view where, std::string_view key) {
+  return Schema(where.empty() ? std::string(key) : std::string(where) + "." + std::string(key),
+                "field appears more than once");
+}
+
 // Walks a value to its end, checking every atom, so that malformed JSON anywhere in a message
 // is caught even where the hub does not interpret the content.
 Status Validate(od::value v, std::string_view where, int depth) {
@@ -32,11 +72,13 @@ Status Validate(od::value v, std::string_view where, int depth) {
     case od::json_type::object: {
       od::object o;
       if (auto e = v.get_object().get(o)) return Malformed(where, e);
+      KeySet seen;
       for (auto field : o) {
         od::field f;
         if (auto e = std::move(field).get(f)) return Malformed(where, e);
         std::string_view key;
         if (auto e = KeyOf(f, &key)) return Malformed(where, e);
+        if (!seen.Insert(key)) return Repeated(where, key);
         if (Status s = Validate(f.value(), where, depth + 1); !s.ok()) return s;
       }
       return Status::Ok();
@@ -108,6 +150,7 @@ Status ReadBlock(od::value v, std::string_view block, std::initializer_list<Fiel
   }
   if (auto e = v.get_object().get(o)) return Malformed(block, e);
   std::string where;  // "S1.senderDIPID": one buffer for the block's fields
+  KeySet seen;
   for (auto field : o) {
     od::field f;
     if (auto e = std::move(field).get(f)) return Malformed(block, e);
@@ -119,6 +162,7 @@ Status ReadBlock(od::value v, std::string_view block, std::initializer_list<Fiel
     }
     where.assign(block).append(".").append(slot ? slot->name : key);
     if (slot == nullptr) {
+      if (!seen.Insert(key)) return Repeated(block, key);
       if (Status s = Validate(f.value(), where, 2); !s.ok()) return s;
       continue;
     }
@@ -138,11 +182,15 @@ Status ReadA0(od::value v, Envelope* env) {
   }
   od::object o;
   if (auto e = v.get_object().get(o)) return Malformed("A0", e);
+  KeySet seen;
   for (auto field : o) {
     od::field f;
     if (auto e = std::move(field).get(f)) return Malformed("A0", e);
     std::string_view key;
     if (auto e = KeyOf(f, &key)) return Malformed("A0", e);
+    if (!seen.Insert(key)) {
+      return Repeated("A0", EqualsIgnoreCase(key, "primaryRecipients") ? "primaryRecipients" : key);
+    }
     if (!EqualsIgnoreCase(key, "primaryRecipients")) {
       if (Status s = Validate(f.value(), "A0." + std::string(key), 2); !s.ok()) return s;
       continue;
@@ -183,6 +231,7 @@ Status ReadCommonBlock(od::value v, Envelope* env) {
   }
   od::object o;
   if (auto e = v.get_object().get(o)) return Malformed("CommonBlock", e);
+  KeySet other_blocks;  // the blocks not read below, each at most once too
   for (auto field : o) {
     od::field f;
     if (auto e = std::move(field).get(f)) return Malformed("CommonBlock", e);
@@ -225,6 +274,8 @@ Status ReadCommonBlock(od::value v, Envelope* env) {
       if (s = once(&env->has_r0, "R0"); s.ok()) {
         s = ReadBlock(f.value(), "R0", {{"responseCode", &env->response_code}});
       }
+    } else if (!other_blocks.Insert(key)) {
+      s = Schema(std::string(key), "block appears more than once");
     } else {
       s = Validate(f.value(), key, 1);
     }
@@ -261,6 +312,7 @@ Status ReadItem(std::string_view raw, std::size_t capacity, Envelope* env) {
     od::object payload;
     if (auto e = pv.get_object().get(payload)) return Malformed("payload", e);
     bool has_common = false;
+    KeySet seen;
     for (auto pfield : payload) {
       od::field pf;
       if (auto e = std::move(pfield).get(pf)) return Malformed("payload", e);
@@ -271,6 +323,8 @@ Status ReadItem(std::string_view raw, std::size_t capacity, Envelope* env) {
         if (has_common) return Schema("CommonBlock", "block appears more than once");
         has_common = true;
         s = ReadCommonBlock(pf.value(), env);
+      } else if (!seen.Insert(pkey)) {
+        s = Schema(std::string(pkey), "block appears more than once");
       } else {
         if (EqualsIgnoreCase(pkey, "CustomBlock")) env->has_custom_block = true;
         s = Validate(pf.value(), pkey, 1);
@@ -384,9 +438,9 @@ ParsedArray ParseMessageArray(const std::string& body, std::string* scratch) {
     } else {
       // The envelope views `body`, whichever buffer was parsed.
       item.envelope.raw = std::string_view(body.data() + x.offset, x.size);
-      item.status = ReadItem(std::string_view(data + x.offset, x.size),
-                             static_cast<std::size_t>(end_of_buffer - (data + x.offset)),
-                             &item.envelope);
+      item.status =
+          ReadItem(std::string_view(data + x.offset, x.size),
+                   static_cast<std::size_t>(end_of_buffer - (data + x.offset)), &item.envelope);
     }
     if (!item.status.ok()) ++failures;
   }

@@ -83,14 +83,46 @@ Response StatusToResponse(const dip::Status& s, bhttp::status ok_status, std::st
   return Error(bhttp::status::bad_request, s.help());
 }
 
-Response SignatureRefused(const broker::HubApi& hub, bhttp::status status, std::string help) {
+// A DIP StandardResponse of one item with `code` and `help`.
+Response DipRefusal(const broker::HubApi& hub, bhttp::status status, std::string_view code,
+                    std::string help) {
   dip::ResponseItem item;
   auto now = dip::Clock::now();
   item.sent_timestamp = dip::FormatDipTimestamp(now);
   item.sender_id = hub.settings().dip_id;
-  item.message = dip::CodeMessage("RCP9999");
+  item.message = dip::CodeMessage(code);
   item.help = std::move(help);
   return Json(status, dip::RenderStandardResponse({item}, now));
+}
+
+Response SignatureRefused(const broker::HubApi& hub, bhttp::status status, std::string help) {
+  return DipRefusal(hub, status, "RCP9999", std::move(help));
+}
+
+// Headers a request may carry once, with the code of a request that repeats one: with two
+// X-API-Keys (or two signatures, or two Hosts) which one counts would depend on which the hub,
+// a proxy or a log reads first. A repeated one is refused as a whole, 400 naming the header.
+struct SingletonHeader {
+  std::string_view name;
+  std::string_view code;
+};
+constexpr SingletonHeader kSingletonHeaders[] = {
+    {"X-API-Key", dip::codes::kSenderInvalid},  {"Authorization", dip::codes::kSenderInvalid},
+    {"X-DIP-Signature-Date", "RCP9999"},        {"X-DIP-Content-Hash", "RCP9999"},
+    {"X-DIP-Signature-Certificate", "RCP9999"}, {"X-DIP-Signature", "RCP9999"},
+    {"Host", dip::codes::kProcessingFailed},
+};
+
+std::optional<Response> RepeatedHeader(const broker::HubApi& hub, const Request& req) {
+  for (const SingletonHeader& h : kSingletonHeaders) {
+    const std::size_t n = req.count(boost::beast::string_view(h.name.data(), h.name.size()));
+    if (n > 1) {
+      return DipRefusal(hub, bhttp::status::bad_request, h.code,
+                        std::string(h.name) + ": sent " + std::to_string(n) +
+                            " times; a request carries it once");
+    }
+  }
+  return std::nullopt;
 }
 
 // Checks the four X-DIP headers as auth.signatures says. Sets `*signer` to the participant whose
@@ -264,10 +296,8 @@ Response HandleWebhookConfig(broker::HubApi& hub, const Request& req, std::strin
     return Error(bhttp::status::bad_request,
                  "body.callbackURL: must be printable ASCII without spaces");
   }
-  if (!hook.url.starts_with("http://")) {
-    return Error(bhttp::status::bad_request,
-                 "body.callbackURL: must start with http:// (TLS egress is not built yet)");
-  }
+  // The hub checks the URL (http or https, no credentials, no internal address unless
+  // webhooks.allow_internal lists it): a refusal is 400 "body.callbackURL: ...".
   dip::Status s = hub.SetWebhook(recipient, iface, hook);
   if (!s.ok()) return StatusToResponse(s, bhttp::status::created, "");
   dip::JsonWriter w;
@@ -520,6 +550,7 @@ void HandleApiRequest(broker::HubApi& hub, dip::Verifier& verifier, Request&& re
   auto is = [&](std::size_t i, std::string_view s) {
     return seg.size() > i && dip::EqualsIgnoreCase(seg[i], s);
   };
+  if (auto refused = RepeatedHeader(hub, req)) return responder->Send(std::move(*refused));
   if (seg.size() == 1 && is(0, "healthz") && req.method() == bhttp::verb::get) {
     return responder->Send(Json(bhttp::status::ok, "{\"status\":\"ok\"}"));
   }

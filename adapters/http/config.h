@@ -27,6 +27,9 @@ struct HttpAdapterConfig {
   std::chrono::milliseconds idle_timeout{60000};  // keep-alive idle. Default: 60 s
   std::chrono::milliseconds webhook_timeout{10000};  // per webhook POST. Default: 10 s
   TlsConfig tls;                                     // Default: off (plain HTTP)
+  // Not read from YAML: the hub's DIP ID, the senderID of the StandardResponse the server itself
+  // gives to a request it cannot parse (400, 413, 431). Set by the adapter. Default: ""
+  std::string dip_id;
 };
 
 // Reads `node` (may be undefined: all defaults).

@@ -10,7 +10,10 @@ namespace diphub::adapters::http {
 
 HttpAdapter::HttpAdapter(broker::HubApi& hub, HttpAdapterConfig config)
     : hub_(hub),
-      config_(std::move(config)),
+      config_([&hub, &config] {
+        config.dip_id = hub.settings().dip_id;  // the senderID of the server's own answers
+        return std::move(config);
+      }()),
       // Egress exists from construction: delivery may resume the outbox before ingress opens.
       client_(std::make_unique<WebhookClient>(io_, config_.webhook_timeout, hub_.signer(),
                                               hub_.settings().webhook_policy,

@@ -11,6 +11,11 @@
 #include <optional>
 #include <vector>
 
+#include "dip/codes.h"
+#include "dip/dip_time.h"
+#include "dip/standard_response.h"
+#include "dip/text.h"
+
 namespace diphub::adapters::http {
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
@@ -19,12 +24,42 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-Response PlainError(bhttp::status status, std::string text) {
+// The answer to a request the parser refused (400, 413, 431): a DIP StandardResponse, as every
+// other refusal of the DIP API, with MSG1000 (the request could not be processed at all) and a
+// help text saying why. The connection is closed after it.
+Response ParserRefusal(bhttp::status status, const std::string& dip_id, std::string help) {
+  const auto now = dip::Clock::now();
+  dip::ResponseItem item;
+  item.sent_timestamp = dip::FormatDipTimestamp(now);
+  item.sender_id = dip_id;
+  item.message = dip::CodeMessage(dip::codes::kProcessingFailed);
+  item.help = std::move(help);
   Response res{status, 11};
   res.set(bhttp::field::content_type, "application/json");
-  res.body() = "{\"error\":\"" + text + "\"}";
+  res.body() = dip::RenderStandardResponse({item}, now);
   res.keep_alive(false);
   return res;
+}
+
+// RFC 9112 section 3.2.2: a request-target in absolute form ("http://host:port/path?query") is
+// served as its origin form ("/path?query"), and its authority replaces the Host header. The
+// rest of the server (routing, the URL a signature covers) then sees one form only.
+void ToOriginForm(Request& req) {
+  std::string_view target(req.target().data(), req.target().size());
+  std::size_t colon = target.find("://");
+  if (target.empty() || target.front() == '/' || colon == std::string_view::npos) return;
+  const std::string_view scheme = target.substr(0, colon);
+  if (!dip::EqualsIgnoreCase(scheme, "http") && !dip::EqualsIgnoreCase(scheme, "https")) return;
+  const std::size_t authority_start = colon + 3;
+  const std::size_t path_start = target.find_first_of("/?", authority_start);
+  const std::string authority(target.substr(authority_start, path_start == std::string_view::npos
+                                                                 ? std::string_view::npos
+                                                                 : path_start - authority_start));
+  std::string origin =
+      path_start == std::string_view::npos ? "/" : std::string(target.substr(path_start));
+  if (origin.front() == '?') origin.insert(origin.begin(), '/');
+  req.set(bhttp::field::host, authority);
+  req.target(origin);
 }
 
 // A server context: TLS 1.2 or later, the configured certificate chain and key, and with
@@ -117,23 +152,28 @@ class Server::Session : public std::enable_shared_from_this<Session<Stream>>, pu
       return Close();
     }
     if (ec == bhttp::error::body_limit) {
-      return Write(PlainError(bhttp::status::payload_too_large,
-                              "body larger than http.max_body_bytes (" +
-                                  std::to_string(config_.max_body_bytes) + " bytes)"));
+      keep_alive_ = false;
+      return Write(ParserRefusal(bhttp::status::payload_too_large, config_.dip_id,
+                                 "body: larger than http.max_body_bytes (" +
+                                     std::to_string(config_.max_body_bytes) + " bytes)"));
     }
     if (ec == bhttp::error::header_limit) {
-      return Write(PlainError(bhttp::status::request_header_fields_too_large,
-                              "request headers larger than 32 KiB"));
+      keep_alive_ = false;
+      return Write(ParserRefusal(bhttp::status::request_header_fields_too_large, config_.dip_id,
+                                 "request headers: larger than 32 KiB"));
     }
     if (ec) {
       if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) {
-        return Write(PlainError(bhttp::status::bad_request, "malformed HTTP request"));
+        keep_alive_ = false;
+        return Write(ParserRefusal(bhttp::status::bad_request, config_.dip_id,
+                                   "HTTP request: malformed (" + ec.message() + ")"));
       }
       return Close();
     }
     keep_alive_ = parser_->get().keep_alive();
     Lowest().expires_never();  // the answer may wait for a group commit
     Request req = parser_->release();
+    ToOriginForm(req);
     handler_(std::move(req), this->shared_from_this());
   }
 

@@ -97,20 +97,20 @@ class WebhookClient::Connection : public std::enable_shared_from_this<Connection
             if (auto error = self->PrepareTls()) return self->Done({0, *error});
           }
           self->Tcp().expires_after(self->timeout_);
-          self->Tcp().async_connect(
-              self->endpoints_, [self](beast::error_code ec2, const tcp::endpoint&) {
-                if (ec2) return self->Fail("connect", ec2);
-                if (self->tls_on_) return self->Handshake();
-                self->Write();
-              });
+          self->Tcp().async_connect(self->endpoints_,
+                                    [self](beast::error_code ec2, const tcp::endpoint&) {
+                                      if (ec2) return self->Fail("connect", ec2);
+                                      if (self->tls_on_) return self->Handshake();
+                                      self->Write();
+                                    });
         });
   }
 
   // A fresh TLS session for url_.host: SNI when it is a name, and OpenSSL's own check that the
   // certificate names the host (so that a mismatch is reported as such, not as a bare failure).
   std::optional<std::string> PrepareTls() {
-    tls_stream_ = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(
-        resolver_.get_executor(), *tls_);
+    tls_stream_ =
+        std::make_unique<beast::ssl_stream<beast::tcp_stream>>(resolver_.get_executor(), *tls_);
     SSL* ssl = tls_stream_->native_handle();
     beast::error_code ec;
     net::ip::make_address(url_.host, ec);
@@ -146,11 +146,11 @@ class WebhookClient::Connection : public std::enable_shared_from_this<Connection
   void Write() {
     Tcp().expires_after(timeout_);
     WithStream([this](auto& stream) {
-      bhttp::async_write(stream, *req_, [self = shared_from_this()](beast::error_code ec,
-                                                                    std::size_t) {
-        if (ec) return self->RetryFresh("write", ec);
-        self->Read();
-      });
+      bhttp::async_write(stream, *req_,
+                         [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                           if (ec) return self->RetryFresh("write", ec);
+                           self->Read();
+                         });
     });
   }
 
@@ -228,10 +228,9 @@ WebhookClient::WebhookClient(net::io_context& io, std::chrono::milliseconds time
     tls_.load_verify_file(ca_file, ec);
   }
   if (ec) {
-    status_ = dip::Status::Config(
-        (ca_file.empty() ? std::string("the system trust store")
-                         : "webhooks.ca_file \"" + ca_file + "\"") +
-        ": cannot load CA certificates (" + ec.message() + ")");
+    status_ = dip::Status::Config((ca_file.empty() ? std::string("the system trust store")
+                                                   : "webhooks.ca_file \"" + ca_file + "\"") +
+                                  ": cannot load CA certificates (" + ec.message() + ")");
   }
 }
 

@@ -19,9 +19,7 @@ WebhookSink::~WebhookSink() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::string WebhookSink::Url() const {
-  return Origin() + "/dip";
-}
+std::string WebhookSink::Url() const { return Origin() + "/dip"; }
 
 std::string WebhookSink::Origin() const {
   return (config_.tls.certificate_file.empty() ? "http://" : "https://") + host_ + ":" +

@@ -1,7 +1,13 @@
 #include "tests/integration/hub_fixture.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cctype>
 #include <sstream>
 #include <thread>
 
@@ -151,6 +157,64 @@ HttpResult HubProcess::Call(const std::string& method, const std::string& target
                             const std::string& body,
                             const std::map<std::string, std::string>& headers) {
   return HttpRequest("127.0.0.1", http_port_, method, target, body, headers);
+}
+
+HttpResult RawHttp(std::uint16_t port, const std::string& bytes,
+                   std::chrono::milliseconds timeout) {
+  HttpResult out;
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    if (fd >= 0) ::close(fd);
+    out.error = "connect failed";
+    return out;
+  }
+  // Written in full even when the server answers early (413): a failed write ends the sending.
+  for (std::size_t at = 0; at < bytes.size();) {
+    ssize_t n = ::send(fd, bytes.data() + at, bytes.size() - at, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    at += static_cast<std::size_t>(n);
+  }
+  std::string in;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::size_t need = std::string::npos;  // total bytes of the response, once the head is read
+  char buf[8192];
+  while (std::chrono::steady_clock::now() < deadline && in.size() < need) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    in.append(buf, static_cast<std::size_t>(n));
+    std::size_t head_end = in.find("\r\n\r\n");
+    if (head_end != std::string::npos && need == std::string::npos) {
+      std::string head = in.substr(0, head_end);
+      for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::size_t cl = head.find("\r\ncontent-length:");
+      if (cl != std::string::npos) need = head_end + 4 + std::stoull(head.substr(cl + 17));
+    }
+  }
+  ::close(fd);
+  std::size_t head_end = in.find("\r\n\r\n");
+  if (in.rfind("HTTP/1.1 ", 0) != 0 || head_end == std::string::npos) {
+    out.error = "no HTTP response: \"" + in.substr(0, 200) + "\"";
+    return out;
+  }
+  out.status = std::stoi(in.substr(9, 3));
+  out.body = in.substr(head_end + 4);
+  std::istringstream lines(in.substr(0, head_end));
+  std::string line;
+  std::getline(lines, line);
+  while (std::getline(lines, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (std::size_t colon = line.find(':'); colon != std::string::npos) {
+      std::size_t v = line.find_first_not_of(' ', colon + 1);
+      out.headers[line.substr(0, colon)] = v == std::string::npos ? "" : line.substr(v);
+    }
+  }
+  return out;
 }
 
 std::string MdrStart(const std::string& reference) {

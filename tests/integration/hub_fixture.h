@@ -83,6 +83,12 @@ class HubProcess {
   std::string zmq_endpoint_;
 };
 
+// Writes `bytes` as they are to 127.0.0.1:`port` over a fresh TCP connection (for requests an
+// HTTP client library would not send: repeated headers, absolute-form targets, broken request
+// lines) and reads one response. status 0 with `error` when none came within `timeout`.
+HttpResult RawHttp(std::uint16_t port, const std::string& bytes,
+                   std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
 // A schema-valid IF-061 [MDRStart] from the demo SDS to the demo MDR, with `reference` as its
 // senderUniqueReference.
 std::string MdrStart(const std::string& reference);

@@ -146,6 +146,30 @@ TEST_F(Signatures, AStatusMessageSignedByAnUnregisteredProviderIs403) {
   EXPECT_EQ(r.status, 201) << r.body;
 }
 
+// An absolute-form target (RFC 9112 section 3.2.2) is the URL the client signed, whatever the
+// Host header says; a signature over another URL is still refused (#16 item 3).
+TEST_F(Signatures, AnAbsoluteFormTargetIsVerifiedAgainstTheUrlItNames) {
+  auto raw = [this](const std::string& signed_url, const std::string& ref) {
+    std::string m = MdrStart(ref);
+    auto signer = dip::Signer::FromPem(sds_.key_pem, sds_.cert_pem).value();
+    dip::SignatureHeaders h = signer->SignRequest("POST", signed_url, m, Now());
+    return RawHttp(hub_->http_port(),
+                   "POST " + Url() + " HTTP/1.1\r\nHost: elsewhere.example\r\n" +
+                       "X-API-Key: demo-sds-key\r\nContent-Type: application/json\r\n" +
+                       "X-DIP-Signature-Date: " + h.date + "\r\nX-DIP-Content-Hash: " +
+                       h.content_hash + "\r\nX-DIP-Signature-Certificate: " + h.certificate +
+                       "\r\nX-DIP-Signature: " + h.signature +
+                       "\r\nContent-Length: " + std::to_string(m.size()) + "\r\n\r\n" + m);
+  };
+  HttpResult ok = raw(Url(), "S-IF-061-1100000001-SDS-20261122-abs1");
+  EXPECT_EQ(ok.status, 201) << ok.error << ok.body;
+  HttpResult other =
+      raw("http://elsewhere.example/dip-channel/IF-061", "S-IF-061-1100000001-SDS-20261122-abs2");
+  EXPECT_EQ(other.status, 401) << other.error << other.body;
+  EXPECT_NE(other.body.find("RCP9999"), std::string::npos) << other.body;
+  EXPECT_EQ(sink_.WaitFor(1, 10s).size(), 1u) << hub_->Log();
+}
+
 TEST_F(Signatures, TheCurlAndOpensslScriptInDocsIsAccepted) {
   WriteFile(dir_.File("key.pem"), sds_.key_pem);
   WriteFile(dir_.File("cert.pem"), sds_.cert_pem);

@@ -166,6 +166,13 @@ TEST_F(StatusMessageTest, RefusesWithTheExactCodeAndStoresNothing) {
        400,
        "MSG1009",
        "not its registered connection provider"},
+      // The identity rules of sends (broker/ingest.cc CheckSender), on status messages too.
+      {"sender not registered", Status(tx_, reference_, "RCP1061", "1999999999"), kMdrKey, 400,
+       "MSG1009", "[0].senderID: \\\"1999999999\\\" is not a registered DIP ID"},
+      {"provider not registered", ViaProvider(Status(tx_, reference_), "1999999999"), kMdrKey, 400,
+       "MSG1011", "[0].DIPConnectionProviderID: \\\"1999999999\\\" is not a registered DIP ID"},
+      {"caller names the sender's non-provider", ViaProvider(Status(tx_, reference_), kSds),
+       kSdsKey, 400, "MSG1009", "not its registered connection provider"},
       {"bad schema", "[{\"transactionID\":\"" + tx_ + "\"}]", kMdrKey, 400, "MSG1001",
        "[0].senderUniqueReference: required"},
       {"unknown code", Status(tx_, reference_, "RCP4242 - Made Up"), kMdrKey, 400, "MSG1001",
@@ -236,6 +243,17 @@ TEST(StatusMessageProvider, OnlyTheRegisteredConnectionProviderReportsForItsPart
       hub.Call("POST", "/statusmessage", ViaProvider(Status(tx, ref), kSds), kSdsKey);
   EXPECT_EQ(refused.status, 400) << refused.body;
   EXPECT_NE(refused.body.find("MSG1009"), std::string::npos) << refused.body;
+
+  // The registered provider must name itself: without DIPConnectionProviderID, or naming
+  // another participant, its key does not report for the MDR.
+  HttpResult unnamed =
+      hub.Call("POST", "/statusmessage", Status(tx, ref), {{"X-API-Key", "demo-sup-key"}});
+  EXPECT_EQ(unnamed.status, 400) << unnamed.body;
+  EXPECT_NE(unnamed.body.find("MSG1009"), std::string::npos) << unnamed.body;
+  HttpResult other = hub.Call("POST", "/statusmessage", ViaProvider(Status(tx, ref), kSds),
+                              {{"X-API-Key", "demo-sup-key"}});
+  EXPECT_EQ(other.status, 400) << other.body;
+  EXPECT_NE(other.body.find("MSG1009"), std::string::npos) << other.body;
 
   HttpResult posted = hub.Call("POST", "/statusmessage", ViaProvider(Status(tx, ref), "1300000001"),
                                {{"X-API-Key", "demo-sup-key"}});

@@ -4,8 +4,6 @@
 
 #include <string>
 
-#include "adapters/http/url.h"
-
 namespace diphub::adapters::http {
 namespace {
 
@@ -29,54 +27,6 @@ TEST(HttpAdapterConfigTest, TlsNeedsCertificateAndKey) {
   ASSERT_FALSE(typo.ok());
   EXPECT_NE(typo.status().help().find("client_ca"), std::string::npos) << typo.status().help();
   EXPECT_FALSE(ParseHttpAdapterConfig(YAML::Load("tls: yes")).ok());
-}
-
-TEST(ParseUrlTest, HttpWithPort) {
-  dip::Result<Url> u = ParseUrl("http://127.0.0.1:9000/dip/in?x=1");
-  ASSERT_TRUE(u.ok()) << u.status().ToString();
-  EXPECT_EQ(u.value().scheme, "http");
-  EXPECT_EQ(u.value().host, "127.0.0.1");
-  EXPECT_EQ(u.value().port, "9000");
-  EXPECT_EQ(u.value().target, "/dip/in?x=1");
-}
-
-TEST(ParseUrlTest, HttpWithoutPortOrPath) {
-  dip::Result<Url> u = ParseUrl("http://example.com");
-  ASSERT_TRUE(u.ok()) << u.status().ToString();
-  EXPECT_EQ(u.value().host, "example.com");
-  EXPECT_EQ(u.value().port, "80");
-  EXPECT_EQ(u.value().target, "/");
-
-  dip::Result<Url> with_path = ParseUrl("http://example.com/hook");
-  ASSERT_TRUE(with_path.ok());
-  EXPECT_EQ(with_path.value().port, "80");
-  EXPECT_EQ(with_path.value().target, "/hook");
-}
-
-TEST(ParseUrlTest, Ipv6Host) {
-  dip::Result<Url> u = ParseUrl("http://[::1]:9000/dip");
-  ASSERT_TRUE(u.ok()) << u.status().ToString();
-  EXPECT_EQ(u.value().host, "::1");
-  EXPECT_EQ(u.value().port, "9000");
-  EXPECT_EQ(u.value().target, "/dip");
-
-  dip::Result<Url> no_port = ParseUrl("http://[::1]/dip");
-  ASSERT_TRUE(no_port.ok());
-  EXPECT_EQ(no_port.value().host, "::1");
-  EXPECT_EQ(no_port.value().port, "80");
-  EXPECT_FALSE(ParseUrl("http://[::1:9000/dip").ok());
-}
-
-TEST(ParseUrlTest, HttpsRefusedMentioningTls) {
-  dip::Result<Url> u = ParseUrl("https://example.com/dip");
-  ASSERT_FALSE(u.ok());
-  EXPECT_NE(u.status().help().find("TLS"), std::string::npos) << u.status().help();
-}
-
-TEST(ParseUrlTest, MalformedRefused) {
-  EXPECT_FALSE(ParseUrl("example.com/dip").ok());
-  EXPECT_FALSE(ParseUrl("http:///dip").ok());
-  EXPECT_FALSE(ParseUrl("http://host:/dip").ok());
 }
 
 TEST(ParseListenTest, HostAndPort) {

@@ -106,19 +106,63 @@ TEST(ParseConfigTest, DuplicateParticipantsRejected) {
   EXPECT_NE(bad.find("1100000001"), std::string::npos) << bad;
 }
 
-TEST(ParseConfigTest, HttpsWebhookRefused) {
-  std::string bad = Rejection(
+TEST(ParseConfigTest, HttpsWebhookAcceptedCredentialsRefused) {
+  dip::Result<Config> c = Parse(
       "participants:\n"
       "  - dip_id: \"1200000001\"\n"
       "    role: MDR\n"
       "    webhooks:\n"
       "      IF-061: https://example.com/dip\n");
-  EXPECT_NE(bad.find("http://"), std::string::npos) << bad;
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c.value().participants.at(0).webhooks.at("IF-061").url, "https://example.com/dip");
+  std::string bad = Rejection(
+      "participants:\n"
+      "  - dip_id: \"1200000001\"\n"
+      "    role: MDR\n"
+      "    webhooks:\n"
+      "      IF-061: https://user:secret@example.com/dip\n");
+  EXPECT_NE(bad.find("credentials"), std::string::npos) << bad;
   EXPECT_NE(bad.find("webhooks.IF-061"), std::string::npos) << bad;
+}
+
+// #16 item 4: a configured webhook at an internal address stops the start, naming it and the
+// setting that would allow it; webhooks.allow_internal lets its blocks through.
+TEST(ParseConfigTest, InternalWebhookRefusedUnlessAllowed) {
+  const std::string participant =
+      "participants:\n"
+      "  - dip_id: \"1200000001\"\n"
+      "    role: MDR\n"
+      "    webhooks:\n"
+      "      IF-061: http://169.254.169.254/latest/meta-data\n";
+  std::string bad = Rejection(participant);
+  EXPECT_NE(bad.find("participants[0].webhooks.IF-061"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("169.254.169.254 is a link-local"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("webhooks.allow_internal"), std::string::npos) << bad;
+  dip::Result<Config> allowed =
+      Parse("webhooks:\n  allow_internal: [169.254.0.0/16]\n" + participant);
+  ASSERT_TRUE(allowed.ok()) << allowed.status().ToString();
+  EXPECT_EQ(allowed.value().webhooks.allow_internal, std::vector<std::string>{"169.254.0.0/16"});
+  std::string loopback = Rejection(
+      "webhooks:\n  allow_internal: [169.254.0.0/16]\n"
+      "participants:\n"
+      "  - {dip_id: \"1200000001\", role: MDR, webhooks: {\"*\": \"http://localhost:9/x\"}}\n");
+  EXPECT_NE(loopback.find("localhost names the loopback interface"), std::string::npos) << loopback;
+}
+
+TEST(ParseConfigTest, WebhooksSectionIsChecked) {
+  EXPECT_NE(Rejection("webhooks:\n  allow_internal: [localhost]\n").find("webhooks.allow_internal"),
+            std::string::npos);
+  EXPECT_NE(Rejection("webhooks:\n  allow_internal: 127.0.0.0/8\n").find("list of address"),
+            std::string::npos);
+  EXPECT_NE(Rejection("webhooks:\n  allow_internals: []\n").find("allow_internals"),
+            std::string::npos);
+  std::string ca = Rejection("webhooks:\n  ca_file: /nonexistent/ca.pem\n");
+  EXPECT_NE(ca.find("webhooks.ca_file"), std::string::npos) << ca;
 }
 
 TEST(ParseConfigTest, WebhookAsStringOrMap) {
   dip::Result<Config> c = Parse(
+      "webhooks:\n  allow_internal: [127.0.0.0/8]\n"
       "participants:\n"
       "  - dip_id: \"1200000001\"\n"
       "    role: MDR\n"

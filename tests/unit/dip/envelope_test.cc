@@ -141,6 +141,40 @@ TEST(ParseMessageArrayTest, DuplicateBlockOrFieldIsSchemaFailure) {
   EXPECT_NE(field.status.help().find("S1.senderDIPID"), std::string::npos) << field.status.help();
 }
 
+// #16 item 3: a key given twice anywhere in a message (compared case-insensitively, as the hub
+// reads names) is MSG1001 naming it, not one value silently chosen for routing.
+TEST(ParseMessageArrayTest, AKeyGivenTwiceInAnyObjectIsSchemaFailureNamingIt) {
+  struct Case {
+    std::string from, to, help;
+  };
+  const Case cases[] = {
+      {"\"secondaryRecipients\"",
+       "\"primaryRecipients\": [\"1999999999\"], \"secondaryRecipients\"",
+       "A0.primaryRecipients: field appears more than once"},
+      {"\"always\": []", "\"always\": [], \"ALWAYS\": [\"1\"]",
+       "A0.ALWAYS: field appears more than once"},
+      {"\"GSPGroupID\": \"_K\"", "\"GSPGroupID\": \"_K\", \"gspgroupid\": \"_A\"",
+       "M0.gspgroupid: field appears more than once"},
+      {"\"M0\":", "\"M1\": {}, \"m1\": {}, \"M0\":", "m1: block appears more than once"},
+      {"\"CustomBlock\":", "\"CustomBlock\": {}, \"CustomBlock\":",
+       "CustomBlock: block appears more than once"},
+      {"{\"x\": 1}", "{\"x\": 1, \"X\": 2}", "CustomBlock.X: field appears more than once"},
+  };
+  for (const Case& c : cases) {
+    ParsedItem item = ParseOne(Replace(ValidItem(), c.from, c.to));
+    EXPECT_EQ(item.status.code(), "MSG1001") << c.help;
+    EXPECT_NE(item.status.help().find(c.help), std::string::npos) << item.status.help();
+  }
+  // Past 16 keys the set is hashed: the same answer for a repeat far into a large object.
+  std::string many = "{";
+  for (int i = 0; i < 40; ++i) many += "\"k" + std::to_string(i) + "\": 1, ";
+  ParsedItem big = ParseOne(ValidItem(many + "\"K3\": 2}"));
+  EXPECT_NE(big.status.help().find("CustomBlock.K3: field appears more than once"),
+            std::string::npos)
+      << big.status.help();
+  EXPECT_TRUE(ParseOne(ValidItem(many + "\"k40\": 2}")).status.ok());
+}
+
 std::string Nested(int depth) {
   return std::string(static_cast<std::size_t>(depth), '[') +
          std::string(static_cast<std::size_t>(depth), ']');
