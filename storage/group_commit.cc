@@ -1,8 +1,10 @@
 #include "storage/group_commit.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string_view>
+#include <unordered_set>
 
 #include "dip/codes.h"
 #include "dip/dip_time.h"
@@ -39,9 +41,10 @@ struct GroupCommitter::Batch {
   };
   std::vector<Request> requests;
   std::vector<Verdict> verdicts;
-  std::vector<std::string> claimed;  // keys this batch holds in claimed_
+  std::vector<std::string> keys;  // keys this batch holds in holders_
   std::size_t bytes = 0;
-  std::uint64_t ticket = 0;
+  std::uint64_t take = 0;    // take order: the order of the queues for keys
+  std::uint64_t ticket = 0;  // seq and answer order
 };
 
 GroupCommitter::GroupCommitter(Store* store, GroupCommitOptions options,
@@ -115,8 +118,10 @@ void GroupCommitter::Take(Batch& batch) {
   }
   pending_bytes_ -= batch.bytes;
   batch.verdicts.resize(batch.requests.size());
-  // Claim every request's keys, or refuse the request: a key claimed by this or another batch
-  // in flight is a duplicate. Checked per request first: accepted or rejected together.
+  batch.take = next_take_++;
+  // A request holding one key twice is refused here (nothing of it can be stored); every other
+  // key joins the queue of batches holding it.
+  std::unordered_set<std::string> mine;
   for (std::size_t ri = 0; ri < batch.requests.size(); ++ri) {
     const Request& req = batch.requests[ri];
     std::vector<std::string> keys;
@@ -125,9 +130,7 @@ void GroupCommitter::Take(Batch& batch) {
       const MessageRecord& m = req.records[i];
       if (m.interface_id == kStatusInterface) continue;  // no dedupe key (records.h)
       std::string key = DedupeKey(m);
-      bool dup = claimed_.count(key) > 0;
-      for (const std::string& k : keys) dup = dup || k == key;
-      if (dup) {
+      if (std::find(keys.begin(), keys.end(), key) != keys.end()) {
         batch.verdicts[ri] = {Duplicate(m), i};
         break;
       }
@@ -135,10 +138,19 @@ void GroupCommitter::Take(Batch& batch) {
     }
     if (!batch.verdicts[ri].status.ok()) continue;
     for (std::string& k : keys) {
-      claimed_.insert(k);
-      batch.claimed.push_back(std::move(k));
+      if (!mine.insert(k).second) continue;  // another request of this batch holds it already
+      holders_[k].push_back(batch.take);
+      batch.keys.push_back(std::move(k));
     }
   }
+}
+
+bool GroupCommitter::FirstForKeys(const Batch& batch) const {
+  for (const std::string& k : batch.keys) {
+    auto it = holders_.find(k);
+    if (it != holders_.end() && it->second.front() != batch.take) return false;
+  }
+  return true;
 }
 
 std::string GroupCommitter::NextTransactionId(const MessageRecord& r, const std::string& yyyymmdd) {
@@ -155,25 +167,46 @@ std::string GroupCommitter::NextTransactionId(const MessageRecord& r, const std:
 
 void GroupCommitter::CommitBatch(Batch& batch) {
   std::vector<Request>& requests = batch.requests;
-  // Keys claimed by no earlier batch may still be stored by an earlier commit.
+  {
+    // Earlier batches holding one of these keys write (or fail) first; the store then says.
+    std::unique_lock lock(mu_);
+    released_.wait(lock, [&] { return FirstForKeys(batch); });
+  }
+  auto release = [&] {
+    {
+      std::lock_guard lock(mu_);
+      for (const std::string& k : batch.keys) {
+        auto it = holders_.find(k);
+        it->second.pop_front();
+        if (it->second.empty()) holders_.erase(it);
+      }
+    }
+    released_.notify_all();
+  };
+  std::unordered_set<std::string> in_batch;  // keys of this batch's accepted requests
   for (std::size_t ri = 0; ri < requests.size(); ++ri) {
     if (!batch.verdicts[ri].status.ok()) continue;
     const std::vector<MessageRecord>& records = requests[ri].records;
-    for (std::size_t i = 0; i < records.size(); ++i) {
+    std::vector<std::string> keys;
+    for (std::size_t i = 0; i < records.size() && batch.verdicts[ri].status.ok(); ++i) {
       const MessageRecord& m = records[i];
       if (m.interface_id == kStatusInterface) continue;
+      std::string key = DedupeKey(m);
+      if (in_batch.count(key) > 0) {
+        batch.verdicts[ri] = {Duplicate(m), i};
+        break;
+      }
       dip::Result<bool> stored = store_->IsDuplicate(m.sender_dip_id, m.sender_unique_reference);
       if (!stored.ok()) {
         batch.verdicts[ri] = {
             dip::Status::Dip(dip::codes::kProcessingFailed, "storage: " + stored.status().help()),
             i};
-        break;
-      }
-      if (stored.value()) {
+      } else if (stored.value()) {
         batch.verdicts[ri] = {Duplicate(m), i};
-        break;
       }
+      keys.push_back(std::move(key));
     }
+    if (batch.verdicts[ri].status.ok()) in_batch.insert(keys.begin(), keys.end());
   }
 
   // Sequence numbers, times and the answer order, under one lock.
@@ -185,10 +218,7 @@ void GroupCommitter::CommitBatch(Batch& batch) {
   }
   if (accepting == 0) {
     // Nothing to write or hand off: answered at once, not behind the batches in flight.
-    {
-      std::lock_guard lock(mu_);
-      for (const std::string& k : batch.claimed) claimed_.erase(k);
-    }
+    release();
     std::lock_guard lock(answer_mu_);
     for (std::size_t ri = 0; ri < requests.size(); ++ri) {
       requests[ri].done(batch.verdicts[ri].status, batch.verdicts[ri].failed_index,
@@ -236,11 +266,7 @@ void GroupCommitter::CommitBatch(Batch& batch) {
       }
     }
   }
-  {
-    // Written (or failed): a later copy of these keys now finds them in the store.
-    std::lock_guard lock(mu_);
-    for (const std::string& k : batch.claimed) claimed_.erase(k);
-  }
+  release();  // written (or failed): a later copy of these keys now asks the store
 
   // Answers in batch order.
   std::unique_lock lock(answer_mu_);

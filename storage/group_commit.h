@@ -16,9 +16,10 @@
 //   `done`) stays in seq order. A batch with nothing to write (every request refused) is
 //   answered at once. `done` calls never run concurrently.
 // - A duplicate (sender, senderUniqueReference) is refused (MSG1006) even when the copies are
-//   in different batches in flight at once: a batch claims its keys in memory before it looks
-//   them up in the store, and releases them only after its write is visible. (If the first
-//   copy's write then fails, the second was still refused; the sender retries it.)
+//   in different batches in flight at once, and only when the other copy is stored: each batch
+//   queues for its keys in memory when it is taken (in take order), and looks them up in the
+//   store only once every earlier batch holding one of them has written (or failed). So a
+//   refusal always means "stored", never "being stored".
 #pragma once
 
 #include <condition_variable>
@@ -27,7 +28,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "dip/status.h"
@@ -80,8 +81,10 @@ class GroupCommitter {
  private:
   struct Batch;
   void Run();
-  // Takes queued requests into `batch` and claims their keys. REQUIRES: mu_ held.
+  // Takes queued requests into `batch` and queues it for their keys. REQUIRES: mu_ held.
   void Take(Batch& batch);
+  // True when `batch` is first in line for every key it holds. REQUIRES: mu_ held.
+  bool FirstForKeys(const Batch& batch) const;
   void CommitBatch(Batch& batch);
   std::string NextTransactionId(const MessageRecord& r, const std::string& yyyymmdd);
 
@@ -94,10 +97,13 @@ class GroupCommitter {
   std::deque<Request> queue_;      // guarded by mu_
   std::size_t pending_bytes_ = 0;  // guarded by mu_
   bool stopping_ = false;          // guarded by mu_
-  // sender \0 reference of every record taken by a batch not yet written; guarded by mu_
-  std::unordered_set<std::string> claimed_;
-  std::uint64_t next_seq_;         // guarded by mu_
-  std::uint64_t next_ticket_ = 0;  // batch order; guarded by mu_
+  // sender \0 reference -> the batches (take numbers, in take order) holding it and not yet
+  // written; guarded by mu_
+  std::unordered_map<std::string, std::deque<std::uint64_t>> holders_;
+  std::condition_variable released_;  // a batch left holders_
+  std::uint64_t next_take_ = 0;       // guarded by mu_
+  std::uint64_t next_seq_;            // guarded by mu_
+  std::uint64_t next_ticket_ = 0;     // batch order; guarded by mu_
 
   std::mutex answer_mu_;
   std::condition_variable answer_cv_;

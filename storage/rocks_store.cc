@@ -147,6 +147,12 @@ class RocksStore final : public Store {
       } else {
         status = MigrateFormat4(db, store->handles_, old[0], old[1]);
       }
+    } else if (format.value() == kFormat && existing &&
+               (!have.count(kCfNames[kByRef]) || !have.count(kCfNames[kCursors]))) {
+      status = dip::Status::Config("data dir " + dir + " holds a store of format \"" +
+                                   format.value() + "\" without its \"byref\" or \"cursors\" " +
+                                   "column family: it is corrupt; restore the data dir from a " +
+                                   "backup");
     } else if (format.value() == kFormat) {
       // A migration that crashed after its write but before dropping the old families.
       for (rocksdb::ColumnFamilyHandle* h : old) {
