@@ -77,13 +77,13 @@ TEST(StoreMigration, HubStartsOnAFormat4DataDirAndDeliversWhatWasPending) {
     EXPECT_NE(replay.body.find(FixtureRef(i)), std::string::npos) << i << " " << replay.body;
   }
   // New messages get seqs past the old ones and are delivered too.
-  HttpResult fresh = hub.Send("IF-061", MdrStart(Ref("after-migration")));
+  HttpResult fresh = hub.Send("IF-061", MdrStart(Ref("aftermigration")));
   ASSERT_EQ(fresh.status, 201) << fresh.body;
   EXPECT_NE(fresh.body.find("0F4A00000000000A"), std::string::npos) << fresh.body;
   bool delivered = false;
   for (int tries = 0; tries < 100 && !delivered; ++tries) {
     for (const auto& d : sink.WaitFor(1, 1s)) {
-      delivered = delivered || d.body.find(Ref("after-migration")) != std::string::npos;
+      delivered = delivered || d.body.find(Ref("aftermigration")) != std::string::npos;
     }
     if (!delivered) std::this_thread::sleep_for(100ms);
   }
