@@ -43,8 +43,7 @@ struct GroupCommitter::Batch {
   std::vector<Verdict> verdicts;
   std::vector<std::string> keys;  // keys this batch holds in holders_
   std::size_t bytes = 0;
-  std::uint64_t take = 0;    // take order: the order of the queues for keys
-  std::uint64_t ticket = 0;  // seq and answer order
+  std::uint64_t take = 0;  // take order: of the queues for keys, of seqs, of answers
 };
 
 GroupCommitter::GroupCommitter(Store* store, GroupCommitOptions options,
@@ -209,26 +208,13 @@ void GroupCommitter::CommitBatch(Batch& batch) {
     if (batch.verdicts[ri].status.ok()) in_batch.insert(keys.begin(), keys.end());
   }
 
-  // Sequence numbers, times and the answer order, under one lock.
+  // Sequence numbers and times in take order (the order sends were queued), so a sender's
+  // sends keep their order whichever committer takes them.
   BatchStats stats;
   std::vector<const MessageRecord*> accepted;
-  std::size_t accepting = 0;
-  for (std::size_t ri = 0; ri < requests.size(); ++ri) {
-    if (batch.verdicts[ri].status.ok()) accepting += requests[ri].records.size();
-  }
-  if (accepting == 0) {
-    // Nothing to write or hand off: answered at once, not behind the batches in flight.
-    release();
-    std::lock_guard lock(answer_mu_);
-    for (std::size_t ri = 0; ri < requests.size(); ++ri) {
-      requests[ri].done(batch.verdicts[ri].status, batch.verdicts[ri].failed_index,
-                        requests[ri].records);
-    }
-    return;
-  }
   {
-    std::lock_guard lock(mu_);
-    batch.ticket = next_ticket_++;
+    std::unique_lock lock(mu_);
+    seq_turn_cv_.wait(lock, [&] { return seq_turn_ == batch.take; });
     const auto now = dip::Clock::now();
     const std::string timestamp = dip::FormatDipTimestamp(now);
     const std::string yyyymmdd = dip::FormatYyyymmdd(now);
@@ -246,11 +232,13 @@ void GroupCommitter::CommitBatch(Batch& batch) {
         stats.bytes += m.ApproximateBytes();
       }
     }
+    ++seq_turn_;
   }
+  seq_turn_cv_.notify_all();
 
   // The write runs beside the other committers' writes (encoding included).
   dip::Status written = dip::Status::Ok();
-  {
+  if (!accepted.empty()) {
     auto t0 = std::chrono::steady_clock::now();
     written = store_->Append(accepted, options_.durability);
     stats.write_seconds =
@@ -270,13 +258,13 @@ void GroupCommitter::CommitBatch(Batch& batch) {
 
   // Answers in batch order.
   std::unique_lock lock(answer_mu_);
-  answer_cv_.wait(lock, [&] { return answered_ticket_ == batch.ticket; });
-  if (written.ok() && on_batch_) on_batch_(stats);
+  answer_cv_.wait(lock, [&] { return answered_ == batch.take; });
+  if (written.ok() && !accepted.empty() && on_batch_) on_batch_(stats);
   for (std::size_t ri = 0; ri < requests.size(); ++ri) {
     requests[ri].done(batch.verdicts[ri].status, batch.verdicts[ri].failed_index,
                       requests[ri].records);
   }
-  ++answered_ticket_;
+  ++answered_;
   lock.unlock();
   answer_cv_.notify_all();
 }

@@ -10,11 +10,11 @@
 // memtable inserts in parallel. So batches grow with load and no wait is added when idle.
 //
 // Invariants with several committers:
-// - Sequence numbers (and acceptance times) are assigned under one lock, in batch order.
+// - Sequence numbers (and acceptance times) are assigned in take order, the order requests
+//   were queued: a sender's sends (for one MPAN, say) keep their order across committers.
 // - `done` calls run in that same order, one batch after another: a batch that is written
-//   first waits for the batches numbered before it, so the hand-off to delivery (made in
-//   `done`) stays in seq order. A batch with nothing to write (every request refused) is
-//   answered at once. `done` calls never run concurrently.
+//   first waits for the batches taken before it, so the hand-off to delivery (made in `done`)
+//   stays in seq order. `done` calls never run concurrently.
 // - A duplicate (sender, senderUniqueReference) is refused (MSG1006) even when the copies are
 //   in different batches in flight at once, and only when the other copy is stored: each batch
 //   queues for its keys in memory when it is taken (in take order), and looks them up in the
@@ -103,11 +103,12 @@ class GroupCommitter {
   std::condition_variable released_;  // a batch left holders_
   std::uint64_t next_take_ = 0;       // guarded by mu_
   std::uint64_t next_seq_;            // guarded by mu_
-  std::uint64_t next_ticket_ = 0;     // batch order; guarded by mu_
+  std::uint64_t seq_turn_ = 0;        // the take number whose seqs come next; guarded by mu_
+  std::condition_variable seq_turn_cv_;
 
   std::mutex answer_mu_;
   std::condition_variable answer_cv_;
-  std::uint64_t answered_ticket_ = 0;  // batches answered so far; guarded by answer_mu_
+  std::uint64_t answered_ = 0;  // batches answered so far; guarded by answer_mu_
   std::vector<std::thread> threads_;
 };
 
