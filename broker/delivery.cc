@@ -179,6 +179,7 @@ bool DeliveryScheduler::running() const {
 }
 
 dip::Status DeliveryScheduler::Start() {
+  RaiseHandedOff(store_->LastSeq());  // everything stored before the start is committed
   dip::Result<std::vector<std::string>> pending = store_->OutboxRecipients();
   if (!pending.ok()) return pending.status();
   for (const std::string& id : pending.value()) {
@@ -221,7 +222,14 @@ void DeliveryScheduler::Stop() {
   recorder_->Stop();  // after the shards: their last outcomes are written too
 }
 
+void DeliveryScheduler::RaiseHandedOff(std::uint64_t seq) {
+  std::uint64_t seen = handed_off_.load();
+  while (seq > seen && !handed_off_.compare_exchange_weak(seen, seq)) {
+  }
+}
+
 void DeliveryScheduler::Enqueue(const std::vector<storage::MessageRecord>& records) {
+  for (const storage::MessageRecord& m : records) RaiseHandedOff(m.seq);
   // Group per recipient so each shard gets one hand-off per commit, not one per message.
   std::unordered_map<std::string, std::vector<storage::OutboxEntry>> by_recipient;
   for (const storage::MessageRecord& m : records) {
@@ -335,7 +343,14 @@ void DeliveryScheduler::Refill(Recipient& r) {
     return;
   }
   if (more.value().size() < options_.memory_queue_limit) r.spilled = false;
+  // With several committers a later batch can be in the store before an earlier one is; what
+  // is past the hand-off is read again once Enqueue() has passed it (so seq order holds).
+  const std::uint64_t handed_off = handed_off_.load();
   for (storage::OutboxEntry& e : more.value()) {
+    if (e.seq > handed_off) {
+      r.spilled = true;
+      break;
+    }
     r.max_seq = e.seq;
     r.queue.push_back(std::move(e));
   }

@@ -14,6 +14,7 @@
 // that the queue "spills" and is refilled from the store's outbox as it drains.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -45,7 +46,8 @@ class DeliveryScheduler {
   // Stops the shard threads; undelivered entries stay in the outbox for the next start.
   void Stop();
 
-  // New durable messages; call in commit order. Safe from any thread.
+  // New durable messages; call in commit order (GroupCommitter answers in seq order). Safe from
+  // any thread.
   void Enqueue(const std::vector<storage::MessageRecord>& records);
   // A recipient's webhook or registration changed: try its queue now. Safe from any thread.
   void Kick(std::string_view recipient);
@@ -86,6 +88,7 @@ class DeliveryScheduler {
   void MaybeReload(Shard& shard, Recipient& r);
   void DoReload(Shard& shard, Recipient& r);
   Shard& ShardOf(std::string_view recipient);
+  void RaiseHandedOff(std::uint64_t seq);
   Recipient& Get(Shard& shard, const std::string& id);
 
   storage::Store* store_;
@@ -96,6 +99,10 @@ class DeliveryScheduler {
   SlaTracker* sla_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::unique_ptr<Recorder> recorder_;
+  // The highest seq handed to Enqueue() (or stored before Start()). A refill from the store
+  // takes nothing past it: deliveries to a recipient go in seq order, which the store's
+  // per-recipient cursor relies on (storage/rocks_layout.h).
+  std::atomic<std::uint64_t> handed_off_{0};
 };
 
 }  // namespace diphub::broker

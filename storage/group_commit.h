@@ -1,11 +1,25 @@
 // Group commit: many senders' messages, one WriteBatch, one fsync, then every sender answered.
 //
-// One committer thread owns the write path. Submit() queues a request (all the messages of one
-// send, accepted or rejected together) and returns at once; the committer takes everything
-// queued — up to max_messages / max_bytes — checks duplicates against the store and within the
-// batch, assigns sequence numbers, transaction IDs and timestamps, writes the batch with one
-// fsync, and only then calls each request's `done`. While one fsync runs the next batch fills,
-// so batches grow with load and no artificial wait is added when the hub is idle.
+// `committers` threads (two by default, one per core) share the write path. Submit() queues a
+// request (all the messages of one send, accepted or rejected together) and returns at once; a
+// free committer takes everything queued — up to max_messages / max_bytes — claims the batch's
+// (sender, senderUniqueReference) keys, checks them against the store, assigns sequence
+// numbers, transaction IDs and timestamps, encodes and writes the batch, and only then calls
+// each request's `done`. While one committer waits for its fsync the other fills and writes the
+// next batch; RocksDB joins their concurrent writes into one WAL write and one fsync, with the
+// memtable inserts in parallel. So batches grow with load and no wait is added when idle.
+//
+// Invariants with several committers:
+// - Sequence numbers (and acceptance times) are assigned in take order, the order requests
+//   were queued: a sender's sends (for one MPAN, say) keep their order across committers.
+// - `done` calls run in that same order, one batch after another: a batch that is written
+//   first waits for the batches taken before it, so the hand-off to delivery (made in `done`)
+//   stays in seq order. `done` calls never run concurrently.
+// - A duplicate (sender, senderUniqueReference) is refused (MSG1006) even when the copies are
+//   in different batches in flight at once, and only when the other copy is stored: each batch
+//   queues for its keys in memory when it is taken (in take order), and looks them up in the
+//   store only once every earlier batch holding one of them has written (or failed). So a
+//   refusal always means "stored", never "being stored".
 #pragma once
 
 #include <condition_variable>
@@ -14,6 +28,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "dip/status.h"
@@ -26,6 +41,7 @@ struct GroupCommitOptions {
   std::size_t max_messages = 4096;             // per batch. Default: 4096
   std::size_t max_bytes = 16u << 20;           // per batch. Default: 16 MiB
   std::size_t max_pending_bytes = 256u << 20;  // queued, not yet committed. Default: 256 MiB
+  std::size_t committers = 2;                  // threads writing batches. Default: 2
   Durability durability = Durability::kFsync;  // Default: kFsync
   std::string instance_tag = "0000";           // 4 hex digits folded into transaction IDs
 };
@@ -63,21 +79,37 @@ class GroupCommitter {
   bool accepting() const;
 
  private:
+  struct Batch;
   void Run();
-  void CommitBatch(std::vector<Request>& batch);
+  // Takes queued requests into `batch` and queues it for their keys. REQUIRES: mu_ held.
+  void Take(Batch& batch);
+  // True when `batch` is first in line for every key it holds. REQUIRES: mu_ held.
+  bool FirstForKeys(const Batch& batch) const;
+  void CommitBatch(Batch& batch);
   std::string NextTransactionId(const MessageRecord& r, const std::string& yyyymmdd);
 
   Store* store_;
   const GroupCommitOptions options_;
   std::function<void(const BatchStats&)> on_batch_;
-  std::uint64_t next_seq_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Request> queue_;      // guarded by mu_
   std::size_t pending_bytes_ = 0;  // guarded by mu_
   bool stopping_ = false;          // guarded by mu_
-  std::thread thread_;
+  // sender \0 reference -> the batches (take numbers, in take order) holding it and not yet
+  // written; guarded by mu_
+  std::unordered_map<std::string, std::deque<std::uint64_t>> holders_;
+  std::condition_variable released_;  // a batch left holders_
+  std::uint64_t next_take_ = 0;       // guarded by mu_
+  std::uint64_t next_seq_;            // guarded by mu_
+  std::uint64_t seq_turn_ = 0;        // the take number whose seqs come next; guarded by mu_
+  std::condition_variable seq_turn_cv_;
+
+  std::mutex answer_mu_;
+  std::condition_variable answer_cv_;
+  std::uint64_t answered_ = 0;  // batches answered so far; guarded by answer_mu_
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace diphub::storage

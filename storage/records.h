@@ -27,9 +27,9 @@ struct AppointmentRow {
 };
 
 // The interface ID of a status record: a recipient's status message (POST /statusmessage) about
-// a message it received, stored like a message and delivered through the outbox to the original
+// a message it received, stored like a message and delivered like one to the original
 // sender's status webhook (the participant's webhook under this key). A status record has no
-// dedupe key, and its senderUniqueReference is the original message's, so the journal of the
+// duplicate check, and its senderUniqueReference is the original message's, so the journal of the
 // original message finds it.
 inline constexpr std::string_view kStatusInterface = "statusmessage";
 
@@ -83,7 +83,7 @@ enum class OutboundStatus {
 std::string_view OutboundStatusName(OutboundStatus s);
 
 // One delivery attempt's outcome. Final ones (Delivered, RejectedByRecipient, RetriesExhausted)
-// take the entry out of the outbox; every one is a journal row.
+// end the pending delivery; every one shows in the journal (Store::RecordOutcomes).
 struct DeliveryOutcome {
   std::string recipient;
   std::uint64_t seq = 0;

@@ -1,16 +1,5 @@
-// Store on RocksDB. Column families (keys; `seq` is big-endian, so keys sort in seq order):
-//   messages      seq                              -> EncodeMessage
-//   outbox        recipient \0 seq                 -> EncodeOutboxValue   (pending deliveries)
-//   deliveries    recipient \0 seq                 -> EncodeOutcome       (final outcomes)
-//   published     recipient \0 seq                 -> interface ID        (for replay)
-//   deadletters   recipient \0 seq                 -> EncodeOutcome       (RetriesExhausted)
-//   dedupe        sender \0 senderUniqueReference  -> seq
-//   references    senderUniqueReference \0 seq     -> ""                  (journal look-up)
-//   journal       seq stage [ms recipient attempt] -> EncodeJournalRow
-//   timeindex     acceptance ms, first seq of batch -> ""                 (time -> seq)
-//   participants  dip ID                           -> YAML text, or "" (deleted at run time)
-//   appointments  MPAN(8) slot(1) from_day(2)      -> party DIP ID, or "" (vacant)
-//   default       meta key                         -> value
+// Store on RocksDB. The layout (column families and keys) is described in rocks_layout.h;
+// opening a format-4 store converts it (migrate_format4.h).
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/sst_file_manager.h>
@@ -18,49 +7,23 @@
 #include <rocksdb/write_batch.h>
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
+#include <tuple>
 
 #include "storage/codec.h"
+#include "storage/migrate_format4.h"
+#include "storage/rocks_layout.h"
 #include "storage/store.h"
 
 namespace diphub::storage {
 namespace {
 
-enum Cf {
-  kDefault,
-  kMessages,
-  kOutbox,
-  kDeliveries,
-  kPublished,
-  kDeadLetters,
-  kDedupe,
-  kReferences,
-  kJournal,
-  kTimeIndex,
-  kParticipants,
-  kAppointments,
-  kCfCount
-};
-constexpr const char* kCfNames[kCfCount] = {
-    "default", "messages",   "outbox",  "deliveries", "published",    "deadletters",
-    "dedupe",  "references", "journal", "timeindex",  "participants", "appointments"};
-
-constexpr std::string_view kFormatKey = "store_format";
-constexpr std::string_view kFormat = "diphub-store-4";
-// Format 3 lacks the appointments column family; opening one adds it (empty) and moves it to 4.
-constexpr std::string_view kFormat3 = "diphub-store-3";
-constexpr const char* kAddedIn4 = "appointments";
-
-std::string AppointmentKey(const AppointmentRow& a) {
-  std::string k;
-  PutFixed64BE(&k, a.mpan);
-  k.push_back(static_cast<char>(a.slot));
-  k.push_back(static_cast<char>(a.from_day >> 8));
-  k.push_back(static_cast<char>(a.from_day & 0xff));
-  return k;
-}
+using namespace layout;
 
 dip::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return dip::Status::Ok();
@@ -70,52 +33,16 @@ dip::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   return dip::Status::Io(std::string(what) + ": " + s.ToString());
 }
 
-std::string Seq(std::uint64_t seq) {
-  std::string k;
-  PutFixed64BE(&k, seq);
-  return k;
+// Column families every format since 3 has (format 3 lacks appointments; 4 lacks byref and
+// cursors, which opening creates).
+bool RequiredInEveryFormat(std::string_view name) {
+  return name != "appointments" && name != "byref" && name != "cursors";
 }
 
-std::string RecipientKey(std::string_view recipient, std::uint64_t seq) {
-  std::string k;
-  k.reserve(recipient.size() + 9);
-  k.append(recipient).push_back('\0');
-  PutFixed64BE(&k, seq);
-  return k;
-}
-
-std::string Prefix(std::string_view s) {
-  std::string p(s);
-  p.push_back('\0');
-  return p;
-}
-
-std::string DedupeKey(std::string_view sender, std::string_view reference) {
-  std::string k;
-  k.reserve(sender.size() + reference.size() + 1);
-  k.append(sender).push_back('\0');
-  k.append(reference);
-  return k;
-}
-
-// Journal keys: seq, then a stage digit so rows sort Inbound, Addressing, Outbound...
-std::string JournalKey(std::uint64_t seq, char stage) {
-  std::string k = Seq(seq);
-  k.push_back(stage);
-  return k;
-}
-
-std::string OutboundJournalKey(const DeliveryOutcome& o) {
-  std::string k = JournalKey(o.seq, '3');
-  PutFixed64BE(&k, static_cast<std::uint64_t>(o.unix_ms));
-  k.append(o.recipient).push_back('\0');
-  PutFixed64BE(&k, o.attempts);
-  return k;
-}
-
-bool IsFinal(OutboundStatus s) {
-  return s == OutboundStatus::kDelivered || s == OutboundStatus::kRejectedByRecipient ||
-         s == OutboundStatus::kRetriesExhausted;
+// The seq of a recipient \0 seq key under `prefix`, or nullopt past the recipient's keys.
+std::optional<std::uint64_t> SeqUnder(const rocksdb::Slice& k, const std::string& prefix) {
+  if (!k.starts_with(prefix) || k.size() != prefix.size() + 8) return std::nullopt;
+  return DecodeFixed64BE(k.data() + prefix.size());
 }
 
 class RocksStore final : public Store {
@@ -152,11 +79,18 @@ class RocksStore final : public Store {
     // With an SstFileManager RocksDB notices when space returns after a full disk and recovers.
     options.sst_file_manager.reset(rocksdb::NewSstFileManager(rocksdb::Env::Default()));
     options.IncreaseParallelism(2);
+    // Group commit on both cores: concurrent Write()s (GroupCommitOptions::committers) are
+    // joined by RocksDB into one WAL write and one fsync; their memtable inserts run in
+    // parallel (allow_concurrent_memtable_write, on by default), and the next group's WAL
+    // write overlaps this group's memtable inserts.
+    options.allow_concurrent_memtable_write = true;
+    options.enable_pipelined_write = true;
     rocksdb::BlockBasedTableOptions table;
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     rocksdb::ColumnFamilyOptions cf_options(options);
     cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
 
+    std::set<std::string> have;
     if (existing) {
       std::vector<std::string> names;
       rocksdb::Status ls = rocksdb::DB::ListColumnFamilies(options, dir, &names);
@@ -164,9 +98,9 @@ class RocksStore final : public Store {
         return dip::Status::Config("data dir " + dir + ": the store cannot be read (" +
                                    ls.ToString() + "); restore it from a backup");
       }
-      std::set<std::string> have(names.begin(), names.end());
+      have.insert(names.begin(), names.end());
       for (const char* name : kCfNames) {
-        if (!have.count(name) && std::string_view(name) != kAddedIn4) {
+        if (!have.count(name) && RequiredInEveryFormat(name)) {
           return dip::Status::Config(
               "data dir " + dir + " holds a RocksDB database that is corrupt or not a diphub " +
               "store of this version (no column family \"" + name + "\"); restore the data " +
@@ -177,9 +111,16 @@ class RocksStore final : public Store {
 
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
     for (const char* name : kCfNames) cfs.emplace_back(name, cf_options);
+    // Format 4's column families must be opened too (to migrate, or to drop what is left).
+    const bool legacy = have.count(kLegacyDedupe) && have.count(kLegacyReferences);
+    if (legacy) {
+      cfs.emplace_back(kLegacyDedupe, cf_options);
+      cfs.emplace_back(kLegacyReferences, cf_options);
+    }
     auto store = std::unique_ptr<RocksStore>(new RocksStore());
     rocksdb::DB* db = nullptr;
-    rocksdb::Status s = rocksdb::DB::Open(options, dir, cfs, &store->handles_, &db);
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::Status s = rocksdb::DB::Open(options, dir, cfs, &handles, &db);
     if (!s.ok()) {
       std::string hint = s.IsCorruption() ? "; the store is corrupt: restore the data dir from a "
                                             "backup (docs/operations.md)"
@@ -187,18 +128,47 @@ class RocksStore final : public Store {
       return dip::Status::Config("cannot open the store in " + dir + ": " + s.ToString() + hint);
     }
     store->db_.reset(db);
+    store->handles_.assign(handles.begin(), handles.begin() + kCfCount);
+    std::vector<rocksdb::ColumnFamilyHandle*> old(handles.begin() + kCfCount, handles.end());
     store->dir_ = dir;
     store->min_free_bytes_ = store_options.min_free_bytes;
+
     auto format = store->GetMeta(kFormatKey);
     if (!format.ok()) return format.status();
+    dip::Status status = dip::Status::Ok();
     if (format.value().empty() && !existing) {
-      if (auto w = store->PutMeta(kFormatKey, kFormat); !w.ok()) return w;
-    } else if (format.value() == kFormat3) {
-      if (auto w = store->PutMeta(kFormatKey, kFormat); !w.ok()) return w;
-    } else if (format.value() != kFormat) {
-      return dip::Status::Config("data dir " + dir + " holds a store of format \"" +
-                                 format.value() + "\", not \"" + std::string(kFormat) + "\"");
+      status = store->PutMeta(kFormatKey, kFormat);
+    } else if (format.value() == kFormat4 || format.value() == kFormat3) {
+      if (!legacy) {
+        status = dip::Status::Config("data dir " + dir + " holds a store of format \"" +
+                                     format.value() + "\" without its \"dedupe\" and " +
+                                     "\"references\" column families: it is corrupt; restore " +
+                                     "the data dir from a backup");
+      } else {
+        status = MigrateFormat4(db, store->handles_, old[0], old[1]);
+      }
+    } else if (format.value() == kFormat && existing &&
+               (!have.count(kCfNames[kByRef]) || !have.count(kCfNames[kCursors]))) {
+      status = dip::Status::Config("data dir " + dir + " holds a store of format \"" +
+                                   format.value() + "\" without its \"byref\" or \"cursors\" " +
+                                   "column family: it is corrupt; restore the data dir from a " +
+                                   "backup");
+    } else if (format.value() == kFormat) {
+      // A migration that crashed after its write but before dropping the old families.
+      for (rocksdb::ColumnFamilyHandle* h : old) {
+        if (rocksdb::Status d = db->DropColumnFamily(h); !d.ok() && status.ok()) {
+          status = FromRocks(d, "drop column family " + h->GetName());
+        }
+      }
+    } else {
+      status = dip::Status::Config("data dir " + dir + " holds a store of format \"" +
+                                   format.value() + "\", which this diphub does not know (it " +
+                                   "reads \"" + std::string(kFormat) + "\" and converts \"" +
+                                   std::string(kFormat4) + "\")");
     }
+    for (rocksdb::ColumnFamilyHandle* h : old) db->DestroyColumnFamilyHandle(h);
+    if (!status.ok()) return status;
+    if (auto loaded = store->LoadDeliveryState(); !loaded.ok()) return loaded;
     return std::unique_ptr<Store>(std::move(store));
   }
 
@@ -210,7 +180,7 @@ class RocksStore final : public Store {
   dip::Result<bool> IsDuplicate(std::string_view sender, std::string_view reference) override {
     std::string value;
     rocksdb::Status s =
-        db_->Get(rocksdb::ReadOptions(), handles_[kDedupe], DedupeKey(sender, reference), &value);
+        db_->Get(rocksdb::ReadOptions(), handles_[kByRef], RefKey(reference, sender), &value);
     if (s.IsNotFound()) return false;
     if (!s.ok()) return FromRocks(s, "dedupe lookup");
     return true;
@@ -230,35 +200,18 @@ class RocksStore final : public Store {
                                std::to_string(min_free_bytes_) + ")");
       }
     }
+    // Per message: the record, its byref key, and one published key per recipient.
     rocksdb::WriteBatch batch;
-    std::string seq_value;
     for (const MessageRecord* r : records) {
-      const std::string seq = Seq(r->seq);
+      const std::string seq = SeqKey(r->seq);
       batch.Put(handles_[kMessages], seq, EncodeMessage(*r));
       if (r->interface_id != kStatusInterface) {
-        batch.Put(handles_[kDedupe], DedupeKey(r->sender_dip_id, r->sender_unique_reference), seq);
+        batch.Put(handles_[kByRef], RefKey(r->sender_unique_reference, r->sender_dip_id), seq);
+      } else {
+        batch.Put(handles_[kByRef], StatusRefKey(r->sender_unique_reference, r->seq), "");
       }
-      batch.Put(handles_[kReferences], RecipientKey(r->sender_unique_reference, r->seq), "");
-      JournalRow inbound{JournalRow::Stage::kInbound,
-                         "Accepted",
-                         "",
-                         r->accepted_unix_ms,
-                         201,
-                         0,
-                         0,
-                         r->transaction_id};
-      batch.Put(handles_[kJournal], JournalKey(r->seq, '1'), EncodeJournalRow(inbound));
-      std::string routed;
-      for (const std::string& to : r->recipients) routed += (routed.empty() ? "" : ",") + to;
-      JournalRow addressing{
-          JournalRow::Stage::kAddressing, "Routed", "", r->accepted_unix_ms, 0, 0, 0, routed};
-      batch.Put(handles_[kJournal], JournalKey(r->seq, '2'), EncodeJournalRow(addressing));
-      OutboxEntry e{"", r->seq, r->interface_id, false, ""};
-      const std::string outbox_value = EncodeOutboxValue(e);
       for (const std::string& recipient : r->recipients) {
-        const std::string key = RecipientKey(recipient, r->seq);
-        batch.Put(handles_[kOutbox], key, outbox_value);
-        batch.Put(handles_[kPublished], key, r->interface_id);
+        batch.Put(handles_[kPublished], RecipientKey(recipient, r->seq), r->interface_id);
       }
       for (const AppointmentRow& a : r->appointments) {
         batch.Put(handles_[kAppointments], AppointmentKey(a), a.party);
@@ -278,7 +231,7 @@ class RocksStore final : public Store {
     std::vector<rocksdb::ColumnFamilyHandle*> cfs(seqs.size(), handles_[kMessages]);
     slices.reserve(seqs.size());
     for (std::size_t i = 0; i < seqs.size(); ++i) {
-      keys[i] = Seq(seqs[i]);
+      keys[i] = SeqKey(seqs[i]);
       slices.emplace_back(keys[i]);
     }
     std::vector<std::string> values;
@@ -297,51 +250,77 @@ class RocksStore final : public Store {
     return out;
   }
 
+  // Explicit entries and the publications past the cursor, merged in seq order.
   dip::Result<std::vector<OutboxEntry>> ScanOutbox(std::string_view recipient, std::uint64_t after,
                                                    std::size_t limit) override {
     std::vector<OutboxEntry> out;
     const std::string prefix = Prefix(recipient);
-    std::unique_ptr<rocksdb::Iterator> it(NewIterator(kOutbox));
-    for (it->Seek(RecipientKey(recipient, after + 1)); it->Valid() && out.size() < limit;
-         it->Next()) {
-      rocksdb::Slice k = it->key();
-      if (!k.starts_with(prefix) || k.size() != prefix.size() + 8) break;
-      OutboxEntry e;
-      e.recipient.assign(recipient);
-      e.seq = DecodeFixed64BE(k.data() + prefix.size());
-      DecodeOutboxValue(std::string_view(it->value().data(), it->value().size()), &e);
-      out.push_back(std::move(e));
+    const std::uint64_t cursor = CursorOf(recipient);
+    std::unique_ptr<rocksdb::Iterator> ex(NewIterator(kOutbox));
+    std::unique_ptr<rocksdb::Iterator> pub(NewIterator(kPublished));
+    ex->Seek(RecipientKey(recipient, after + 1));
+    pub->Seek(RecipientKey(recipient, std::max(after, cursor) + 1));
+    static constexpr std::uint64_t kNone = UINT64_MAX;  // past the recipient's keys
+    auto seq_of = [&prefix](rocksdb::Iterator* it) {
+      return it->Valid() ? SeqUnder(it->key(), prefix).value_or(kNone) : kNone;
+    };
+    while (out.size() < limit) {
+      const std::uint64_t e = seq_of(ex.get());
+      const std::uint64_t p = seq_of(pub.get());
+      if (e == kNone && p == kNone) break;
+      OutboxEntry entry;
+      entry.recipient.assign(recipient);
+      if (e <= p) {
+        entry.seq = e;
+        DecodeOutboxValue(std::string_view(ex->value().data(), ex->value().size()), &entry);
+        if (p == e) pub->Next();  // requeued while still pending: one entry
+        ex->Next();
+      } else {
+        entry.seq = p;
+        entry.interface_id.assign(pub->value().data(), pub->value().size());
+        pub->Next();
+      }
+      out.push_back(std::move(entry));
     }
-    if (!it->status().ok()) return FromRocks(it->status(), "outbox scan");
+    if (!ex->status().ok()) return FromRocks(ex->status(), "outbox scan");
+    if (!pub->status().ok()) return FromRocks(pub->status(), "outbox scan");
     return out;
   }
 
   dip::Result<std::vector<std::string>> OutboxRecipients() override {
-    std::vector<std::string> out;
-    std::unique_ptr<rocksdb::Iterator> it(NewIterator(kOutbox));
-    it->SeekToFirst();
-    while (it->Valid()) {
-      std::string_view k(it->key().data(), it->key().size());
-      std::size_t nul = k.find('\0');
-      if (nul == std::string_view::npos) {
-        it->Next();
-        continue;
-      }
-      out.emplace_back(k.substr(0, nul));
-      std::string next(k.substr(0, nul));
-      next.push_back('\x01');  // past every key of this recipient
-      it->Seek(next);
-    }
-    if (!it->status().ok()) return FromRocks(it->status(), "outbox recipients");
-    return out;
+    std::set<std::string> out;
+    std::unique_ptr<rocksdb::Iterator> ex(NewIterator(kOutbox));
+    ForEachRecipient(ex.get(), [&](const std::string& to) { out.insert(to); });
+    if (!ex->status().ok()) return FromRocks(ex->status(), "outbox recipients");
+    std::unique_ptr<rocksdb::Iterator> pub(NewIterator(kPublished));
+    std::unique_ptr<rocksdb::Iterator> probe(NewIterator(kPublished));
+    ForEachRecipient(pub.get(), [&](const std::string& to) {
+      probe->Seek(RecipientKey(to, CursorOf(to) + 1));
+      if (probe->Valid() && SeqUnder(probe->key(), Prefix(to))) out.insert(to);
+    });
+    if (!pub->status().ok()) return FromRocks(pub->status(), "outbox recipients");
+    if (!probe->status().ok()) return FromRocks(probe->status(), "outbox recipients");
+    return std::vector<std::string>(out.begin(), out.end());
   }
 
   dip::Result<std::uint64_t> CountOutbox(std::string_view recipient) override {
     const std::string prefix = Prefix(recipient);
+    const std::uint64_t cursor = CursorOf(recipient);
     std::uint64_t n = 0;
-    std::unique_ptr<rocksdb::Iterator> it(NewIterator(kOutbox));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) ++n;
-    if (!it->status().ok()) return FromRocks(it->status(), "outbox count");
+    std::unique_ptr<rocksdb::Iterator> pub(NewIterator(kPublished));
+    for (pub->Seek(RecipientKey(recipient, cursor + 1));
+         pub->Valid() && SeqUnder(pub->key(), prefix); pub->Next()) {
+      ++n;
+    }
+    if (!pub->status().ok()) return FromRocks(pub->status(), "outbox count");
+    // Explicit entries past the cursor are publications counted above already.
+    std::unique_ptr<rocksdb::Iterator> ex(NewIterator(kOutbox));
+    for (ex->Seek(prefix); ex->Valid(); ex->Next()) {
+      std::optional<std::uint64_t> seq = SeqUnder(ex->key(), prefix);
+      if (!seq || *seq > cursor) break;
+      ++n;
+    }
+    if (!ex->status().ok()) return FromRocks(ex->status(), "outbox count");
     return n;
   }
 
@@ -361,61 +340,94 @@ class RocksStore final : public Store {
 
   dip::Result<std::optional<OutboxEntry>> GetOutbox(std::string_view recipient,
                                                     std::uint64_t seq) override {
+    const std::string key = RecipientKey(recipient, seq);
     std::string value;
-    rocksdb::Status s =
-        db_->Get(rocksdb::ReadOptions(), handles_[kOutbox], RecipientKey(recipient, seq), &value);
-    if (s.IsNotFound()) return std::optional<OutboxEntry>();
-    if (!s.ok()) return FromRocks(s, "outbox read");
     OutboxEntry e;
     e.recipient.assign(recipient);
     e.seq = seq;
-    DecodeOutboxValue(value, &e);
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kOutbox], key, &value);
+    if (s.ok()) {
+      DecodeOutboxValue(value, &e);
+      return std::optional<OutboxEntry>(std::move(e));
+    }
+    if (!s.IsNotFound()) return FromRocks(s, "outbox read");
+    if (seq <= CursorOf(recipient)) return std::optional<OutboxEntry>();
+    s = db_->Get(rocksdb::ReadOptions(), handles_[kPublished], key, &e.interface_id);
+    if (s.IsNotFound()) return std::optional<OutboxEntry>();
+    if (!s.ok()) return FromRocks(s, "outbox read");
     return std::optional<OutboxEntry>(std::move(e));
   }
 
   dip::Status RecordOutcomes(std::span<const DeliveryOutcome> outcomes) override {
     rocksdb::WriteBatch batch;
+    std::map<std::string, std::uint64_t, std::less<>> moved;  // recipient -> new cursor
+    bool any_explicit = false;
+    {
+      std::lock_guard lock(cursor_mu_);
+      any_explicit = !has_explicit_.empty();
+    }
     for (const DeliveryOutcome& o : outcomes) {
-      JournalRow row{JournalRow::Stage::kOutbound,
-                     std::string(OutboundStatusName(o.status)),
-                     o.recipient,
-                     o.unix_ms,
-                     o.http_status,
-                     o.duration_ms,
-                     o.attempts,
-                     o.detail};
-      batch.Put(handles_[kJournal], OutboundJournalKey(o), EncodeJournalRow(row));
-      if (!IsFinal(o.status)) continue;
+      const bool is_final = IsFinal(o.status);
+      auto m = moved.find(o.recipient);
+      const std::uint64_t cursor = m != moved.end() ? m->second : CursorOf(o.recipient);
+      // The first final outcome of a publication is its deliveries row; every other row
+      // (retries, a requeued publication delivered again) is a journal row.
+      const bool first_final = is_final && o.seq > cursor;
+      if (!first_final)
+        batch.Put(handles_[kJournal], OutboundJournalKey(o), EncodeJournalRow(OutboundRow(o)));
+      if (!is_final) continue;
       const std::string key = RecipientKey(o.recipient, o.seq);
-      batch.Delete(handles_[kOutbox], key);
-      batch.Put(handles_[kDeliveries], key, EncodeOutcome(o));
+      if (first_final) {
+        batch.Put(handles_[kDeliveries], key, EncodeOutcome(o));
+        moved[o.recipient] = o.seq;
+      }
+      if (any_explicit && HasExplicit(o.recipient)) batch.Delete(handles_[kOutbox], key);
       if (o.status == OutboundStatus::kRetriesExhausted) {
         batch.Put(handles_[kDeadLetters], key, EncodeOutcome(o));
       }
     }
-    return Write(&batch, false, "record deliveries");
+    for (const auto& [to, seq] : moved) batch.Put(handles_[kCursors], to, SeqKey(seq));
+    if (auto s = Write(&batch, false, "record deliveries"); !s.ok()) return s;
+    std::lock_guard lock(cursor_mu_);
+    for (const auto& [to, seq] : moved) {
+      std::uint64_t& c = cursors_[to];
+      c = std::max(c, seq);
+    }
+    return dip::Status::Ok();
   }
 
   dip::Result<std::vector<std::pair<std::uint64_t, std::vector<JournalRow>>>> Journal(
       std::string_view reference) override {
-    std::vector<std::pair<std::uint64_t, std::vector<JournalRow>>> out;
+    // The messages: byref keys of every sender, and of status records, under the reference.
+    std::vector<std::uint64_t> seqs;
     const std::string prefix = Prefix(reference);
-    std::unique_ptr<rocksdb::Iterator> refs(NewIterator(kReferences));
-    for (refs->Seek(prefix); refs->Valid() && refs->key().starts_with(prefix); refs->Next()) {
-      if (refs->key().size() != prefix.size() + 8) continue;
-      std::uint64_t seq = DecodeFixed64BE(refs->key().data() + prefix.size());
-      std::vector<JournalRow> rows;
-      const std::string jprefix = Seq(seq);
-      std::unique_ptr<rocksdb::Iterator> it(NewIterator(kJournal));
-      for (it->Seek(jprefix); it->Valid() && it->key().starts_with(jprefix); it->Next()) {
-        auto row = DecodeJournalRow(std::string_view(it->value().data(), it->value().size()));
-        if (!row.ok()) return row.status();
-        rows.push_back(std::move(row).value());
+    {
+      std::unique_ptr<rocksdb::Iterator> it(NewIterator(kByRef));
+      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+        const rocksdb::Slice k = it->key();
+        if (k.size() == prefix.size() + 9 && k[prefix.size()] == '\0') {
+          seqs.push_back(DecodeFixed64BE(k.data() + prefix.size() + 1));  // a status record
+        } else if (k.size() > prefix.size() && k[prefix.size()] != '\0' &&
+                   it->value().size() == 8) {
+          seqs.push_back(DecodeFixed64BE(it->value().data()));
+        }
       }
-      if (!it->status().ok()) return FromRocks(it->status(), "journal read");
-      out.emplace_back(seq, std::move(rows));
+      if (!it->status().ok()) return FromRocks(it->status(), "reference look-up");
     }
-    if (!refs->status().ok()) return FromRocks(refs->status(), "reference look-up");
+    std::sort(seqs.begin(), seqs.end());
+    std::vector<std::pair<std::uint64_t, std::vector<JournalRow>>> out;
+    for (std::uint64_t seq : seqs) {
+      std::string value;
+      rocksdb::Status s =
+          db_->Get(rocksdb::ReadOptions(), handles_[kMessages], SeqKey(seq), &value);
+      if (s.IsNotFound()) continue;  // expired meanwhile
+      if (!s.ok()) return FromRocks(s, "journal read");
+      auto m = DecodeMessage(seq, value);
+      if (!m.ok()) return m.status();
+      auto rows = JournalOf(m.value());
+      if (!rows.ok()) return rows.status();
+      out.emplace_back(seq, std::move(rows).value());
+    }
     return out;
   }
 
@@ -429,11 +441,11 @@ class RocksStore final : public Store {
     std::uint64_t end = UINT64_MAX;
     {
       std::unique_ptr<rocksdb::Iterator> t(NewIterator(kTimeIndex));
-      t->Seek(Seq(static_cast<std::uint64_t>(std::max<std::int64_t>(from_ms, 0))));
+      t->Seek(SeqKey(static_cast<std::uint64_t>(std::max<std::int64_t>(from_ms, 0))));
       if (!t->Valid()) return std::vector<std::uint64_t>();  // nothing accepted since from_ms
       if (t->key().size() == 16) first = std::max(first, DecodeFixed64BE(t->key().data() + 8));
       if (to_ms < INT64_MAX) {
-        t->Seek(Seq(static_cast<std::uint64_t>(to_ms) + 1));
+        t->Seek(SeqKey(static_cast<std::uint64_t>(to_ms) + 1));
         if (t->Valid() && t->key().size() == 16) end = DecodeFixed64BE(t->key().data() + 8);
       }
       if (!t->status().ok()) return FromRocks(t->status(), "time index");
@@ -442,12 +454,10 @@ class RocksStore final : public Store {
     const std::string prefix = Prefix(recipient);
     std::unique_ptr<rocksdb::Iterator> it(NewIterator(kPublished));
     for (it->Seek(RecipientKey(recipient, first)); it->Valid() && out.size() < limit; it->Next()) {
-      rocksdb::Slice k = it->key();
-      if (!k.starts_with(prefix) || k.size() != prefix.size() + 8) break;
-      std::uint64_t seq = DecodeFixed64BE(k.data() + prefix.size());
-      if (seq >= end) break;
+      std::optional<std::uint64_t> seq = SeqUnder(it->key(), prefix);
+      if (!seq || *seq >= end) break;
       if (it->value() == rocksdb::Slice(interface_id.data(), interface_id.size())) {
-        out.push_back(seq);
+        out.push_back(*seq);
       }
     }
     if (!it->status().ok()) return FromRocks(it->status(), "published scan");
@@ -459,6 +469,7 @@ class RocksStore final : public Store {
     for (const OutboxEntry& e : entries) {
       batch.Put(handles_[kOutbox], RecipientKey(recipient, e.seq), EncodeOutboxValue(e));
     }
+    MarkExplicit(recipient);
     return Write(&batch, true, "requeue");
   }
 
@@ -498,6 +509,7 @@ class RocksStore final : public Store {
       ++n;
     }
     if (!it->status().ok()) return FromRocks(it->status(), "dead letters");
+    if (requeue && n > 0) MarkExplicit(recipient);
     if (auto s = Write(&batch, true, "clear dead letters"); !s.ok()) return s;
     return n;
   }
@@ -515,19 +527,22 @@ class RocksStore final : public Store {
       if (r.accepted_unix_ms >= cutoff_ms) break;  // messages are in acceptance order
       bool pending = false;
       for (const std::string& to : r.recipients) {
+        if (seq > CursorOf(to)) pending = true;  // never expire what has not been delivered
         std::string v;
-        if (db_->Get(rocksdb::ReadOptions(), handles_[kOutbox], RecipientKey(to, seq), &v).ok()) {
-          pending = true;  // never expire what has not been delivered
+        if (HasExplicit(to) &&
+            db_->Get(rocksdb::ReadOptions(), handles_[kOutbox], RecipientKey(to, seq), &v).ok()) {
+          pending = true;
         }
       }
       if (pending) continue;
-      const std::string key = Seq(seq);
+      const std::string key = SeqKey(seq);
       batch.Delete(handles_[kMessages], key);
       if (r.interface_id != kStatusInterface) {
-        batch.Delete(handles_[kDedupe], DedupeKey(r.sender_dip_id, r.sender_unique_reference));
+        batch.Delete(handles_[kByRef], RefKey(r.sender_unique_reference, r.sender_dip_id));
+      } else {
+        batch.Delete(handles_[kByRef], StatusRefKey(r.sender_unique_reference, seq));
       }
-      batch.Delete(handles_[kReferences], RecipientKey(r.sender_unique_reference, seq));
-      batch.DeleteRange(handles_[kJournal], key, Seq(seq + 1));
+      batch.DeleteRange(handles_[kJournal], key, SeqKey(seq + 1));
       for (const std::string& to : r.recipients) {
         const std::string rk = RecipientKey(to, seq);
         batch.Delete(handles_[kPublished], rk);
@@ -537,12 +552,12 @@ class RocksStore final : public Store {
       ++removed;
     }
     if (!it->status().ok()) return FromRocks(it->status(), "retention scan");
-    batch.DeleteRange(handles_[kTimeIndex], Seq(0),
-                      Seq(static_cast<std::uint64_t>(std::max<std::int64_t>(cutoff_ms, 0))));
+    batch.DeleteRange(handles_[kTimeIndex], SeqKey(0),
+                      SeqKey(static_cast<std::uint64_t>(std::max<std::int64_t>(cutoff_ms, 0))));
     if (removed == 0) return removed;  // nothing to write
     // Sequence numbers are never reused: remember the highest one ever assigned, since the
     // newest messages may be among those removed.
-    batch.Put(handles_[kDefault], "seq_floor", Seq(LastSeq()));
+    batch.Put(handles_[kDefault], "seq_floor", SeqKey(LastSeq()));
     if (auto s = Write(&batch, false, "retention"); !s.ok()) return s;
     return removed;
   }
@@ -632,20 +647,107 @@ class RocksStore final : public Store {
     return db_->NewIterator(rocksdb::ReadOptions(), handles_[cf]);
   }
 
-  // Every write goes through here. After a failed write (a full disk) RocksDB must be resumed
-  // before it is written to again; until space returns, writes fail with "disk full".
-  dip::Status Write(rocksdb::WriteBatch* batch, bool sync, std::string_view what) {
-    std::lock_guard lock(write_mu_);
-    if (needs_resume_) {
-      rocksdb::Status r = db_->Resume();
-      if (r.IsBusy()) {
-        // RocksDB's own recovery is under way (it waits for free space).
-        return dip::Status::Io("disk full: " + std::string(what) +
-                               ": storage is waiting for free space; nothing was stored");
+  // Calls `fn` once per recipient with keys (recipient \0 ...) in `it`'s column family.
+  template <typename Fn>
+  static void ForEachRecipient(rocksdb::Iterator* it, Fn&& fn) {
+    it->SeekToFirst();
+    while (it->Valid()) {
+      std::string_view k(it->key().data(), it->key().size());
+      std::size_t nul = k.find('\0');
+      if (nul == std::string_view::npos) {
+        it->Next();
+        continue;
       }
-      if (!r.ok()) return FromRocks(r, std::string(what) + " (resuming after a failed write)");
-      needs_resume_ = false;
+      std::string to(k.substr(0, nul));
+      fn(to);
+      to.push_back('\x01');  // past every key of this recipient
+      it->Seek(to);
     }
+  }
+
+  // Reads the cursors, and which recipients have explicit outbox entries, into memory.
+  dip::Status LoadDeliveryState() {
+    std::unique_ptr<rocksdb::Iterator> it(NewIterator(kCursors));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (it->value().size() != 8) return dip::Status::Io("stored delivery cursor is corrupt");
+      cursors_[it->key().ToString()] = DecodeFixed64BE(it->value().data());
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "read cursors");
+    std::unique_ptr<rocksdb::Iterator> ex(NewIterator(kOutbox));
+    ForEachRecipient(ex.get(), [this](const std::string& to) { has_explicit_.insert(to); });
+    return FromRocks(ex->status(), "read outbox");
+  }
+
+  std::uint64_t CursorOf(std::string_view recipient) {
+    std::lock_guard lock(cursor_mu_);
+    auto it = cursors_.find(recipient);
+    return it == cursors_.end() ? 0 : it->second;
+  }
+  bool HasExplicit(std::string_view recipient) {
+    std::lock_guard lock(cursor_mu_);
+    return has_explicit_.find(recipient) != has_explicit_.end();
+  }
+  void MarkExplicit(std::string_view recipient) {
+    std::lock_guard lock(cursor_mu_);
+    has_explicit_.emplace(recipient);
+  }
+
+  // The journal of message `m`: Inbound and Addressing from the record, then its Outbound rows
+  // (first final outcomes and journal rows) in time order.
+  dip::Result<std::vector<JournalRow>> JournalOf(const MessageRecord& m) {
+    std::vector<JournalRow> rows;
+    rows.push_back({JournalRow::Stage::kInbound, "Accepted", "", m.accepted_unix_ms, 201, 0, 0,
+                    m.transaction_id});
+    std::string routed;
+    for (const std::string& to : m.recipients) routed += (routed.empty() ? "" : ",") + to;
+    rows.push_back(
+        {JournalRow::Stage::kAddressing, "Routed", "", m.accepted_unix_ms, 0, 0, 0, routed});
+    using Key = std::tuple<std::int64_t, std::string, std::uint32_t>;
+    std::map<Key, JournalRow> outbound;  // the key order of format 4's journal rows
+    const std::string jprefix = SeqKey(m.seq);
+    std::unique_ptr<rocksdb::Iterator> it(NewIterator(kJournal));
+    for (it->Seek(jprefix); it->Valid() && it->key().starts_with(jprefix); it->Next()) {
+      auto row = DecodeJournalRow(std::string_view(it->value().data(), it->value().size()));
+      if (!row.ok()) return row.status();
+      JournalRow& r = row.value();
+      outbound.emplace(Key{r.unix_ms, r.recipient, r.attempt}, std::move(r));
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "journal read");
+    std::set<std::string_view> seen;
+    for (const std::string& to : m.recipients) {
+      if (!seen.insert(to).second) continue;
+      std::string value;
+      rocksdb::Status s =
+          db_->Get(rocksdb::ReadOptions(), handles_[kDeliveries], RecipientKey(to, m.seq), &value);
+      if (s.IsNotFound()) continue;
+      if (!s.ok()) return FromRocks(s, "journal read");
+      auto o = DecodeOutcome(to, m.seq, value);
+      if (!o.ok()) return o.status();
+      const DeliveryOutcome& d = o.value();
+      outbound.emplace(Key{d.unix_ms, d.recipient, d.attempts}, OutboundRow(d));
+    }
+    for (auto& [key, row] : outbound) rows.push_back(std::move(row));
+    return rows;
+  }
+
+  // Every write goes through here. Writes run concurrently (RocksDB groups them); after a
+  // failed write (a full disk) RocksDB must be resumed, alone, before it is written to again;
+  // until space returns, writes fail with "disk full".
+  dip::Status Write(rocksdb::WriteBatch* batch, bool sync, std::string_view what) {
+    if (needs_resume_.load()) {
+      std::unique_lock lock(write_mu_);
+      if (needs_resume_.load()) {
+        rocksdb::Status r = db_->Resume();
+        if (r.IsBusy()) {
+          // RocksDB's own recovery is under way (it waits for free space).
+          return dip::Status::Io("disk full: " + std::string(what) +
+                                 ": storage is waiting for free space; nothing was stored");
+        }
+        if (!r.ok()) return FromRocks(r, std::string(what) + " (resuming after a failed write)");
+        needs_resume_ = false;
+      }
+    }
+    std::shared_lock lock(write_mu_);
     rocksdb::WriteOptions wo;
     wo.sync = sync;
     rocksdb::Status s = db_->Write(wo, batch);
@@ -657,8 +759,11 @@ class RocksStore final : public Store {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::string dir_;
   std::uint64_t min_free_bytes_ = 0;
-  std::mutex write_mu_;  // guards needs_resume_ and orders Resume() before writes
-  bool needs_resume_ = false;
+  std::shared_mutex write_mu_;  // writes share it; Resume() takes it alone
+  std::atomic<bool> needs_resume_{false};
+  std::mutex cursor_mu_;
+  std::map<std::string, std::uint64_t, std::less<>> cursors_;  // guarded by cursor_mu_
+  std::set<std::string, std::less<>> has_explicit_;            // guarded by cursor_mu_
 };
 
 }  // namespace

@@ -1,7 +1,8 @@
 // The hub's durable state. Callers see Store; the RocksDB implementation stays in its .cc.
 //
-// Thread-safety: all methods are safe from any thread. Append() is called by the one group
-// committer, so duplicate checks made by it before Append() cannot race with another writer.
+// Thread-safety: all methods are safe from any thread; writes may run concurrently (RocksDB
+// groups them). Append() is called by the group committers, which order their duplicate checks
+// themselves (group_commit.h). The layout is in rocks_layout.h.
 #pragma once
 
 #include <cstdint>
@@ -26,10 +27,11 @@ class Store {
   // True when (sender, senderUniqueReference) was accepted before (and not yet expired).
   virtual dip::Result<bool> IsDuplicate(std::string_view sender, std::string_view reference) = 0;
 
-  // Writes, in one atomic WriteBatch, for every record: the message, its dedupe and reference
-  // index keys, its Inbound and Addressing journal rows, and per recipient an outbox entry and a
-  // published-index entry; plus one time-index key for the batch. With kFsync the write-ahead
-  // log is fsync'd before returning. A full disk gives a status whose help starts "disk full".
+  // Writes, in one atomic WriteBatch, for every record: the message record, its byref key
+  // (duplicate check and journal look-up) and per recipient a published key, which makes the
+  // delivery pending (past the recipient's cursor); plus one time-index key for the batch. With
+  // kFsync the write-ahead log is fsync'd before returning. A full disk gives a status whose
+  // help starts "disk full".
   virtual dip::Status Append(std::span<const MessageRecord* const> records,
                              Durability durability) = 0;
 
@@ -37,13 +39,14 @@ class Store {
   virtual dip::Result<std::vector<MessageRecord>> GetMessages(
       std::span<const std::uint64_t> seqs) = 0;
 
-  // Pending deliveries of `recipient` with seq > `after`, in seq order, at most `limit`.
+  // Pending deliveries of `recipient` with seq > `after`, in seq order, at most `limit`: its
+  // publications past its cursor merged with its explicit (requeued) entries.
   virtual dip::Result<std::vector<OutboxEntry>> ScanOutbox(std::string_view recipient,
                                                            std::uint64_t after,
                                                            std::size_t limit) = 0;
   // Every recipient with at least one pending delivery.
   virtual dip::Result<std::vector<std::string>> OutboxRecipients() = 0;
-  // How many deliveries of `recipient` are pending (a scan of its outbox keys).
+  // How many deliveries of `recipient` are pending (a scan of its keys past the cursor).
   virtual dip::Result<std::uint64_t> CountOutbox(std::string_view recipient) = 0;
   // How many of `recipient`'s pending deliveries were put back by requeue `requeue_id` (a
   // streaming scan: bounded memory whatever the backlog).
@@ -53,13 +56,19 @@ class Store {
   virtual dip::Result<std::optional<OutboxEntry>> GetOutbox(std::string_view recipient,
                                                             std::uint64_t seq) = 0;
 
-  // Records attempt outcomes as journal rows. Final outcomes (Delivered, RejectedByRecipient,
-  // RetriesExhausted) also leave the outbox and are recorded in `deliveries`; RetriesExhausted
-  // ones go to the dead letters. Atomic; not fsync'd: losing it in a crash only means the
-  // delivery is made again (at least once).
+  // Records attempt outcomes. A final outcome (Delivered, RejectedByRecipient,
+  // RetriesExhausted) moves the recipient's cursor to its seq and removes an explicit entry;
+  // the first final outcome of a publication is its `deliveries` record, every other outcome a
+  // journal row; RetriesExhausted ones go to the dead letters. Atomic; not fsync'd: losing it
+  // in a crash only means the delivery is made again (at least once).
+  // REQUIRES: a recipient's final outcomes come in the seq order of its pending deliveries
+  // (DeliveryScheduler's queue order): a final outcome for seq s means every pending
+  // publication of the recipient before s is finished.
   virtual dip::Status RecordOutcomes(std::span<const DeliveryOutcome> outcomes) = 0;
 
-  // The journal of every message whose senderUniqueReference is `reference`: (seq, rows).
+  // The journal of every message whose senderUniqueReference is `reference` (every sender's,
+  // and status records): (seq, rows) in seq order. Inbound and Addressing rows are derived
+  // from the record, Outbound rows from the outcomes, in (time, recipient, attempt) order.
   virtual dip::Result<std::vector<std::pair<std::uint64_t, std::vector<JournalRow>>>> Journal(
       std::string_view reference) = 0;
 
@@ -69,7 +78,8 @@ class Store {
       std::string_view recipient, std::string_view interface_id, std::int64_t from_ms,
       std::int64_t to_ms, std::uint64_t after, std::size_t limit) = 0;
 
-  // Puts messages back in `recipient`'s outbox (as replays, tagged with `requeue_id`).
+  // Puts messages back as explicit pending entries of `recipient` (as replays, tagged with
+  // `requeue_id`).
   virtual dip::Status Requeue(std::string_view recipient, std::span<const OutboxEntry> entries) = 0;
 
   // Dead letters of `recipient` (RetriesExhausted), in seq order, at most `limit`.
@@ -80,7 +90,8 @@ class Store {
   virtual dip::Result<std::uint64_t> ClearDeadLetters(std::string_view recipient, bool requeue) = 0;
 
   // Retention: removes up to `max_messages` messages accepted before `cutoff_ms` that have no
-  // pending delivery, with their indexes, journal rows and delivery records. Returns how many.
+  // pending delivery (for any recipient), with their indexes, journal rows and delivery
+  // records. Returns how many.
   virtual dip::Result<std::uint64_t> Expire(std::int64_t cutoff_ms, std::size_t max_messages) = 0;
 
   struct Stats {
@@ -118,8 +129,9 @@ struct StoreOptions {
   std::uint64_t min_free_bytes = 256u << 20;  // Default: 256 MiB
 };
 
-// Opens (creating if needed) the RocksDB store in `dir`. Refuses, with a clear error, a
-// directory that holds something other than a diphub store, and a corrupted store.
+// Opens (creating if needed) the RocksDB store in `dir`. Converts a store of the previous
+// format ("diphub-store-4") in place. Refuses, with a clear error, a directory that holds
+// something other than a diphub store, a corrupted store, and a format it does not know.
 dip::Result<std::unique_ptr<Store>> OpenRocksStore(const std::string& dir,
                                                    const StoreOptions& options = {});
 

@@ -39,6 +39,12 @@ class GatedStore final : public Store {
     cv_.wait(l, [this] { return waiting_ > 0; });
   }
 
+  // The next Append fails (after the gate) with an I/O error, storing nothing.
+  void FailNext() {
+    std::lock_guard l(mu_);
+    fail_next_ = true;
+  }
+
   dip::Status Append(std::span<const MessageRecord* const> records, Durability d) override {
     {
       std::unique_lock l(mu_);
@@ -46,6 +52,10 @@ class GatedStore final : public Store {
       cv_.notify_all();
       cv_.wait(l, [this] { return open_; });
       --waiting_;
+      if (fail_next_) {
+        fail_next_ = false;
+        return dip::Status::Io("injected write failure");
+      }
     }
     return inner_->Append(records, d);
   }
@@ -121,6 +131,7 @@ class GatedStore final : public Store {
   std::mutex mu_;
   std::condition_variable cv_;
   bool open_ = true;
+  bool fail_next_ = false;
   int waiting_ = 0;
 };
 
@@ -277,6 +288,7 @@ TEST_F(GroupCommitTest, DuplicateAcrossRequestsOfOneBatch) {
 TEST_F(GroupCommitTest, SubmitBeyondMaxPendingBytesIsRefused) {
   GroupCommitOptions o = Options();
   o.max_pending_bytes = 1000;  // a record counts raw.size() + 256
+  o.committers = 1;            // a second committer would take "B" out of the queue at once
   GroupCommitter gc(store_.get(), o, nullptr);
   store_->Close();
   auto first = Send(gc, {Msg("1100000001", "A")});
@@ -316,6 +328,108 @@ TEST_F(GroupCommitTest, StopAnswersEverythingQueued) {
   Send(*gc, {Msg("1100000001", "late")}, &accepted);
   EXPECT_FALSE(accepted);
   EXPECT_EQ(store_->LastSeq(), 20u);
+}
+
+TEST_F(GroupCommitTest, TwoCommittersAnswerInSeqOrder) {
+  GroupCommitOptions o = Options();
+  o.committers = 2;
+  o.max_messages = 8;  // many small batches, so the two committers overlap
+  GroupCommitter gc(store_.get(), o, nullptr);
+  std::mutex mu;
+  std::vector<std::uint64_t> answered;  // first seq of each accepted request, in answer order
+  constexpr int kThreads = 4, kPerThread = 60;
+  std::atomic<int> left{kThreads * kPerThread};
+  std::promise<void> all;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        GroupCommitter::Request req;
+        req.records = {Msg("110000000" + std::to_string(t), "O" + std::to_string(i)),
+                       Msg("110000000" + std::to_string(t), "P" + std::to_string(i))};
+        req.done = [&](const dip::Status& s, std::size_t, std::vector<MessageRecord>& rs) {
+          if (s.ok()) {
+            std::lock_guard l(mu);
+            answered.push_back(rs[0].seq);
+          }
+          if (--left == 0) all.set_value();
+        };
+        ASSERT_TRUE(gc.Submit(std::move(req)));
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  all.get_future().wait();
+  ASSERT_EQ(answered.size(), static_cast<std::size_t>(kThreads * kPerThread));
+  for (std::size_t i = 1; i < answered.size(); ++i) {
+    ASSERT_LT(answered[i - 1], answered[i]) << "answer " << i << " overtook an earlier seq";
+  }
+  EXPECT_EQ(store_->LastSeq(), 2u * kThreads * kPerThread);
+}
+
+TEST_F(GroupCommitTest, CopyInFlightInAnotherBatchIsRefusedOnceTheFirstIsStored) {
+  GroupCommitOptions o = Options();
+  o.committers = 2;
+  GroupCommitter gc(store_.get(), o, nullptr);
+  store_->Close();
+  auto first = Send(gc, {Msg("1100000001", "K")});
+  store_->AwaitBlockedAppend();  // "K" is in one committer's batch, not yet written
+  auto copy = Send(gc, {Msg("1100000001", "K2"), Msg("1100000001", "K")});
+  // The other committer takes the copy but cannot know yet whether "K" will be stored.
+  EXPECT_EQ(copy.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  store_->Open();
+  EXPECT_TRUE(first.get().status.ok());
+  Answer a = copy.get();
+  EXPECT_EQ(a.status.code(), "MSG1006");
+  EXPECT_EQ(a.failed_index, 1u);
+  EXPECT_TRUE(Stored("1100000001", "K"));
+  EXPECT_FALSE(Stored("1100000001", "K2"));
+  EXPECT_EQ(store_->LastSeq(), 1u);
+}
+
+// MSG1006 tells the sender its message is stored (senders resend after an unknown outcome and
+// count a duplicate as accepted), so a copy must not be refused because of a first copy whose
+// write then failed.
+TEST_F(GroupCommitTest, CopyOfAFirstWhoseWriteFailedIsAccepted) {
+  GroupCommitOptions o = Options();
+  o.committers = 2;
+  GroupCommitter gc(store_.get(), o, nullptr);
+  store_->Close();
+  store_->FailNext();
+  auto first = Send(gc, {Msg("1100000001", "F")});
+  store_->AwaitBlockedAppend();
+  auto copy = Send(gc, {Msg("1100000001", "F")});
+  store_->Open();
+  Answer f = first.get();
+  EXPECT_EQ(f.status.code(), "MSG1000") << f.status.ToString();
+  Answer a = copy.get();
+  EXPECT_TRUE(a.status.ok()) << a.status.ToString();
+  EXPECT_TRUE(Stored("1100000001", "F"));
+}
+
+TEST_F(GroupCommitTest, RacingCopiesOfAReferenceAreStoredOnce) {
+  GroupCommitOptions o = Options();
+  o.committers = 2;
+  GroupCommitter gc(store_.get(), o, nullptr);
+  constexpr int kRounds = 40, kCopies = 4;
+  for (int round = 0; round < kRounds; ++round) {
+    std::vector<std::future<Answer>> answers(kCopies);
+    std::vector<std::thread> threads;
+    for (int c = 0; c < kCopies; ++c) {
+      threads.emplace_back(
+          [&, c] { answers[c] = Send(gc, {Msg("1100000001", "R" + std::to_string(round))}); });
+    }
+    for (std::thread& th : threads) th.join();
+    int ok = 0, dup = 0;
+    for (auto& f : answers) {
+      Answer a = f.get();
+      ok += a.status.ok();
+      dup += a.status.code() == "MSG1006";
+    }
+    ASSERT_EQ(ok, 1) << "round " << round;
+    ASSERT_EQ(dup, kCopies - 1) << "round " << round;
+  }
+  EXPECT_EQ(store_->LastSeq(), static_cast<std::uint64_t>(kRounds));
 }
 
 }  // namespace
