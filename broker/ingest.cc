@@ -149,7 +149,10 @@ std::optional<SubmitResponse> Ingest::Check(const SubmitRequest& request, std::s
     }
   }
 
-  out->parsed = dip::ParseMessageArray(request.body, &out->scratch);
+  // One walk per message: structure, envelope and schema (each item's status is its level-1
+  // verdict short of the registry rules below).
+  const dip::L1Options l1{iface, s.environment_tag};
+  out->parsed = dip::ParseMessageArray(request.body, &out->scratch, &l1);
   dip::ParsedArray& parsed = out->parsed;
   if (parsed.status.ok() && request.signer) {
     // The signature is the sender's (or its connection provider's) own.
@@ -178,7 +181,6 @@ std::optional<SubmitResponse> Ingest::Check(const SubmitRequest& request, std::s
         Whole(s, Kind::kRejected, parsed.status.code(), parsed.status.help()));
   }
 
-  const dip::L1Options l1{iface, s.environment_tag};
   std::vector<dip::Status>& verdicts = out->verdicts;
   verdicts.resize(parsed.items.size());
   out->routes.resize(parsed.items.size());
@@ -186,7 +188,6 @@ std::optional<SubmitResponse> Ingest::Check(const SubmitRequest& request, std::s
   for (std::size_t i = 0; i < parsed.items.size(); ++i) {
     dip::ParsedItem& item = parsed.items[i];
     dip::Status v = item.status;
-    if (v.ok()) v = dip::CheckMessage(item.envelope, l1);
     if (v.ok()) v = CheckSender(item.envelope, *reg, caller);
     if (v.ok() && !item.envelope.has_m0) UsePrincipalMpan(iface, &item.envelope);
     if (!v.ok()) ++failures;
@@ -366,8 +367,7 @@ std::string Ingest::RenderRejection(Job& job, std::size_t failures) {
     const std::size_t rest = total - items.size();
     probe_->Rejected(iface, "", "", why.code(), rest);
     std::string help = "not stored: " + std::to_string(rest) + " more of the array's " +
-                       std::to_string(total) + " messages; " + std::to_string(failures) +
-                       " failed";
+                       std::to_string(total) + " messages; " + std::to_string(failures) + " failed";
     if (parsed.unexamined > 0) {
       help += ", and the " + std::to_string(parsed.unexamined) + " after the " +
               std::to_string(dip::kMaxItemFailures) + "th failure were not examined";
