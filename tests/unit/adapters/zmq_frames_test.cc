@@ -92,7 +92,7 @@ TEST(ZmqConfig, NeedsAValidSecretKeyAndChecksLimits) {
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(ok.value().credit, 10u);
   EXPECT_FALSE(ParseZmqAdapterConfig(YAML::Load("secret_key: \"" + sec + "\"\ncredit: 0")).ok());
-  EXPECT_EQ(ok.value().credit_bytes, 8u << 20);
+  EXPECT_EQ(ok.value().credit_bytes, 2u << 20);
   EXPECT_FALSE(
       ParseZmqAdapterConfig(YAML::Load("secret_key: \"" + sec + "\"\ncredit_bytes: 100")).ok());
   EXPECT_FALSE(ParseZmqAdapterConfig(YAML::Load("secret_key: \"" + sec + "\"\nport: 1")).ok());
