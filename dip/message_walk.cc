@@ -177,7 +177,7 @@ class Walker {
     }
   }
 
-  WalkResult Take() { return {std::move(structure_), std::move(schema_), malformed_}; }
+  WalkResult Take() { return {std::move(structure_), std::move(schema_)}; }
 
  private:
   // ---- failures ----
@@ -188,7 +188,6 @@ class Walker {
   }
 
   bool Malformed(const Where& where, simdjson::error_code e) {
-    malformed_ = true;
     if (!envelope_) {
       // A plain schema check names the schema path, as the walk did before it had envelope
       // rules.
@@ -349,12 +348,10 @@ class Walker {
     return props[i].node;
   }
 
-  bool TooWide(std::uint32_t node) {
-    if (!On(node)) return false;
-    if (gen::kSchemaNodes[node].property_count > Seen{}.bits.size() * 64) {
+  void TooWide(std::uint32_t node) {
+    if (On(node) && gen::kSchemaNodes[node].property_count > Seen{}.bits.size() * 64) {
       SchemaFail("schema too wide for the walker");
     }
-    return false;
   }
 
   void Required(std::uint32_t node, const Seen& seen) {
@@ -694,7 +691,6 @@ class Walker {
   Envelope* env_;
   const bool envelope_;
   Status structure_, schema_;
-  bool malformed_ = false;
   // The schema path for help texts. Only schema nodes push, so its depth is the schema's.
   std::array<Segment, kMaxJsonDepth + 8> path_{};
   std::size_t depth_ = 0;

@@ -28,9 +28,8 @@ namespace diphub::dip {
 inline constexpr std::uint32_t kNoSchema = UINT32_MAX;
 
 struct WalkResult {
-  Status structure;        // the first structural failure (the walk stopped there), else OK
-  Status schema;           // the first schema failure, else OK (only when a root was given)
-  bool malformed = false;  // `structure` is a simdjson error (the iterator may be unusable)
+  Status structure;  // the first structural failure (the walk stopped there), else OK
+  Status schema;     // the first schema failure, else OK (only when a root was given)
 };
 
 // Walks `item` (an array element's object). With `envelope_rules`, applies the envelope's
