@@ -3,9 +3,10 @@
 // it replaces (the envelope parse, CheckEnvelope, then the schema walk of CheckMessage): the
 // same code and the same help text, on valid messages and on thousands of broken ones (schema
 // mutations, malformed JSON, duplicate and differently cased names, escapes, arrays of several
-// messages, elements that are not objects).
+// messages, elements that are not objects, a key given twice in any object).
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
@@ -153,25 +154,67 @@ class Mutator {
     return text;
   }
 
+  // The text of `message` with a key of one of its objects (the message, the payload or any
+  // object below it) given a second time, in its case or another, with the same value or
+  // another; sometimes after 20 other keys (past the 16 where KeySet starts hashing) or before
+  // the first occurrence.
+  std::string Duplicate(json message, bool pretty) {
+    std::vector<std::string> pointers{""};
+    Pointers(message["payload"], "/payload", &pointers);
+    std::vector<json::json_pointer> objects;
+    for (const std::string& p : pointers) {
+      json::json_pointer ptr(p);
+      if (message[ptr].is_object() && !message[ptr].empty()) objects.push_back(ptr);
+    }
+    json& target = message[objects[Pick(objects.size())]];
+    auto it = target.begin();
+    std::advance(it, static_cast<std::ptrdiff_t>(Pick(target.size())));
+    std::string again = it.key();
+    if (Pick(2) == 0) {
+      for (char& c : again) {
+        if (std::isalpha(static_cast<unsigned char>(c))) {
+          c = std::islower(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(c))
+                                                          : static_cast<char>(std::tolower(c));
+          break;
+        }
+      }
+    }
+    std::string value = Pick(2) == 0 ? it.value().dump() : std::string("1");
+    // Keys are kept sorted: a marker before or after the existing keys, replaced in the text.
+    const std::string marker = Pick(4) == 0 ? "00DuplicateMarker" : "zzzDuplicateMarker";
+    target[marker] = nullptr;
+    std::string text = message.dump(pretty ? 1 : -1);
+    std::string many;
+    if (Pick(3) == 0) {
+      for (int i = 0; i < 20; ++i) many += "\"zk" + std::to_string(i) + "\":0,";
+    }
+    std::size_t at = text.find("\"" + marker + "\"");
+    std::size_t end = text.find("null", at) + 4;
+    text.replace(at, end - at, many + json(again).dump() + ":" + value);
+    return text;
+  }
+
  private:
   std::mt19937 rng_;
 };
 
 TEST(OnePassTest, VerdictsAreThoseOfTheThreePasses) {
   Mutator m(20261207);
-  std::size_t bodies = 0, accepted = 0;
+  std::size_t bodies = 0, accepted = 0, repeated = 0;
   for (std::size_t e = 0; e < generated::kEventCount; ++e) {
     const generated::EventRow& row = generated::kEvents[e];
     const L1Options options{row.interface_id, "DEV"};
-    for (std::uint32_t k = 0; k < 14; ++k) {
+    // k 0-13: values and text mutated; 14-18: a key given twice (#16 item 3).
+    for (std::uint32_t k = 0; k < 19; ++k) {
       SampleOptions so;
       so.seed = static_cast<std::uint32_t>(e * 100 + k);
       so.optional_share = (k % 3) * 0.5;
       so.fixed = HubEnvelope("1100000001", "SDS", "DEV");
       json message = json::parse(SampleMessage(row, so));
-      if (k >= 2 && k % 2 == 0) m.Value(&message);
+      if (k >= 2 && k < 14 && k % 2 == 0) m.Value(&message);
       std::string text = message.dump(k % 5 == 0 ? 1 : -1);
-      if (k >= 2 && k % 2 == 1) text = m.Text(text);
+      if (k >= 2 && k < 14 && k % 2 == 1) text = m.Text(text);
+      if (k >= 14) text = m.Duplicate(message, k % 5 == 0);
       std::string body;
       switch (k % 4) {
         case 0:
@@ -181,7 +224,9 @@ TEST(OnePassTest, VerdictsAreThoseOfTheThreePasses) {
           body = "[ " + text + " ,\n" + SampleMessage(row, so) + "\t]";
           break;
         case 2:
-          body = "[" + SampleMessage(row, so) + "," + text + ", 5 ]";
+          // k 18: an element that is not a message holds a key twice.
+          body = "[" + SampleMessage(row, so) + "," + text +
+                 (k == 18 ? ", [{\"a\": 1, \"A\": 2}] ]" : ", 5 ]");
           break;
         default:
           body = "[" + text + "," + text + "]\n";
@@ -193,10 +238,19 @@ TEST(OnePassTest, VerdictsAreThoseOfTheThreePasses) {
                             << body;
       ++bodies;
       accepted += three.size() > 2 && three[2].starts_with("OK") ? 1 : 0;
+      bool twice = false;
+      for (const std::string& line : three) {
+        twice = twice || line.find("appears more than once") != std::string::npos;
+      }
+      repeated += twice && k >= 14 ? 1 : 0;
     }
   }
-  std::cout << "one pass: " << bodies << " bodies, first message accepted in " << accepted << "\n";
+  std::cout << "one pass: " << bodies << " bodies, first message accepted in " << accepted
+            << ", a key given twice refused for it in " << repeated << "\n";
   EXPECT_GT(accepted, 200u);  // the envelope rules pass often enough to reach the schema
+  // Most bodies given a key twice are refused for it (the rest fail earlier in document order,
+  // e.g. where the repeat comes first and its value 1 is not the object the block must be).
+  EXPECT_GT(repeated, 5 * generated::kEventCount * 9 / 10);
 }
 
 // A body whose capacity lacks simdjson's padding is copied once and read the same way.
