@@ -178,7 +178,10 @@ std::optional<SubmitResponse> Ingest::Check(const SubmitRequest& request, std::s
     }
   }
 
-  out->parsed = dip::ParseMessageArray(request.body, &out->scratch);
+  // One walk per message: structure, envelope and schema (each item's status is its level-1
+  // verdict short of the registry rules below).
+  const dip::L1Options l1{iface, s.environment_tag};
+  out->parsed = dip::ParseMessageArray(request.body, &out->scratch, &l1);
   dip::ParsedArray& parsed = out->parsed;
   if (parsed.status.ok() && request.signer) {
     // The signature is the sender's (or its connection provider's) own.
@@ -207,7 +210,6 @@ std::optional<SubmitResponse> Ingest::Check(const SubmitRequest& request, std::s
         Whole(s, Kind::kRejected, parsed.status.code(), parsed.status.help()));
   }
 
-  const dip::L1Options l1{iface, s.environment_tag};
   std::vector<dip::Status>& verdicts = out->verdicts;
   verdicts.resize(parsed.items.size());
   out->routes.resize(parsed.items.size());
@@ -215,7 +217,6 @@ std::optional<SubmitResponse> Ingest::Check(const SubmitRequest& request, std::s
   for (std::size_t i = 0; i < parsed.items.size(); ++i) {
     dip::ParsedItem& item = parsed.items[i];
     dip::Status v = item.status;
-    if (v.ok()) v = dip::CheckMessage(item.envelope, l1);
     if (v.ok()) v = CheckSender(item.envelope, *reg, caller);
     if (v.ok() && !item.envelope.has_m0) UsePrincipalMpan(iface, &item.envelope);
     if (!v.ok()) ++failures;

@@ -1,8 +1,9 @@
 // The ingest pipeline, transport-neutral: authenticate, parse, level-1 checks, route on the
 // owning shards, then hand the whole send to the group committer and answer once it is durable.
 //
-//   adapter thread:    channel -> API key -> ParseMessageArray -> CheckMessage -> registry
-//                      checks -> one routing task per shard owning any of the messages
+//   adapter thread:    channel -> API key -> ParseMessageArray (one walk per message:
+//                      structure, envelope, level-1 rules, schema) -> registry checks -> one
+//                      routing task per shard owning any of the messages
 //   shard threads:     routing facts -> RouteMessage against the shard's appointments; the
 //                      last shard to finish hands the send to GroupCommitter::Submit
 //   committer thread:  duplicate check -> WriteBatch + fsync -> appointment changes to their

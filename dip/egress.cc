@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <vector>
+
 #include "dip/codes.h"
 #include "dip/json_writer.h"
 #include "dip/text.h"
@@ -100,6 +102,83 @@ Status AppendCommonBlock(od::value v, const Addressing& a0, const DipBlock& d0, 
   return Status::Ok();
 }
 
+// The key of `f` as sent; false when it holds an escape.
+bool RawKey(od::field& f, std::string_view* out) {
+  const char* start = f.key().raw();
+  const char* p = start;  // stage 1 found the closing quote, so this stops inside the input
+  while (*p != '"' && *p != '\\') ++p;
+  *out = std::string_view(start, static_cast<std::size_t>(p - start));
+  return *p == '"';
+}
+
+bool NeedsCanonicalCase(std::string_view key) {
+  for (std::string_view b : kCanonicalBlocks) {
+    if (EqualsIgnoreCase(b, key)) return b != key;
+  }
+  return (EqualsIgnoreCase(key, "CommonBlock") && key != "CommonBlock") ||
+         (EqualsIgnoreCase(key, "CustomBlock") && key != "CustomBlock");
+}
+
+// The publication spliced from the stored bytes: the element as received up to CommonBlock's
+// opening brace, CommonBlock's fields but the sender's A0 and D0 (each as received), the hub's A0
+// and D0, then the rest as received. `base` is the parsed copy of `raw_item` (same offsets).
+// False, with nothing appended, when a name the hub writes in the spec's case is sent in
+// another, a key holds an escape, or the element is not shaped as ingest accepts it: the caller
+// then renders field by field.
+bool Splice(od::document& doc, const char* base, std::string_view raw_item, const Addressing& a0,
+            const DipBlock& d0, std::string* out) {
+  od::object item;
+  if (doc.get_object().get(item) != simdjson::SUCCESS) return false;
+  const char* open = nullptr;   // CommonBlock's '{'
+  const char* close = nullptr;  // and its '}'
+  std::vector<std::string_view> kept;
+  std::size_t fields = 0;
+  for (auto field : item) {
+    od::field f;
+    std::string_view key;
+    if (std::move(field).get(f) != simdjson::SUCCESS || !RawKey(f, &key)) return false;
+    if (key != "payload" || ++fields > 1) return false;
+    od::object payload;
+    if (f.value().get_object().get(payload) != simdjson::SUCCESS) return false;
+    for (auto pfield : payload) {
+      od::field pf;
+      if (std::move(pfield).get(pf) != simdjson::SUCCESS || !RawKey(pf, &key)) return false;
+      if (NeedsCanonicalCase(key)) return false;
+      if (key != "CommonBlock") continue;  // On-Demand skips the value
+      if (open != nullptr) return false;
+      od::value cv = pf.value();
+      open = cv.raw_json_token().data();
+      od::object common;
+      if (*open != '{' || cv.get_object().get(common) != simdjson::SUCCESS) return false;
+      const char* end = open + 1;
+      for (auto cfield : common) {
+        od::field c;
+        if (std::move(cfield).get(c) != simdjson::SUCCESS || !RawKey(c, &key)) return false;
+        if (NeedsCanonicalCase(key)) return false;
+        const char* begin = c.key().raw() - 1;  // the key's opening quote
+        std::string_view value;
+        if (RawValue(c.value(), &value) != simdjson::SUCCESS) return false;
+        end = value.data() + value.size();
+        if (EqualsIgnoreCase(key, "A0") || EqualsIgnoreCase(key, "D0")) continue;  // replaced
+        kept.emplace_back(begin, static_cast<std::size_t>(end - begin));
+      }
+      close = end;
+      while (*close == ' ' || *close == '\n' || *close == '\r' || *close == '\t') ++close;
+      if (*close != '}') return false;
+    }
+  }
+  if (open == nullptr) return false;
+  out->append(raw_item.substr(0, static_cast<std::size_t>(open + 1 - base)));
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    out->append(kept[i]);
+  }
+  if (!kept.empty()) out->push_back(',');
+  out->append(RenderA0D0(a0, d0));
+  out->append(raw_item.substr(static_cast<std::size_t>(close - base)));
+  return true;
+}
+
 }  // namespace
 
 Status AppendEgressMessage(std::string_view raw_item, const Addressing& a0, const DipBlock& d0,
@@ -112,6 +191,8 @@ Status AppendEgressMessage(std::string_view raw_item, const Addressing& a0, cons
   if (auto e = parser.iterate(padded.data(), padded.size(), padded.capacity()).get(doc)) {
     return Broken(e);
   }
+  if (Splice(doc, padded.data(), raw_item, a0, d0, out)) return Status::Ok();
+  doc.rewind();
   od::object item;
   if (auto e = doc.get_object().get(item)) return Broken(e);
   out->append("{\"payload\":{");

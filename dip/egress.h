@@ -29,6 +29,10 @@ struct Addressing {  // A0
 // Appends {"payload":{"CommonBlock":{...,"A0":{...},"D0":{...}},"CustomBlock":...}} to `out`.
 // `raw_item` is an array element as accepted by ParseMessageArray. The block and envelope names
 // the hub knows are written in the spec's case; everything else is passed through as received.
+// When those names were sent in the spec's case (the usual case), the result is `raw_item`'s
+// bytes with the sender's A0/D0 cut out of CommonBlock and the hub's spliced in before its
+// closing brace; otherwise the element is re-written block by block, each block's value as
+// received.
 // Safe from any thread (thread-local parser).
 Status AppendEgressMessage(std::string_view raw_item, const Addressing& a0, const DipBlock& d0,
                            std::string* out);

@@ -1,6 +1,7 @@
 // Zero-copy-on-ingress view of a DIP message array: one pass of simdjson On-Demand over the body
-// pulls out the envelope facts that level-1 checks and routing need (S0, S1, M0, A0) and
-// validates the rest of each message as JSON, without building a DOM.
+// pulls out the envelope facts that level-1 checks and routing need (S0, S1, M0, A0),
+// validates the rest of each message as JSON and, when asked, checks its schema, without
+// building a DOM (dip/message_walk.h is the walk).
 //
 // Field names are matched case-insensitively, as the DIP does on ingress. Values are kept
 // exactly as sent. Every string field records whether it was missing, null, a string, or some
@@ -63,11 +64,23 @@ struct ParsedArray {
   std::size_t unexamined = 0;
 };
 
-// Parses `body` (the request body of POST /dip-channel/{id}). The returned views point into
-// `body`, which must outlive the result. Copies `body` once into a padded buffer only when its
-// capacity lacks simdjson's padding. Thread-safety: uses thread-local parsers; safe from any
-// thread.
-ParsedArray ParseMessageArray(const std::string& body, std::string* scratch);
+struct L1Options;  // dip/l1.h
+
+// Parses `body` (the request body of POST /dip-channel/{id}) in one On-Demand pass: each message
+// is walked once, which checks it is well-formed JSON, applies the envelope's structural rules
+// and fills its `Envelope`. With `level1`, the same walk checks the message against the schema
+// of its event, and each item's status is its whole level-1 verdict without the registry (what
+// CheckMessage in l1.h returns, the same code and text); without, only the structural one.
+// The returned views point into `body`, which must outlive the result. Copies `body` once into
+// `scratch` only when its capacity lacks simdjson's padding. A body holding malformed JSON is
+// read again message by message (each message parsed alone), so one broken message fails
+// alone. Thread-safety: uses thread-local parsers; safe from any thread.
+ParsedArray ParseMessageArray(const std::string& body, std::string* scratch,
+                              const L1Options* level1 = nullptr);
+
+// Bytes a body's buffer should hold past its end (simdjson's padding): a body whose capacity
+// has them is parsed in place, without the copy into `scratch`.
+inline constexpr std::size_t kBodyPadding = 64;
 
 // Maximum nesting accepted inside one message (deeper input is a schema failure).
 inline constexpr int kMaxJsonDepth = 64;

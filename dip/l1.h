@@ -21,8 +21,9 @@ struct L1Options {
 Status CheckEnvelope(const Envelope& env, const L1Options& options);
 
 // CheckEnvelope, then the whole message (`env.raw`) against the spec's schema for its event:
-// the full level-1 check that ingest and POST /validate run. One more On-Demand pass over the
-// message. REQUIRES: `env` comes from ParseMessageArray and its body is still alive.
+// the full level-1 check without the registry, as a separate pass over the message. Ingest and
+// POST /validate get the same verdict in the one walk of ParseMessageArray(body, scratch,
+// &options). REQUIRES: `env` comes from ParseMessageArray and its body is still alive.
 Status CheckMessage(const Envelope& env, const L1Options& options);
 
 }  // namespace diphub::dip

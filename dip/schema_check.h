@@ -25,7 +25,8 @@ namespace diphub::dip {
 // Checks `message` (one array element, {"payload": {...}}, exactly as received) against the
 // schema of (`interface_id`, `event_code`). `interface_id` must be canonical. An event the
 // catalogue does not list is a schema failure. Copies the message once into a padded
-// thread-local buffer. Thread-safety: safe from any thread.
+// thread-local buffer. ParseMessageArray with L1Options runs the same walk inside its own pass
+// and calls this only for an event several variants list. Thread-safety: safe from any thread.
 Status CheckMessageSchema(std::string_view message, std::string_view interface_id,
                           std::string_view event_code);
 

@@ -167,13 +167,17 @@ dip::Status Client::OnMessage(std::vector<::zmq::message_t>& frames) {
     case HubMessage::Type::kWelcome:
       dip_id_ = m.dip_id;
       credit_ = m.credit;
+      credit_bytes_ = m.credit_bytes;
       welcomed_ = true;
       return dip::Status::Ok();
     case HubMessage::Type::kError:
       return dip::Status::Io("zmq client: the hub answered " + std::to_string(m.status) + ": " +
                              m.body);
     case HubMessage::Type::kAck: {
-      unacked_.erase(m.seq);
+      if (auto it = unacked_.find(m.seq); it != unacked_.end()) {
+        unacked_bytes_ -= it->second;
+        unacked_.erase(it);
+      }
       if (on_ack) on_ack(SendAck{m.seq, m.status, std::move(m.body)});
       return dip::Status::Ok();
     }
@@ -207,7 +211,11 @@ void Client::Ack(std::uint64_t seq) {
 dip::Result<std::uint64_t> Client::Send(std::string_view channel, std::string_view body,
                                         std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
-  while (unacked_.size() >= credit_) {
+  auto full = [&] {
+    return unacked_.size() >= credit_ || (credit_bytes_ != 0 && !unacked_.empty() &&
+                                          unacked_bytes_ + body.size() > credit_bytes_);
+  };
+  while (full()) {
     if (Clock::now() >= deadline) {
       return dip::Status::Io("zmq client: the credit window stayed full for " +
                              std::to_string(timeout.count()) + " ms");
@@ -216,7 +224,8 @@ dip::Result<std::uint64_t> Client::Send(std::string_view channel, std::string_vi
     if (!handled.ok()) return handled.status();
   }
   const std::uint64_t seq = next_seq_++;
-  unacked_.insert(seq);
+  unacked_.emplace(seq, body.size());
+  unacked_bytes_ += body.size();
   SendFrames(EncodeSend(seq, channel, body));
   return seq;
 }

@@ -7,8 +7,8 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,13 +49,17 @@ class Client {
 
   const std::string& dip_id() const { return dip_id_; }
   std::uint32_t credit() const { return credit_; }
+  // The byte window: body bytes that may be unacknowledged (0: none given).
+  std::uint64_t credit_bytes() const { return credit_bytes_; }
   std::size_t unacked() const { return unacked_.size(); }
+  std::uint64_t unacked_bytes() const { return unacked_bytes_; }
   // The highest delivery seq handed to on_delivery (give it as last_acked when reconnecting).
   std::uint64_t last_delivered() const { return last_delivered_; }
   std::uint64_t last_acked() const { return last_acked_; }
 
-  // Sends a message array on `channel`; while `credit` sends are unacknowledged it first handles
-  // what arrives. Returns the send's seq, which its SendAck carries.
+  // Sends a message array on `channel`; while the credit window is full (`credit` sends, or
+  // `credit_bytes` body bytes unless nothing is unacknowledged) it first handles what arrives.
+  // Returns the send's seq, which its SendAck carries.
   dip::Result<std::uint64_t> Send(std::string_view channel, std::string_view body,
                                   std::chrono::milliseconds timeout = std::chrono::seconds(30));
   // Handles what arrives within `timeout`; returns once something was handled, or at timeout.
@@ -85,9 +89,11 @@ class Client {
   ::zmq::socket_t monitor_;
   std::string dip_id_;
   std::uint32_t credit_ = 0;
+  std::uint64_t credit_bytes_ = 0;
   bool welcomed_ = false;
   std::uint64_t next_seq_ = 1;
-  std::set<std::uint64_t> unacked_;
+  std::map<std::uint64_t, std::size_t> unacked_;  // seq -> body bytes
+  std::uint64_t unacked_bytes_ = 0;
   std::uint64_t last_delivered_ = 0;
   std::uint64_t last_acked_ = 0;
 };

@@ -25,10 +25,11 @@ dip::Result<ZmqAdapterConfig> ParseZmqAdapterConfig(const YAML::Node& node) {
   if (!node || !node.IsMap()) {
     return dip::Status::Config("zmq: a section with at least secret_key is required");
   }
-  if (auto s = broker::CheckKeys(node,
-                                 {"listen", "secret_key", "secret_key_file", "credit",
-                                  "delivery_timeout_ms", "overload_retry_ms", "max_message_bytes"},
-                                 "zmq");
+  if (auto s = broker::CheckKeys(
+          node,
+          {"listen", "secret_key", "secret_key_file", "credit", "credit_bytes", "ingest_threads",
+           "delivery_timeout_ms", "overload_retry_ms", "max_message_bytes"},
+          "zmq");
       !s.ok()) {
     return s;
   }
@@ -44,6 +45,8 @@ dip::Result<ZmqAdapterConfig> ParseZmqAdapterConfig(const YAML::Node& node) {
         c.secret_key.pop_back();
     }
     if (node["credit"]) c.credit = node["credit"].as<std::uint32_t>();
+    if (node["credit_bytes"]) c.credit_bytes = node["credit_bytes"].as<std::uint64_t>();
+    if (node["ingest_threads"]) c.ingest_threads = node["ingest_threads"].as<std::size_t>();
     if (node["delivery_timeout_ms"]) {
       c.delivery_timeout = std::chrono::milliseconds(node["delivery_timeout_ms"].as<long long>());
     }
@@ -63,6 +66,10 @@ dip::Result<ZmqAdapterConfig> ParseZmqAdapterConfig(const YAML::Node& node) {
   if (c.listen.empty())
     return dip::Status::Config("zmq.listen: required, e.g. tcp://127.0.0.1:5560");
   if (c.credit < 1 || c.credit > 1000000) return dip::Status::Config("zmq.credit: 1 to 1000000");
+  if (c.credit_bytes < (64u << 10) || c.credit_bytes > (1u << 30)) {
+    return dip::Status::Config("zmq.credit_bytes: 65536 to 1073741824");
+  }
+  if (c.ingest_threads > 64) return dip::Status::Config("zmq.ingest_threads: 0 to 64");
   if (c.delivery_timeout.count() <= 0 || c.overload_retry.count() <= 0) {
     return dip::Status::Config("zmq: timeouts must be positive");
   }

@@ -15,6 +15,13 @@ struct ZmqAdapterConfig {
   std::string listen = "tcp://127.0.0.1:5560";  // ZeroMQ endpoint. Default: tcp://127.0.0.1:5560
   std::string secret_key;       // the hub's CURVE secret key, Z85 (40 characters). Required
   std::uint32_t credit = 1000;  // sends a connection may have unacknowledged. Default: 1000
+  // Bytes of SEND bodies a connection may have unacknowledged (a single larger send is admitted
+  // alone). Bounds the hub's memory per connection and the queue ahead of the commit (the
+  // latency of a send). Default: 2 MiB
+  std::uint64_t credit_bytes = 2u << 20;
+  // Threads that parse, check and route SENDs (each connection's on one of them, in order);
+  // 0 for one per core. Default: 0
+  std::size_t ingest_threads = 0;
   std::chrono::milliseconds delivery_timeout{10000};  // ack wait / offline park. Default: 10 s
   std::chrono::milliseconds overload_retry{20};       // first re-submit after a 429. Default: 20 ms
   std::size_t max_message_bytes = 16u << 20;  // larger frames drop the peer. Default: 16 MiB

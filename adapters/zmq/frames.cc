@@ -73,11 +73,18 @@ dip::Status ParseHubMessage(const std::vector<std::string_view>& frames, HubMess
   std::uint64_t n = 0;
   if (type == "WELCOME") {
     out->type = HubMessage::Type::kWelcome;
-    if (auto s = Count(frames, 4, type); !s.ok()) return s;
+    // The byte window (fifth frame) came with credit in bytes; a hub without it sends four.
+    if (frames.size() != 4) {
+      if (auto s = Count(frames, 5, type); !s.ok()) return s;
+    }
     if (frames[1] != kProtocolVersion) return Bad("WELCOME version: unsupported");
     out->dip_id = std::string(frames[2]);
     if (auto s = Number(frames[3], "WELCOME credit", &n); !s.ok()) return s;
     out->credit = static_cast<std::uint32_t>(n);
+    out->credit_bytes = 0;
+    if (frames.size() == 5) {
+      if (auto s = Number(frames[4], "WELCOME credit bytes", &out->credit_bytes); !s.ok()) return s;
+    }
     return dip::Status::Ok();
   }
   if (type == "ACK") {
@@ -129,8 +136,10 @@ std::vector<std::string> EncodeSend(std::uint64_t seq, std::string_view channel,
 
 std::vector<std::string> EncodeClientAck(std::uint64_t seq) { return {"ACK", std::to_string(seq)}; }
 
-std::vector<std::string> EncodeWelcome(std::string_view dip_id, std::uint32_t credit) {
-  return {"WELCOME", std::string(kProtocolVersion), std::string(dip_id), std::to_string(credit)};
+std::vector<std::string> EncodeWelcome(std::string_view dip_id, std::uint32_t credit,
+                                       std::uint64_t credit_bytes) {
+  return {"WELCOME", std::string(kProtocolVersion), std::string(dip_id), std::to_string(credit),
+          std::to_string(credit_bytes)};
 }
 
 std::vector<std::string> EncodeAck(std::uint64_t seq, int status, std::string_view response) {

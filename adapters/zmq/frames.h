@@ -37,6 +37,7 @@ struct HubMessage {
   Type type = Type::kError;
   std::string dip_id;               // WELCOME: the participant the CURVE key belongs to
   std::uint32_t credit = 0;         // WELCOME: sends the client may have unacknowledged
+  std::uint64_t credit_bytes = 0;   // WELCOME: body bytes it may have unacknowledged (0: no limit)
   std::uint64_t seq = 0;            // ACK: the send's seq
   int status = 0;                   // ACK, ERROR: HTTP-equivalent status
   std::string body;                 // ACK: StandardResponse; DELIVER: array; ERROR: text
@@ -51,7 +52,8 @@ std::vector<std::string> EncodeHello(bool receive, std::uint64_t last_acked);
 std::vector<std::string> EncodeSend(std::uint64_t seq, std::string_view channel,
                                     std::string_view body);
 std::vector<std::string> EncodeClientAck(std::uint64_t seq);
-std::vector<std::string> EncodeWelcome(std::string_view dip_id, std::uint32_t credit);
+std::vector<std::string> EncodeWelcome(std::string_view dip_id, std::uint32_t credit,
+                                       std::uint64_t credit_bytes);
 std::vector<std::string> EncodeAck(std::uint64_t seq, int status, std::string_view response);
 std::vector<std::string> EncodeDeliver(const std::vector<std::uint64_t>& seqs, bool replay,
                                        std::string_view body);

@@ -12,6 +12,7 @@
 
 #include "dip/codes.h"
 #include "dip/dip_time.h"
+#include "dip/envelope.h"
 #include "dip/standard_response.h"
 
 namespace diphub::adapters::zmq {
@@ -59,6 +60,7 @@ struct ZmqAdapter::PendingSend {
   std::uint64_t seq = 0;
   std::string channel;
   ::zmq::message_t body;        // the SEND's body frame, kept (not copied) until the ACK
+  std::size_t bytes = 0;        // its size, counted against the byte window until the ACK
   std::uint32_t overloads = 0;  // 429 answers so far (each doubles the wait)
   std::size_t ingest = 0;       // the ingest thread of its connection
 };
@@ -165,7 +167,10 @@ dip::Status ZmqAdapter::Start() {
   } catch (const ::zmq::error_t& e) {
     return dip::Status::Config("zmq.listen \"" + config_.listen + "\": cannot bind: " + e.what());
   }
-  for (std::size_t i = 0; i < kIngestThreads; ++i) {
+  const std::size_t ingest_threads =
+      config_.ingest_threads != 0 ? config_.ingest_threads
+                                  : std::max<std::size_t>(1, std::thread::hardware_concurrency());
+  for (std::size_t i = 0; i < ingest_threads; ++i) {
     ingest_.push_back(std::make_unique<IngestThread>());
   }
   zap_thread_ = std::thread([this] { RunZap(); });
@@ -367,7 +372,7 @@ void ZmqAdapter::OnHello(const std::string& rid, const std::string& dip_id,
   s.last_seen = Clock::now();
   s.dip_id = dip_id;
   s.receive = m.receive;
-  SendTo(rid, EncodeWelcome(dip_id, config_.credit));
+  SendTo(rid, EncodeWelcome(dip_id, config_.credit, config_.credit_bytes));
   spdlog::info("zmq: {} connected ({}; last acknowledged delivery {})", dip_id,
                m.receive ? "receiving" : "sending", m.last_acked);
   if (!m.receive) return;
@@ -400,12 +405,22 @@ void ZmqAdapter::OnSend(const std::string& rid, Session& session, const ClientMe
                                   " sends may be unacknowledged (zmq.credit)")));
     return;
   }
+  // A send larger than the byte window is admitted alone.
+  if (session.unacked > 0 && session.unacked_bytes + body.size() > config_.credit_bytes) {
+    SendTo(rid,
+           EncodeAck(m.seq, 429,
+                     Refusal("credit exceeded: at most " + std::to_string(config_.credit_bytes) +
+                             " bytes of sends may be unacknowledged (zmq.credit_bytes)")));
+    return;
+  }
   ++session.unacked;
+  session.unacked_bytes += body.size();
   auto send = std::make_shared<PendingSend>();
   send->routing_id = rid;
   send->dip_id = session.dip_id;
   send->seq = m.seq;
   send->channel = std::string(m.channel);
+  send->bytes = body.size();
   send->body = std::move(body);
   send->ingest = std::hash<std::string>()(rid) % ingest_.size();
   Submit(std::move(send));
@@ -416,7 +431,9 @@ void ZmqAdapter::Submit(std::shared_ptr<PendingSend> send) {
   thread.Add([this, send = std::move(send)]() mutable {
     broker::SubmitRequest req;
     req.channel = send->channel;
-    // The frame is kept until the ACK: a 429 is submitted again.
+    // The frame is kept until the ACK: a 429 is submitted again. The one copy of the body, into
+    // a buffer with room for the parser's padding, so the parser reads it in place.
+    req.body.reserve(send->body.size() + dip::kBodyPadding);
     req.body.assign(static_cast<const char*>(send->body.data()), send->body.size());
     // The CURVE key is the participant's credential and its signature (docs/zmq-protocol.md).
     req.signer = send->dip_id;
@@ -438,7 +455,10 @@ void ZmqAdapter::OnSubmitted(std::shared_ptr<PendingSend> send, SubmitResponse r
     return;
   }
   auto it = sessions_.find(send->routing_id);
-  if (it != sessions_.end() && it->second.unacked > 0) --it->second.unacked;
+  if (it != sessions_.end() && it->second.unacked > 0) {
+    --it->second.unacked;
+    it->second.unacked_bytes -= std::min(it->second.unacked_bytes, send->bytes);
+  }
   // A departed client sends again after it reconnects (docs/zmq-protocol.md, at-least-once).
   SendTo(send->routing_id, EncodeAck(send->seq, StatusOf(response.kind), response.body));
 }

@@ -4,8 +4,9 @@
 // recipient's connection with cumulative acks.
 //
 // Threads: one I/O thread owns the ROUTER socket and every session; the ZAP thread answers
-// handshakes; kIngestThreads ingest threads hand SENDs to the hub (parse, level-1 checks and
-// routing run there, not on the I/O thread), each connection's SENDs on one of them, in order.
+// handshakes; zmq.ingest_threads ingest threads (one per core by default) hand SENDs to the hub
+// (parse, level-1 checks and routing run there, not on the I/O thread), each connection's SENDs
+// on one of them, in order.
 // Submit answers and Deliver calls arrive on other threads and are handed to the I/O thread
 // through a task queue woken by an eventfd, so no socket is shared.
 #pragma once
@@ -48,12 +49,12 @@ class ZmqAdapter final : public broker::Adapter {
   using Clock = std::chrono::steady_clock;
   struct PendingSend;
   class IngestThread;
-  static constexpr std::size_t kIngestThreads = 2;
   // One connection that said HELLO, by ROUTER routing id.
   struct Session {
     std::string dip_id;
     bool receive = false;
-    std::uint32_t unacked = 0;  // sends not yet answered
+    std::uint32_t unacked = 0;        // sends not yet answered
+    std::uint64_t unacked_bytes = 0;  // their body bytes (the byte window, zmq.credit_bytes)
     Clock::time_point last_seen;
   };
   // libzmq does not tell a ROUTER that a peer left; a session is forgotten when a send to it

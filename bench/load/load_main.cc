@@ -41,6 +41,7 @@ struct Options {
   bool keep = false;
   int drain_seconds = 120;
   std::size_t shards = 0;
+  std::uint64_t zmq_credit_bytes = 0;  // 0: the hub's default
 };
 
 std::string Yaml(const Options& o, const std::vector<Sender>& senders,
@@ -52,6 +53,8 @@ std::string Yaml(const Options& o, const std::vector<Sender>& senders,
   if (zmq) {
     y += "adapters: [http, zmq]\nzmq:\n  listen: tcp://127.0.0.1:0\n  secret_key: \"" +
          hub_zmq_secret + "\"\n";
+    if (o.zmq_credit_bytes != 0)
+      y += "  credit_bytes: " + std::to_string(o.zmq_credit_bytes) + "\n";
   }
   y += "hub:\n  dip_id: \"0000000000\"\n  environment_tag: DEV\n";
   y += "  shards: " + std::to_string(o.shards) + "\n";
@@ -378,6 +381,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--day", o.plan.day, "settlement day YYYY-MM-DD (default: yesterday)");
   app.add_option("--shards", o.shards, "the hub's hub.shards (0 = cores)")->capture_default_str();
+  app.add_option("--zmq-credit-bytes", o.zmq_credit_bytes,
+                 "the hub's zmq.credit_bytes (0 = its default)")
+      ->capture_default_str();
   app.add_flag("--national-day", o.national_day,
                "a day of GB volume: 30 million MPANs, one IF-064 each");
   app.add_option("--work-dir", o.work_dir, "where the hub's config and data go (kept)");

@@ -267,6 +267,40 @@ TEST_F(Zmq, BadJsonGetsTheSameMsgCodeAsOverHttp) {
   }
 }
 
+// The byte window of zmq.credit_bytes reaches the client in WELCOME and bounds the body bytes it
+// has unacknowledged; a single send larger than the window still goes, alone.
+TEST_F(Zmq, ByteWindowBoundsTheUnacknowledgedBodies) {
+  ASSERT_TRUE(hub_->EditConfig("  delivery_timeout_ms: 2000\n",
+                               "  delivery_timeout_ms: 2000\n  credit_bytes: 65536\n"));
+  Start();
+  auto sds = Connect(sds_keys_, false);
+  ASSERT_TRUE(sds);
+  EXPECT_EQ(sds->credit_bytes(), 65536u);
+  std::vector<SendAck> acks;
+  sds->on_ack = [&acks](const SendAck& a) { acks.push_back(a); };
+  std::uint64_t peak = 0;
+  constexpr int kCount = 400;
+  for (int i = 0; i < kCount; ++i) {
+    auto seq = sds->Send("IF-061", MdrStart(SdsRef("window" + std::to_string(i))));
+    ASSERT_TRUE(seq.ok()) << seq.status().ToString();
+    peak = std::max(peak, sds->unacked_bytes());
+  }
+  // One array of 80 messages (about 80 KB), more than the whole window.
+  std::string big = "[";
+  for (int i = 0; i < 80; ++i) {
+    std::string one = MdrStart(SdsRef("big" + std::to_string(i)));
+    big += (i ? "," : "") + one.substr(1, one.size() - 2);
+  }
+  big += "]";
+  ASSERT_GT(big.size(), 65536u);
+  ASSERT_TRUE(sds->Send("IF-061", big).ok());
+  ASSERT_TRUE(sds->Flush(60s).ok());
+  EXPECT_GT(peak, 16384u) << "the sends were not pipelined";
+  EXPECT_LE(peak, 65536u);
+  ASSERT_EQ(acks.size(), static_cast<std::size_t>(kCount + 1));
+  for (const SendAck& a : acks) EXPECT_EQ(a.status, 201) << a.response;
+}
+
 TEST_F(Zmq, CreditIsWithheldUnderOverloadAndNothingIsLost) {
   ASSERT_TRUE(hub_->EditConfig("  durability: fsync\n",
                                "  durability: fsync\n  max_pending_bytes: 65536\n"));

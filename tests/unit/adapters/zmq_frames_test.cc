@@ -59,10 +59,15 @@ TEST(ZmqFrames, MalformedClientMessagesNameTheFrame) {
 
 TEST(ZmqFrames, HubMessagesRoundTrip) {
   HubMessage m;
-  ASSERT_TRUE(ParseHubMessage(Views(EncodeWelcome("1200000001", 500)), &m).ok());
+  ASSERT_TRUE(ParseHubMessage(Views(EncodeWelcome("1200000001", 500, 1u << 20)), &m).ok());
   EXPECT_EQ(m.type, HubMessage::Type::kWelcome);
   EXPECT_EQ(m.dip_id, "1200000001");
   EXPECT_EQ(m.credit, 500u);
+  EXPECT_EQ(m.credit_bytes, 1u << 20);
+  // A hub without the byte window sends four frames: no byte limit.
+  ASSERT_TRUE(ParseHubMessage({"WELCOME", "1", "1200000001", "7"}, &m).ok());
+  EXPECT_EQ(m.credit, 7u);
+  EXPECT_EQ(m.credit_bytes, 0u);
   ASSERT_TRUE(ParseHubMessage(Views(EncodeAck(3, 201, "{}")), &m).ok());
   EXPECT_EQ(m.type, HubMessage::Type::kAck);
   EXPECT_EQ(m.seq, 3u);
@@ -87,6 +92,9 @@ TEST(ZmqConfig, NeedsAValidSecretKeyAndChecksLimits) {
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(ok.value().credit, 10u);
   EXPECT_FALSE(ParseZmqAdapterConfig(YAML::Load("secret_key: \"" + sec + "\"\ncredit: 0")).ok());
+  EXPECT_EQ(ok.value().credit_bytes, 2u << 20);
+  EXPECT_FALSE(
+      ParseZmqAdapterConfig(YAML::Load("secret_key: \"" + sec + "\"\ncredit_bytes: 100")).ok());
   EXPECT_FALSE(ParseZmqAdapterConfig(YAML::Load("secret_key: \"" + sec + "\"\nport: 1")).ok());
 }
 

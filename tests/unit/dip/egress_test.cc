@@ -81,7 +81,34 @@ TEST(EgressTest, KeepsCustomBlockExactly) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   std::string out = Egress(ValidItem(custom), parser, &doc);
-  EXPECT_NE(out.find("\"CustomBlock\":" + custom), std::string::npos) << out;
+  // The value byte for byte (the whitespace before it is the sender's too).
+  std::size_t at = out.find("\"CustomBlock\":");
+  ASSERT_NE(at, std::string::npos) << out;
+  at = out.find_first_not_of(" \n\r\t", at + 14);
+  EXPECT_EQ(out.compare(at, custom.size(), custom), 0) << out;
+}
+
+// A message sent with the spec's names is published as its own bytes, whitespace included, with
+// the sender's A0 cut out and the hub's A0 and D0 spliced into CommonBlock.
+TEST(EgressTest, SplicesIntoTheBytesAsReceived) {
+  const std::string item =
+      "{ \"payload\" : {\"CommonBlock\" : {\"S0\" : {\"eventCode\":\"[MDRStart]\"},\n"
+      "  \"A0\": {\"primaryRecipients\": [\"FORGED\"]},  \"S1\":{ \"x\" : 1 } } ,"
+      " \"CustomBlock\" : { \"B\" : [ 1 , 2 ] } } }";
+  std::string out;
+  ASSERT_TRUE(AppendEgressMessage(item, A0(), D0(), &out).ok());
+  const std::string head =
+      "{ \"payload\" : {\"CommonBlock\" : {\"S0\" : {\"eventCode\":\"[MDRStart]\"},\"S1\":{ \"x\" "
+      ": 1 },"
+      "\"A0\":";
+  EXPECT_EQ(out.substr(0, head.size()), head) << out;
+  // D0 ends the block; what follows CommonBlock's brace is as received.
+  const std::string tail = "null}} , \"CustomBlock\" : { \"B\" : [ 1 , 2 ] } } }";
+  ASSERT_GE(out.size(), tail.size());
+  EXPECT_EQ(out.substr(out.size() - tail.size()), tail) << out;
+  EXPECT_EQ(out.find("FORGED"), std::string::npos) << out;
+  simdjson::dom::parser parser;
+  EXPECT_EQ(parser.parse(out).error(), simdjson::SUCCESS) << out;
 }
 
 TEST(EgressTest, ReplacesSenderSuppliedA0AndD0) {

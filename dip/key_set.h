@@ -1,0 +1,64 @@
+// The names of one JSON object's fields seen so far, for the rule that a field is given at most
+// once per object (#16 item 3). The hub matches field names case-insensitively, so "MPANCore"
+// and "mpancore" in one object are one field given twice: a structural failure (MSG1001 naming
+// it) rather than a silent choice of one of the two values.
+//
+// One set per object walked (message_walk.cc's walk of a message, envelope.cc's check of an
+// array element that is not a message). Linear over an inline array for the small objects of a
+// message (no allocation); past kLinear keys the names are hashed (lower-cased), so that an
+// object of many keys costs linear time.
+//
+// Thread-safety: a value used by one thread. REQUIRES: the views given to Insert outlive the set
+// (they point into the parsed body or the parser's string buffer).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+#include "dip/text.h"
+
+namespace diphub::dip {
+
+class KeySet {
+ public:
+  KeySet() = default;  // leaves keys_ uninitialised: only the first count_ are read
+  KeySet(const KeySet&) = delete;
+  KeySet& operator=(const KeySet&) = delete;
+
+  // False when `key` (compared case-insensitively) was inserted before.
+  bool Insert(std::string_view key) {
+    if (hashed_ == nullptr) {
+      for (std::size_t i = 0; i < count_; ++i) {
+        if (keys_[i].size == key.size() && EqualsIgnoreCase({keys_[i].data, keys_[i].size}, key)) {
+          return false;
+        }
+      }
+      if (count_ < kLinear) {
+        keys_[count_++] = {key.data(), key.size()};
+        return true;
+      }
+      hashed_ = std::make_unique<std::unordered_set<std::string>>();
+      hashed_->reserve(kLinear * 4);
+      for (std::size_t i = 0; i < count_; ++i) {
+        hashed_->insert(ToLowerAscii({keys_[i].data, keys_[i].size}));
+      }
+    }
+    return hashed_->insert(ToLowerAscii(key)).second;
+  }
+
+ private:
+  static constexpr std::size_t kLinear = 16;
+  struct Key {  // trivial, so that a new set writes nothing here
+    const char* data;
+    std::size_t size;
+  };
+  std::array<Key, kLinear> keys_;
+  std::size_t count_ = 0;
+  std::unique_ptr<std::unordered_set<std::string>> hashed_;
+};
+
+}  // namespace diphub::dip
