@@ -49,19 +49,34 @@ void AppendConsumption(const ConsumptionFields& f, std::string* out) {
   o += f.day;
   o += R"(T00:00:00+00:00","periodDuration":30},"MDRConsumptionPeriods":[)";
   // Period p ends at 00:30 + p * 30 min; the last one at 24:00 is the next day's 00:00, which
-  // a consumption file writes as 23:59:59 of the day to stay inside it.
-  char period[96];
+  // a consumption file writes as 23:59:59 of the day to stay inside it. Digits are written by
+  // hand: 48 snprintf calls per message were a tenth of the machine's CPU at the maximum rate,
+  // taken from the hub under test.
+  auto two = [&o](int v) {
+    o += static_cast<char>('0' + v / 10);
+    o += static_cast<char>('0' + v % 10);
+  };
   for (int p = 0; p < 48; ++p) {
     const int end = (p + 1) * 30;
     const int hh = p == 47 ? 23 : end / 60;
     const int mm = p == 47 ? 59 : end % 60;
     const int ss = p == 47 ? 59 : 0;
     const unsigned value = static_cast<unsigned>((f.sequence * 7919 + p * 104729) % 99999);
-    std::snprintf(period, sizeof period,
-                  R"(%s{"sp":"%.*sT%02d:%02d:%02d+00:00","v":"%u.%03u","q":"A"})", p ? "," : "",
-                  static_cast<int>(f.day.size()), f.day.data(), hh, mm, ss, value / 1000,
-                  value % 1000);
-    o += period;
+    if (p) o += ',';
+    o += R"({"sp":")";
+    o += f.day;
+    o += 'T';
+    two(hh);
+    o += ':';
+    two(mm);
+    o += ':';
+    two(ss);
+    o += R"(+00:00","v":")";
+    o += std::to_string(value / 1000);
+    o += '.';
+    o += static_cast<char>('0' + value % 1000 / 100);
+    two(value % 100);
+    o += R"(","q":"A"})";
   }
   o += "]}]}}}";
 }
