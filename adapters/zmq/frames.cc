@@ -39,10 +39,12 @@ dip::Status ParseClientMessage(const std::vector<std::string_view>& frames, Clie
   if (type == "HELLO") {
     out->type = ClientMessage::Type::kHello;
     if (auto s = Count(frames, 4, type); !s.ok()) return s;
-    if (frames[1] != kProtocolVersion) {
-      return Bad("HELLO version: expected \"" + std::string(kProtocolVersion) + "\", got \"" +
+    if (frames[1] != kProtocolVersion && frames[1] != kProtocolVersion1) {
+      return Bad("HELLO version: expected \"" + std::string(kProtocolVersion) + "\" or \"" +
+                 std::string(kProtocolVersion1) + "\", got \"" +
                  std::string(frames[1].substr(0, 16)) + "\"");
     }
+    out->version = frames[1] == kProtocolVersion ? 2 : 1;
     if (frames[2] != "0" && frames[2] != "1") return Bad("HELLO receive: expected \"0\" or \"1\"");
     out->receive = frames[2] == "1";
     return Number(frames[3], "HELLO last-acked", &out->last_acked);
@@ -73,11 +75,11 @@ dip::Status ParseHubMessage(const std::vector<std::string_view>& frames, HubMess
   std::uint64_t n = 0;
   if (type == "WELCOME") {
     out->type = HubMessage::Type::kWelcome;
-    // The byte window (fifth frame) came with credit in bytes; a hub without it sends four.
-    if (frames.size() != 4) {
-      if (auto s = Count(frames, 5, type); !s.ok()) return s;
+    // Version 2 carries the byte window in a fifth frame; a version-1 hub sends four.
+    if (frames.size() < 2 || (frames[1] != kProtocolVersion && frames[1] != kProtocolVersion1)) {
+      return Bad("WELCOME version: unsupported");
     }
-    if (frames[1] != kProtocolVersion) return Bad("WELCOME version: unsupported");
+    if (auto s = Count(frames, frames[1] == kProtocolVersion ? 5 : 4, type); !s.ok()) return s;
     out->dip_id = std::string(frames[2]);
     if (auto s = Number(frames[3], "WELCOME credit", &n); !s.ok()) return s;
     out->credit = static_cast<std::uint32_t>(n);
@@ -137,7 +139,10 @@ std::vector<std::string> EncodeSend(std::uint64_t seq, std::string_view channel,
 std::vector<std::string> EncodeClientAck(std::uint64_t seq) { return {"ACK", std::to_string(seq)}; }
 
 std::vector<std::string> EncodeWelcome(std::string_view dip_id, std::uint32_t credit,
-                                       std::uint64_t credit_bytes) {
+                                       std::uint64_t credit_bytes, int version) {
+  if (version == 1) {
+    return {"WELCOME", std::string(kProtocolVersion1), std::string(dip_id), std::to_string(credit)};
+  }
   return {"WELCOME", std::string(kProtocolVersion), std::string(dip_id), std::to_string(credit),
           std::to_string(credit_bytes)};
 }

@@ -12,13 +12,17 @@
 
 namespace diphub::adapters::zmq {
 
-inline constexpr std::string_view kProtocolVersion = "1";
+// Version 2 added the byte window (WELCOME's fifth frame). The hub still takes version-1 HELLOs
+// and answers them as before: a four-frame WELCOME, and only the count of sends as credit.
+inline constexpr std::string_view kProtocolVersion = "2";
+inline constexpr std::string_view kProtocolVersion1 = "1";
 
 // Client -> hub.
 struct ClientMessage {
   enum class Type { kHello, kSend, kAck };
   Type type = Type::kHello;
   // HELLO
+  int version = 2;               // the protocol version the client speaks (1 or 2)
   bool receive = false;          // the connection takes deliveries for its participant
   std::uint64_t last_acked = 0;  // the highest delivery seq the client has processed (resume)
   // SEND
@@ -52,8 +56,9 @@ std::vector<std::string> EncodeHello(bool receive, std::uint64_t last_acked);
 std::vector<std::string> EncodeSend(std::uint64_t seq, std::string_view channel,
                                     std::string_view body);
 std::vector<std::string> EncodeClientAck(std::uint64_t seq);
+// `version` is the client's (ClientMessage::version): version 1 gets no byte window frame.
 std::vector<std::string> EncodeWelcome(std::string_view dip_id, std::uint32_t credit,
-                                       std::uint64_t credit_bytes);
+                                       std::uint64_t credit_bytes, int version);
 std::vector<std::string> EncodeAck(std::uint64_t seq, int status, std::string_view response);
 std::vector<std::string> EncodeDeliver(const std::vector<std::uint64_t>& seqs, bool replay,
                                        std::string_view body);

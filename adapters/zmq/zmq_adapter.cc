@@ -372,7 +372,8 @@ void ZmqAdapter::OnHello(const std::string& rid, const std::string& dip_id,
   s.last_seen = Clock::now();
   s.dip_id = dip_id;
   s.receive = m.receive;
-  SendTo(rid, EncodeWelcome(dip_id, config_.credit, config_.credit_bytes));
+  s.byte_window = m.version >= 2;
+  SendTo(rid, EncodeWelcome(dip_id, config_.credit, config_.credit_bytes, m.version));
   spdlog::info("zmq: {} connected ({}; last acknowledged delivery {})", dip_id,
                m.receive ? "receiving" : "sending", m.last_acked);
   if (!m.receive) return;
@@ -405,8 +406,10 @@ void ZmqAdapter::OnSend(const std::string& rid, Session& session, const ClientMe
                                   " sends may be unacknowledged (zmq.credit)")));
     return;
   }
-  // A send larger than the byte window is admitted alone.
-  if (session.unacked > 0 && session.unacked_bytes + body.size() > config_.credit_bytes) {
+  // A send larger than the byte window is admitted alone. A version-1 client was granted no
+  // byte window, so only its count of sends is held to.
+  if (session.byte_window && session.unacked > 0 &&
+      session.unacked_bytes + body.size() > config_.credit_bytes) {
     SendTo(rid,
            EncodeAck(m.seq, 429,
                      Refusal("credit exceeded: at most " + std::to_string(config_.credit_bytes) +

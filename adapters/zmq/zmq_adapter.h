@@ -54,6 +54,7 @@ class ZmqAdapter final : public broker::Adapter {
     std::string dip_id;
     bool receive = false;
     std::uint32_t unacked = 0;        // sends not yet answered
+    bool byte_window = true;          // the client speaks version 2 (WELCOME had credit bytes)
     std::uint64_t unacked_bytes = 0;  // their body bytes (the byte window, zmq.credit_bytes)
     Clock::time_point last_seen;
   };

@@ -42,7 +42,7 @@ TEST(ZmqFrames, MalformedClientMessagesNameTheFrame) {
   for (const Case& c : std::vector<Case>{
            {{}, "no frames"},
            {{"PING"}, "expected HELLO, SEND or ACK"},
-           {{"HELLO", "2", "0", "0"}, "HELLO version"},
+           {{"HELLO", "3", "0", "0"}, "HELLO version"},
            {{"HELLO", "1", "yes", "0"}, "HELLO receive"},
            {{"HELLO", "1", "0", "-1"}, "HELLO last-acked"},
            {{"SEND", "x", "IF-061", "[]"}, "SEND seq"},
@@ -57,17 +57,33 @@ TEST(ZmqFrames, MalformedClientMessagesNameTheFrame) {
   }
 }
 
+// A client written for version 1 (before the byte window) still connects: its HELLO is taken
+// and its WELCOME has the four frames it expects, without the byte window.
+TEST(ZmqFrames, VersionOneClientsGetTheWelcomeTheyKnow) {
+  ClientMessage c;
+  ASSERT_TRUE(ParseClientMessage({"HELLO", "1", "1", "5"}, &c).ok());
+  EXPECT_EQ(c.version, 1);
+  ASSERT_TRUE(ParseClientMessage(Views(EncodeHello(false, 0)), &c).ok());
+  EXPECT_EQ(c.version, 2);
+  const auto v1 = EncodeWelcome("1200000001", 500, 1u << 20, 1);
+  EXPECT_EQ(v1, (std::vector<std::string>{"WELCOME", "1", "1200000001", "500"}));
+  EXPECT_EQ(EncodeWelcome("1200000001", 500, 1u << 20, 2).size(), 5u);
+}
+
 TEST(ZmqFrames, HubMessagesRoundTrip) {
   HubMessage m;
-  ASSERT_TRUE(ParseHubMessage(Views(EncodeWelcome("1200000001", 500, 1u << 20)), &m).ok());
+  ASSERT_TRUE(ParseHubMessage(Views(EncodeWelcome("1200000001", 500, 1u << 20, 2)), &m).ok());
   EXPECT_EQ(m.type, HubMessage::Type::kWelcome);
   EXPECT_EQ(m.dip_id, "1200000001");
   EXPECT_EQ(m.credit, 500u);
   EXPECT_EQ(m.credit_bytes, 1u << 20);
-  // A hub without the byte window sends four frames: no byte limit.
+  // A version-1 hub sends four frames: no byte limit.
   ASSERT_TRUE(ParseHubMessage({"WELCOME", "1", "1200000001", "7"}, &m).ok());
   EXPECT_EQ(m.credit, 7u);
   EXPECT_EQ(m.credit_bytes, 0u);
+  // Each version has its number of frames.
+  EXPECT_FALSE(ParseHubMessage({"WELCOME", "2", "1200000001", "7"}, &m).ok());
+  EXPECT_FALSE(ParseHubMessage({"WELCOME", "1", "1200000001", "7", "9"}, &m).ok());
   ASSERT_TRUE(ParseHubMessage(Views(EncodeAck(3, 201, "{}")), &m).ok());
   EXPECT_EQ(m.type, HubMessage::Type::kAck);
   EXPECT_EQ(m.seq, 3u);
