@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "dip/codes.h"
+#include "dip/json_type.h"
 #include "dip/json_writer.h"
 #include "dip/text.h"
 
@@ -100,15 +101,6 @@ Status AppendCommonBlock(od::value v, const Addressing& a0, const DipBlock& d0, 
   out->append(RenderA0D0(a0, d0));
   out->push_back('}');
   return Status::Ok();
-}
-
-// The key of `f` as sent; false when it holds an escape.
-bool RawKey(od::field& f, std::string_view* out) {
-  const char* start = f.key().raw();
-  const char* p = start;  // stage 1 found the closing quote, so this stops inside the input
-  while (*p != '"' && *p != '\\') ++p;
-  *out = std::string_view(start, static_cast<std::size_t>(p - start));
-  return *p == '"';
 }
 
 bool NeedsCanonicalCase(std::string_view key) {

@@ -11,17 +11,21 @@ namespace diphub::dip {
 
 std::string_view JsonTypeName(simdjson::ondemand::json_type t);
 
-// The key of `f` as sent when it holds no escape (a view into the input), else unescaped into
-// the parser's string buffer. Either way valid until the parser's next document.
-inline simdjson::error_code KeyOf(simdjson::ondemand::field& f, std::string_view* out) {
+// The key of `f` as sent (a view into the input) when it holds no escape; false, with `out`
+// holding the part before the first escape, when it does.
+inline bool RawKey(simdjson::ondemand::field& f, std::string_view* out) {
   const char* start = f.key().raw();
   // Stage 1 found the closing quote, so this stops inside the input.
   const char* p = start;
   while (*p != '"' && *p != '\\') ++p;
-  if (*p == '"') {
-    *out = std::string_view(start, static_cast<std::size_t>(p - start));
-    return simdjson::SUCCESS;
-  }
+  *out = std::string_view(start, static_cast<std::size_t>(p - start));
+  return *p == '"';
+}
+
+// The key of `f` as sent when it holds no escape (a view into the input), else unescaped into
+// the parser's string buffer. Either way valid until the parser's next document.
+inline simdjson::error_code KeyOf(simdjson::ondemand::field& f, std::string_view* out) {
+  if (RawKey(f, out)) return simdjson::SUCCESS;
   return f.unescaped_key().get(*out);
 }
 

@@ -720,15 +720,6 @@ class Walker {
   std::size_t depth_ = 0;
 };
 
-// The key of `f` as sent when it holds no escape; false (nothing unescaped) otherwise.
-bool RawKey(od::field& f, std::string_view* out) {
-  const char* start = f.key().raw();
-  const char* p = start;  // stage 1 found the closing quote, so this stops inside the input
-  while (*p != '"' && *p != '\\') ++p;
-  *out = std::string_view(start, static_cast<std::size_t>(p - start));
-  return *p == '"';
-}
-
 // The first field named `name` (case-insensitively, raw key without escapes) of `o`, as an
 // object; false when absent, escaped or not an object.
 bool FindObject(od::object& o, std::string_view name, od::object* out, bool* error) {

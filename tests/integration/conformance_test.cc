@@ -74,13 +74,6 @@ std::string PathEvent(std::string_view code) {
   return std::string(code);
 }
 
-std::string Replace(std::string s, const std::string& from, const std::string& to) {
-  auto pos = s.find(from);
-  EXPECT_NE(pos, std::string::npos) << "fixture text not found: " << from;
-  if (pos != std::string::npos) s.replace(pos, from.size(), to);
-  return s;
-}
-
 // An IF-061 [MDRStart] with `ref`, `from` replaced by `to`, sent with `key`, must be refused with
 // 400, `code` and `help`; the unchanged message with the same reference is then accepted, so
 // nothing of the refused one was stored.

@@ -1,6 +1,7 @@
 #include "tests/integration/hub_fixture.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -234,6 +235,13 @@ std::string MdrStart(const std::string& reference) {
   "B078":{"energyDirection":"I"},
   "B025":{"energisationStatus":"E","energisationStatusEffectiveFromDate":"2024-01-01T00:00:00+00:00"},
   "B068":{"consentGranularity":"H","consentGranularityEffectiveFromDate":"2024-01-01T00:00:00+00:00"}}}}])";
+}
+
+std::string Replace(std::string s, const std::string& from, const std::string& to) {
+  auto pos = s.find(from);
+  EXPECT_NE(pos, std::string::npos) << "fixture text not found: " << from;
+  if (pos != std::string::npos) s.replace(pos, from.size(), to);
+  return s;
 }
 
 }  // namespace diphub::testing

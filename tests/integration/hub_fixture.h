@@ -93,6 +93,9 @@ HttpResult RawHttp(std::uint16_t port, const std::string& bytes,
 // senderUniqueReference.
 std::string MdrStart(const std::string& reference);
 
+// `s` with the first `from` replaced by `to`; a test failure when `from` is not in `s`.
+std::string Replace(std::string s, const std::string& from, const std::string& to);
+
 // The demo participants of the base configuration and their credentials, for tests that act as
 // them; `using namespace demo;` inside the test's own namespace brings them in.
 namespace demo {

@@ -16,13 +16,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string Replace(std::string s, const std::string& from, const std::string& to) {
-  auto pos = s.find(from);
-  EXPECT_NE(pos, std::string::npos) << "fixture text not found: " << from;
-  if (pos != std::string::npos) s.replace(pos, from.size(), to);
-  return s;
-}
-
 // A raw POST of `body` to `target` with `headers` (each "Name: value").
 std::string Post(const std::string& target, const std::string& body,
                  const std::vector<std::string>& headers) {
