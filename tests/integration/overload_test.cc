@@ -232,27 +232,35 @@ TEST(Overload, SustainedIngestIntoASlowRecipientKeepsMemoryBoundedAndLosesNothin
   ASSERT_TRUE(hub.Start(&error)) << error;
 
   // 8 senders of 20-message arrays (~26 KB each) keep ~200 KB in flight against the 64 KiB commit
-  // limit, for 20 s or until 40,000 messages are accepted.
+  // limit, for 20 s or until 40,000 messages are accepted and the hub has been offered more than
+  // twice the memory bound (kBound, below) in messages of ~1.3 KB: a faster hub accepts 40,000
+  // sooner, so the offered load, not the accepted count alone, decides when the test has shown
+  // enough.
   constexpr int kThreads = 8, kPerSend = 20;
   constexpr std::size_t kMaxAccepted = 40000;
+  constexpr std::size_t kBound = 64u << 20;
+  constexpr std::size_t kMinOffered = 2 * kBound / 1300 + 1;
   const auto ingest_end = std::chrono::steady_clock::now() + 20s;
   std::mutex mu;
   std::vector<std::string> accepted, refused;
   std::atomic<int> other{0}, retry_after{0};
-  std::atomic<std::size_t> accepted_count{0};
+  std::atomic<std::size_t> accepted_count{0}, offered_count{0};
+  auto ingesting = [&] {
+    return std::chrono::steady_clock::now() < ingest_end &&
+           (accepted_count.load() < kMaxAccepted || offered_count.load() < kMinOffered);
+  };
   RssMonitor rss(hub.pid());
   std::vector<std::thread> senders;
   for (int t = 0; t < kThreads; ++t) {
     senders.emplace_back([&, t] {
-      for (int s = 0;
-           std::chrono::steady_clock::now() < ingest_end && accepted_count.load() < kMaxAccepted;
-           ++s) {
+      for (int s = 0; ingesting(); ++s) {
         std::vector<std::string> refs;
         for (int m = 0; m < kPerSend; ++m) {
           refs.push_back("S-IF-061-1100000001-SDS-20261122-s" + std::to_string(t) + "x" +
                          std::to_string(s) + "x" + std::to_string(m));
         }
         HttpResult r = hub.Send("IF-061", MdrStartArray(refs));
+        offered_count += refs.size();
         std::lock_guard lock(mu);
         if (r.status == 201) {
           accepted.insert(accepted.end(), refs.begin(), refs.end());
@@ -294,15 +302,14 @@ TEST(Overload, SustainedIngestIntoASlowRecipientKeepsMemoryBoundedAndLosesNothin
         accepted_count += refs.size();
       }
     };
-    for (int s = 0;
-         std::chrono::steady_clock::now() < ingest_end && accepted_count.load() < kMaxAccepted;
-         ++s) {
+    for (int s = 0; ingesting(); ++s) {
       std::vector<std::string> refs;
       for (int m = 0; m < kPerSend; ++m) {
         refs.push_back("S-IF-061-1100000001-SDS-20261122-z" + std::to_string(s) + "x" +
                        std::to_string(m));
       }
       auto seq = sds.Send("IF-061", MdrStartArray(refs));
+      offered_count += refs.size();
       if (!seq.ok()) {
         ADD_FAILURE() << seq.status().ToString();
         return;
@@ -351,7 +358,6 @@ TEST(Overload, SustainedIngestIntoASlowRecipientKeepsMemoryBoundedAndLosesNothin
   // = 48 MiB at most, and its 8 MiB block cache. (With memtable_bytes 8 MiB the same run grows
   // by ~70 MiB, the memtables again.) A hub that buffered what it was offered (~1.3 KB a
   // message) would pass the bound many times over.
-  constexpr std::size_t kBound = 64u << 20;
   EXPECT_LT(rss.growth(), kBound) << "baseline " << rss.baseline();
   EXPECT_GT((accepted.size() + refused.size()) * 1300, 2 * kBound) << "the load was too light";
 
