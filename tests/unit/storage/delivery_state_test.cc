@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "storage/store.h"
-#include "tests/support/temp_dir.h"
+#include "tests/unit/storage/store_fixture.h"
 
 namespace diphub::storage {
 namespace {
@@ -38,20 +38,8 @@ DeliveryOutcome Outcome(std::string to, std::uint64_t seq, OutboundStatus s, std
   return {std::move(to), seq, s, s == OutboundStatus::kDelivered ? 201 : 503, attempt, ms, 5, ""};
 }
 
-class DeliveryStateTest : public ::testing::Test {
+class DeliveryStateTest : public StoreFixture {
  protected:
-  void SetUp() override { Open(); }
-  void Open() {
-    store_.reset();
-    auto s = OpenRocksStore(dir_.path() + "/db");
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
-  }
-  void Append(std::vector<MessageRecord> msgs) {
-    std::vector<const MessageRecord*> ptrs;
-    for (const MessageRecord& m : msgs) ptrs.push_back(&m);
-    ASSERT_TRUE(store_->Append(ptrs, Durability::kOsBuffered).ok());
-  }
   void Record(std::vector<DeliveryOutcome> outcomes) {
     ASSERT_TRUE(store_->RecordOutcomes(outcomes).ok());
   }
@@ -79,9 +67,6 @@ class DeliveryStateTest : public ::testing::Test {
     }
     return out;
   }
-
-  testing::TempDir dir_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_F(DeliveryStateTest, FinalOutcomesMoveTheCursorAndSurviveReopen) {

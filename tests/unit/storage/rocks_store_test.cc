@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "storage/store.h"
-#include "tests/support/temp_dir.h"
+#include "tests/unit/storage/store_fixture.h"
 
 namespace diphub::storage {
 namespace {
@@ -26,24 +26,8 @@ MessageRecord Msg(std::uint64_t seq, std::string sender, std::string ref,
   return r;
 }
 
-class RocksStoreTest : public ::testing::Test {
+class RocksStoreTest : public StoreFixture {
  protected:
-  void SetUp() override { Open(); }
-
-  void Open() {
-    store_.reset();
-    auto s = OpenRocksStore(dir_.path() + "/db");
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
-  }
-
-  void Append(std::vector<MessageRecord> msgs) {
-    std::vector<const MessageRecord*> ptrs;
-    for (const MessageRecord& m : msgs) ptrs.push_back(&m);
-    dip::Status s = store_->Append(ptrs, Durability::kOsBuffered);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
-
   std::vector<std::uint64_t> Outbox(const std::string& recipient, std::uint64_t after = 0,
                                     std::size_t limit = 100) {
     auto r = store_->ScanOutbox(recipient, after, limit);
@@ -56,9 +40,6 @@ class RocksStoreTest : public ::testing::Test {
     }
     return seqs;
   }
-
-  testing::TempDir dir_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_F(RocksStoreTest, EmptyStore) {
