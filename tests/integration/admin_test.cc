@@ -54,7 +54,13 @@ TEST(Admin, RegisterParticipantAtRunTimeAndDeliverToIt) {
   EXPECT_EQ(hub.Call("GET", "/admin/participants/1200000002", "", kAdmin).status, 200);
   msg.replace(msg.find("-e1"), 3, "-e2");
   ASSERT_EQ(hub.Send("IF-061", msg).status, 201);
-  EXPECT_EQ(sink.WaitFor(2, 10s).size(), 2u) << hub.Log();
+  // Delivery is at least once: a restart that catches the first POST in flight delivers it
+  // again (docs/delivery.md), so look for the second message rather than count deliveries.
+  bool second = false;
+  for (std::size_t n = 2; !second && n <= 3; ++n) {
+    for (const auto& d : sink.WaitFor(n, 10s)) second |= d.body.find("-e2") != std::string::npos;
+  }
+  EXPECT_TRUE(second) << hub.Log();
 
   // Delete: gone, and no longer a valid recipient.
   EXPECT_EQ(hub.Call("DELETE", "/admin/participants/1200000002", "", kAdmin).status, 204);
