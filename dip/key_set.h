@@ -5,8 +5,9 @@
 //
 // One set per object walked (message_walk.cc's walk of a message, envelope.cc's check of an
 // array element that is not a message). Linear over an inline array for the small objects of a
-// message (no allocation); past kLinear keys the names are hashed (lower-cased), so that an
-// object of many keys costs linear time.
+// message (no allocation); past kLinear keys the names go into an ordered set compared
+// case-insensitively, so that an object of many keys costs O(n log n) whatever its names: a
+// hash set would let crafted names that collide make one object quadratic.
 //
 // Thread-safety: a value used by one thread. REQUIRES: the views given to Insert outlive the set
 // (they point into the parsed body or the parser's string buffer).
@@ -15,9 +16,8 @@
 #include <array>
 #include <cstddef>
 #include <memory>
-#include <string>
 #include <string_view>
-#include <unordered_set>
+#include <set>
 
 #include "dip/text.h"
 
@@ -31,7 +31,7 @@ class KeySet {
 
   // False when `key` (compared case-insensitively) was inserted before.
   bool Insert(std::string_view key) {
-    if (hashed_ == nullptr) {
+    if (many_ == nullptr) {
       for (std::size_t i = 0; i < count_; ++i) {
         if (keys_[i].size == key.size() && EqualsIgnoreCase({keys_[i].data, keys_[i].size}, key)) {
           return false;
@@ -41,13 +41,10 @@ class KeySet {
         keys_[count_++] = {key.data(), key.size()};
         return true;
       }
-      hashed_ = std::make_unique<std::unordered_set<std::string>>();
-      hashed_->reserve(kLinear * 4);
-      for (std::size_t i = 0; i < count_; ++i) {
-        hashed_->insert(ToLowerAscii({keys_[i].data, keys_[i].size}));
-      }
+      many_ = std::make_unique<std::set<std::string_view, LessIgnoreCase>>();
+      for (std::size_t i = 0; i < count_; ++i) many_->insert({keys_[i].data, keys_[i].size});
     }
-    return hashed_->insert(ToLowerAscii(key)).second;
+    return many_->insert(key).second;
   }
 
  private:
@@ -58,7 +55,17 @@ class KeySet {
   };
   std::array<Key, kLinear> keys_;
   std::size_t count_ = 0;
-  std::unique_ptr<std::unordered_set<std::string>> hashed_;
+  struct LessIgnoreCase {
+    bool operator()(std::string_view a, std::string_view b) const {
+      const std::size_t n = a.size() < b.size() ? a.size() : b.size();
+      for (std::size_t i = 0; i < n; ++i) {
+        const char x = AsciiLower(a[i]), y = AsciiLower(b[i]);
+        if (x != y) return static_cast<unsigned char>(x) < static_cast<unsigned char>(y);
+      }
+      return a.size() < b.size();
+    }
+  };
+  std::unique_ptr<std::set<std::string_view, LessIgnoreCase>> many_;
 };
 
 }  // namespace diphub::dip
