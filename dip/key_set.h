@@ -16,8 +16,8 @@
 #include <array>
 #include <cstddef>
 #include <memory>
-#include <string_view>
 #include <set>
+#include <string_view>
 
 #include "dip/text.h"
 

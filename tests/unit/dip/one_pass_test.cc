@@ -156,8 +156,8 @@ class Mutator {
 
   // The text of `message` with a key of one of its objects (the message, the payload or any
   // object below it) given a second time, in its case or another, with the same value or
-  // another; sometimes after 20 other keys (past the 16 where KeySet moves to its ordered set) or before
-  // the first occurrence.
+  // another; sometimes after 20 other keys (past the 16 where KeySet moves to its ordered set) or
+  // before the first occurrence.
   std::string Duplicate(json message, bool pretty) {
     std::vector<std::string> pointers{""};
     Pointers(message["payload"], "/payload", &pointers);
