@@ -93,6 +93,14 @@ const char* OwnVariant(std::string_view interface_id, std::string_view event_cod
   return nullptr;
 }
 
+bool HasValidatePath(std::string_view interface_id, std::string_view event_code) {
+  for (std::size_t i = 0; i < generated::kValidatePathCount; ++i) {
+    const generated::ValidatePathRow& row = generated::kValidatePaths[i];
+    if (row.interface_id == interface_id && row.event_code == event_code) return true;
+  }
+  return false;
+}
+
 namespace {
 
 // The node of `name` among `node`'s declared properties, or nullopt.

@@ -31,6 +31,10 @@ std::span<const std::uint32_t> FindEventRows(std::string_view interface_id,
 // the interface's whole oneOf. `interface_id` must be canonical.
 const char* OwnVariant(std::string_view interface_id, std::string_view event_code);
 
+// Whether the spec has a POST /validate/{IF}/{EventCode} path for the event ("[MDRStart]").
+// `interface_id` must be canonical.
+bool HasValidatePath(std::string_view interface_id, std::string_view event_code);
+
 // The role codes the spec's schemas allow as S1.senderRoleID on the interface: the union of
 // the `enum` of that field over the interface's variants, in the spec's order; empty when the
 // schema constrains it by length only (DT-009 in v2.1.0, for every interface). Read from the

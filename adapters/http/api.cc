@@ -597,6 +597,16 @@ void HandleApiRequest(broker::HubApi& hub, dip::Verifier& verifier, Request&& re
     if (req.method() != bhttp::verb::post) {
       return responder->Send(Error(bhttp::status::method_not_allowed, "POST only"));
     }
+    // The spec has a /validate path for 127 (interface, event) pairs; the catalogue's others
+    // (IF-016, IF-047, the REP reports) have none, so they are not found, as on the DIP.
+    const std::optional<std::string_view> iface = dip::CanonicalInterface(seg[1]);
+    std::string path_event(seg[2]);
+    if (!path_event.starts_with("[")) path_event = "[" + path_event + "]";
+    if (iface && !dip::HasValidatePath(*iface, path_event)) {
+      return responder->Send(Error(bhttp::status::not_found,
+                                   "not found: the DIP API has no POST /validate/" +
+                                       std::string(*iface) + "/" + std::string(seg[2]) + " path"));
+    }
     broker::SubmitRequest check;
     if (auto refused = CheckSignature(hub, verifier, req, &check.signer, scheme)) {
       return responder->Send(std::move(*refused));

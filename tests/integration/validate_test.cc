@@ -30,9 +30,21 @@ TEST(Validate, ChecksWithoutStoringOrDelivering) {
   EXPECT_EQ(ok.status, 201) << ok.body;
   EXPECT_EQ(ok.body, "\"MSG0000 - Success\"");
 
-  HttpResult wrong_event = hub.Call("POST", "/validate/IF-061/MDRStop", m, kSds);
+  // A path of the spec for another event of the message's interface: the URL's event is not
+  // the message's. (IF-061 has one event, so this is IF-065's MDRTOU on its MDRConsumption path.)
+  const dip::generated::EventRow* tou = nullptr;
+  for (std::uint32_t i : dip::FindEventRows("IF-065", "[MDRTOU]"))
+    tou = &dip::generated::kEvents[i];
+  ASSERT_NE(tou, nullptr);
+  dip::SampleOptions options;
+  options.fixed = dip::HubEnvelope("1200000001", "MDR", "DEV");
+  HttpResult wrong_event =
+      hub.Call("POST", "/validate/IF-065/MDRConsumption",
+               "[" + dip::SampleMessage(*tou, options) + "]", {{"X-API-Key", "demo-mdr-key"}});
   EXPECT_EQ(wrong_event.status, 400);
   EXPECT_NE(wrong_event.body.find("S0.eventCode"), std::string::npos) << wrong_event.body;
+  // An interface's event the spec has no /validate path for is not found.
+  EXPECT_EQ(hub.Call("POST", "/validate/IF-061/MDRStop", m, kSds).status, 404);
 
   std::string bad = m;
   bad.replace(bad.find("2026-11-22T09:30:00+00:00"), 25, "2026-11-22T09:30:00Z");
@@ -49,6 +61,11 @@ TEST(Validate, ChecksWithoutStoringOrDelivering) {
   EXPECT_NE(not_json.body.find("MSG1001 - Schema Failure: body: malformed JSON"), std::string::npos)
       << not_json.body;
   EXPECT_EQ(hub.Call("POST", "/validate/IF-999/MDRStart", m, kSds).status, 400);
+  // The spec has no /validate path for IF-016 (nor IF-047 and the REP reports): not found.
+  HttpResult no_path = hub.Call("POST", "/validate/IF-016/ActivePower", m, kSds);
+  EXPECT_EQ(no_path.status, 404) << no_path.body;
+  EXPECT_NE(no_path.body.find("no POST /validate/IF-016/ActivePower path"), std::string::npos)
+      << no_path.body;
   EXPECT_EQ(ok.headers["X-DIPHub-Routing"],
             "MSG0000 - Success: a send would reach 1200000001 (primary); would appoint MDR "
             "1200000001 from 2026-11-23");
