@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include <zmq_addon.hpp>
 
 #include "adapters/zmq/client.h"
 #include "tests/integration/hub_fixture.h"
@@ -245,6 +246,60 @@ TEST_F(Zmq, AWrongCurveKeyIsRefused) {
   EXPECT_NE(hub_->Log().find("belongs to no participant"), std::string::npos);
   // A registered key still gets in.
   EXPECT_TRUE(Connect(sds_keys_, false));
+}
+
+// A version-1 client, written here frame by frame as an old client library would: it says
+// HELLO 1, must get the four-frame WELCOME it knows, and its sends and deliveries work as before.
+TEST_F(Zmq, AVersionOneClientIsServedTheProtocolItKnows) {
+  Start();
+  ::zmq::context_t context;
+  auto connect = [&](const Keys& keys, const char* receive) {
+    ::zmq::socket_t s(context, ::zmq::socket_type::dealer);
+    s.set(::zmq::sockopt::curve_serverkey, hub_keys_.pub);
+    s.set(::zmq::sockopt::curve_publickey, keys.pub);
+    s.set(::zmq::sockopt::curve_secretkey, keys.sec);
+    s.set(::zmq::sockopt::linger, 0);
+    s.set(::zmq::sockopt::rcvtimeo, 10000);
+    s.connect(hub_->zmq_endpoint());
+    std::vector<std::string> hello{"HELLO", "1", receive, "0"};
+    for (std::size_t i = 0; i < hello.size(); ++i) {
+      s.send(::zmq::buffer(hello[i]),
+             i + 1 < hello.size() ? ::zmq::send_flags::sndmore : ::zmq::send_flags::none);
+    }
+    return s;
+  };
+  auto receive = [](::zmq::socket_t& s) {
+    std::vector<::zmq::message_t> frames;
+    EXPECT_TRUE(::zmq::recv_multipart(s, std::back_inserter(frames)));
+    std::vector<std::string> out;
+    for (const auto& f : frames) out.emplace_back(f.to_string());
+    return out;
+  };
+  ::zmq::socket_t mdr = connect(mdr_keys_, "1");
+  ::zmq::socket_t sds = connect(sds_keys_, "0");
+  const std::vector<std::string> welcome = receive(sds);
+  ASSERT_EQ(welcome.size(), 4u) << "a version-1 client knows no fifth frame";
+  EXPECT_EQ(welcome[0], "WELCOME");
+  EXPECT_EQ(welcome[1], "1");
+  EXPECT_EQ(welcome[2], "1100000001");
+  EXPECT_EQ(receive(mdr).size(), 4u);
+
+  const std::string body = MdrStart(SdsRef("v1a"));
+  const std::vector<std::string> send{"SEND", "1", "IF-061", body};
+  for (std::size_t i = 0; i < send.size(); ++i) {
+    sds.send(::zmq::buffer(send[i]),
+             i + 1 < send.size() ? ::zmq::send_flags::sndmore : ::zmq::send_flags::none);
+  }
+  const std::vector<std::string> ack = receive(sds);
+  ASSERT_GE(ack.size(), 3u);
+  EXPECT_EQ(ack[0], "ACK");
+  EXPECT_EQ(ack[1], "1");
+  EXPECT_EQ(ack[2], "201") << (ack.size() > 3 ? ack[3] : "");
+
+  const std::vector<std::string> deliver = receive(mdr);
+  ASSERT_EQ(deliver.size(), 4u);
+  EXPECT_EQ(deliver[0], "DELIVER");
+  EXPECT_NE(deliver[3].find(SdsRef("v1a")), std::string::npos) << deliver[3];
 }
 
 TEST_F(Zmq, BadJsonGetsTheSameMsgCodeAsOverHttp) {
