@@ -60,6 +60,10 @@ std::optional<Marker> DecodeMarker(std::string_view in) {
   return m;
 }
 
+dip::Status StatusOf(const dip::Result<std::uint64_t>& r) {
+  return r.ok() ? dip::Status::Ok() : r.status();
+}
+
 class JetStreamStore final : public Store {
  public:
   JetStreamStore(std::unique_ptr<RocksView> view, std::unique_ptr<Log> log,
@@ -143,7 +147,7 @@ class JetStreamStore final : public Store {
       if (dip::Status s = v->Append(records, Durability::kOsBuffered); !s.ok()) return s;
       return 0;
     };
-    return Submit(&c).status();
+    return StatusOf(Submit(&c));
   }
   dip::Status RecordOutcomes(std::span<const DeliveryOutcome> outcomes) override {
     if (outcomes.empty()) return dip::Status::Ok();
@@ -153,7 +157,7 @@ class JetStreamStore final : public Store {
       if (dip::Status s = v->RecordOutcomes(outcomes); !s.ok()) return s;
       return 0;
     };
-    return Submit(&c).status();
+    return StatusOf(Submit(&c));
   }
   dip::Status Requeue(std::string_view recipient, std::span<const OutboxEntry> entries) override {
     Call c;
@@ -162,7 +166,7 @@ class JetStreamStore final : public Store {
       if (dip::Status s = v->Requeue(recipient, entries); !s.ok()) return s;
       return 0;
     };
-    return Submit(&c).status();
+    return StatusOf(Submit(&c));
   }
   dip::Result<std::uint64_t> ClearDeadLetters(std::string_view recipient, bool requeue) override {
     Call c;
@@ -195,7 +199,7 @@ class JetStreamStore final : public Store {
       if (dip::Status s = v->PutParticipantOverride(dip_id, text); !s.ok()) return s;
       return 0;
     };
-    return Submit(&c).status();
+    return StatusOf(Submit(&c));
   }
   dip::Status PutAppointments(std::span<const AppointmentRow> rows) override {
     Call c;
@@ -204,7 +208,7 @@ class JetStreamStore final : public Store {
       if (dip::Status s = v->PutAppointments(rows); !s.ok()) return s;
       return 0;
     };
-    return Submit(&c).status();
+    return StatusOf(Submit(&c));
   }
   dip::Status PutMeta(std::string_view key, std::string_view value) override {
     Call c;
@@ -213,7 +217,7 @@ class JetStreamStore final : public Store {
       if (dip::Status s = v->PutMeta(key, value); !s.ok()) return s;
       return 0;
     };
-    return Submit(&c).status();
+    return StatusOf(Submit(&c));
   }
 
  private:
