@@ -19,7 +19,8 @@ struct JetStreamOptions {
   std::int64_t max_age_seconds = 0;
   // How long a publish waits for its PubAck (and any other JetStream request). Default: 5000
   std::int64_t ack_timeout_ms = 5000;
-  // Called once (from the writer thread) when the store can no longer write: it was fenced
+  // Called once (from the writer thread, after the calls of the failed round have their
+  // error) when the store can no longer write: it was fenced
   // (the stream moved past its last entry: another writer), or a log entry was stored but
   // could not be applied to the local view. Every write fails from then on; the node should
   // exit so that a restart replays the stream. Default: none

@@ -266,6 +266,14 @@ class JetStreamStore final : public Store {
       lock.lock();
       for (Call* c : calls) c->done = true;
       done_cv_.notify_all();
+      if (!fatal_.empty() && !fatal_told_) {
+        // Told after the round's callers have their failure, so they can answer it.
+        fatal_told_ = true;
+        const std::string reason = fatal_;
+        lock.unlock();
+        if (options_.on_fatal) options_.on_fatal(reason);
+        lock.lock();
+      }
     }
   }
 
@@ -273,7 +281,7 @@ class JetStreamStore final : public Store {
     for (Call* c : calls) c->status = s;
   }
 
-  // Every write fails from now on; the owner is told once.
+  // Every write fails from now on; the owner is told once, when the round is answered.
   void Fatal(const std::string& reason) {
     {
       std::lock_guard lock(mu_);
@@ -281,7 +289,6 @@ class JetStreamStore final : public Store {
       fatal_ = reason;
     }
     spdlog::critical("jetstream store: {}", reason);
-    if (options_.on_fatal) options_.on_fatal(reason);
   }
 
   // One round: the calls as one entry, published, then applied. Writer thread only.
@@ -373,6 +380,7 @@ class JetStreamStore final : public Store {
   std::deque<Call*> queue_;          // guarded by mu_
   bool stopping_ = false;            // guarded by mu_
   std::string fatal_;                // guarded by mu_; set once
+  bool fatal_told_ = false;          // guarded by mu_: on_fatal was called
   // Writer thread only:
   std::uint64_t last_seq_ = 0;  // the stream's last sequence as this node knows it
   bool uncertain_ = false;      // the last publish got no answer

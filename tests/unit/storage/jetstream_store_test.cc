@@ -216,6 +216,9 @@ TEST_F(JetStreamStoreTest, ASecondWriterFencesTheFirst) {
   dip::Status s = a->Append(p, Durability::kFsync);
   ASSERT_FALSE(s.ok()) << "a node that lost the stream must not be able to acknowledge";
   EXPECT_NE(s.help().find("fenced"), std::string::npos) << s.ToString();
+  for (int i = 0; i < 100 && fatal().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // told after the answer
+  }
   EXPECT_NE(fatal().find("fenced"), std::string::npos) << fatal();
   // Nothing applied on the fenced node, and the stream holds only b's entry.
   EXPECT_EQ(a->LastSeq(), 1u);
