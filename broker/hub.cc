@@ -39,7 +39,8 @@ dip::Status WritePrivate(const std::string& path, const std::string& text) {
 // anything more: it exits with status 3, and its restart replays the stream
 // (docs/architecture.md#storage-rocksdb-storagedata_dir).
 dip::Result<std::unique_ptr<storage::Store>> OpenStore(const StorageOptions& storage,
-                                                       const storage::StoreOptions& options) {
+                                                       const storage::StoreOptions& options,
+                                                       Probe* probe) {
   if (storage.engine != "jetstream") return storage::OpenRocksStore(storage.data_dir, options);
   storage::JetStreamOptions js = storage.jetstream;
   js.on_fatal = [](const std::string& reason) {
@@ -52,6 +53,8 @@ dip::Result<std::unique_ptr<storage::Store>> OpenStore(const StorageOptions& sto
       std::_Exit(3);
     }).detach();
   };
+  js.on_publish = [probe](double seconds) { probe->JetStreamPublish(seconds); };
+  js.on_replayed = [probe](std::uint64_t n) { probe->JetStreamReplayed(static_cast<double>(n)); };
   return storage::OpenJetStreamStore(storage.data_dir, options, js);
 }
 
@@ -154,7 +157,7 @@ dip::Status Hub::Start() {
   storage::StoreOptions store_options;
   store_options.memtable_bytes = config_.storage.memtable_bytes;
   store_options.min_free_bytes = config_.storage.min_free_bytes;
-  auto store = OpenStore(config_.storage, store_options);
+  auto store = OpenStore(config_.storage, store_options, &probe_);
   if (!store.ok()) return store.status();
   store_ = std::move(store).value();
   if (auto s = LoadSigner(); !s.ok()) return s;

@@ -25,6 +25,11 @@ struct JetStreamOptions {
   // could not be applied to the local view. Every write fails from then on; the node should
   // exit so that a restart replays the stream. Default: none
   std::function<void(const std::string& reason)> on_fatal;
+  // Called from the writer thread after each round's publish, with the seconds from the first
+  // part's publish to the last part's PubAck. Default: none
+  std::function<void(double seconds)> on_publish;
+  // Called once at open with the number of log entries replayed into the view. Default: none
+  std::function<void(std::uint64_t entries)> on_replayed;
 };
 
 }  // namespace diphub::storage

@@ -328,6 +328,7 @@ class JetStreamStore final : public Store {
     const std::size_t max_payload = std::max<std::size_t>(log_->max_payload(), 4096) - 512;
     const std::vector<std::string> parts = jetstream::SplitIntoParts(entry, max_payload);
     std::uint64_t first_seq = 0;
+    const auto started = std::chrono::steady_clock::now();
     for (const std::string& part : parts) {
       Log::Published p = log_->Publish(part, last_seq_);
       if (p.error == Log::PublishError::kFenced) {
@@ -348,6 +349,10 @@ class JetStreamStore final : public Store {
       }
       if (first_seq == 0) first_seq = p.seq;
       last_seq_ = p.seq;
+    }
+    if (options_.on_publish) {
+      options_.on_publish(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     }
     Marker marker{options_.stream, first_seq, last_seq_, 0};
     for (std::size_t i = 0; i < calls.size(); ++i) {
@@ -486,6 +491,7 @@ dip::Status JetStreamStore::Open() {
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
                  st.last_seq);
   }
+  if (options_.on_replayed) options_.on_replayed(entries);
   last_seq_ = st.last_seq;
   writer_ = std::thread([this] { Run(); });
   return dip::Status::Ok();
