@@ -504,6 +504,9 @@ dip::Result<std::unique_ptr<Store>> OpenJetStreamStore(const std::string& dir,
                                                        const JetStreamOptions& options) {
   StoreOptions view_options = store_options;
   view_options.fsync = false;  // the stream's quorum is what is durable
+  // The reserve is checked before an Append is published (CheckFreeSpace): the view must not
+  // refuse an entry that is already in the stream.
+  view_options.min_free_bytes = 0;
   auto view = OpenRocksView(dir, view_options);
   if (!view.ok()) return view.status();
   auto log = jetstream::Log::Open(options);
