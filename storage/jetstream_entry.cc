@@ -32,7 +32,7 @@ bool GetAppointment(std::string_view* in, AppointmentRow* a) {
   return true;
 }
 
-bool GetString(std::string_view* in, std::string* out) {
+bool ReadString(std::string_view* in, std::string* out) {
   std::string_view s;
   if (!GetLengthPrefixed(in, &s)) return false;
   out->assign(s);
@@ -78,7 +78,7 @@ dip::Status DecodeBody(std::string_view in, Mutation* m) {
       }
       break;
     case MutationKind::kRequeue:
-      if (!GetString(&in, &m->recipient) || !GetVarint32(&in, &n)) {
+      if (!ReadString(&in, &m->recipient) || !GetVarint32(&in, &n)) {
         return Corrupt("requeue: truncated");
       }
       for (std::uint32_t i = 0; i < n; ++i) {
@@ -92,7 +92,7 @@ dip::Status DecodeBody(std::string_view in, Mutation* m) {
       }
       break;
     case MutationKind::kClearDeadLetters:
-      if (!GetString(&in, &m->recipient) || in.size() < 1) {
+      if (!ReadString(&in, &m->recipient) || in.size() < 1) {
         return Corrupt("clear dead letters: truncated");
       }
       m->requeue = in.front() != 0;
@@ -106,7 +106,7 @@ dip::Status DecodeBody(std::string_view in, Mutation* m) {
       break;
     case MutationKind::kPutParticipantOverride:
     case MutationKind::kPutMeta:
-      if (!GetString(&in, &m->key) || !GetString(&in, &m->value)) {
+      if (!ReadString(&in, &m->key) || !ReadString(&in, &m->value)) {
         return Corrupt("key and value: truncated");
       }
       break;
