@@ -232,6 +232,20 @@ TEST_F(JetStreamStoreTest, ASecondWriterFencesTheFirst) {
   EXPECT_EQ(c->GetMeta("later").value(), "");
 }
 
+TEST_F(JetStreamStoreTest, OnAnEmptyStreamTheFirstWriterFencesTheOther) {
+  auto a = Open(dir_.File("a"));
+  auto b = Open(dir_.File("b"));  // both opened on the empty stream
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(b->PutMeta("first", "b").ok());
+  dip::Status s = a->PutMeta("first", "a");
+  ASSERT_FALSE(s.ok()) << "the stream was not empty any more";
+  EXPECT_NE(s.help().find("fenced"), std::string::npos) << s.ToString();
+  EXPECT_EQ(a->GetMeta("first").value(), "");
+  auto c = Open(dir_.File("c"));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->GetMeta("first").value(), "b");
+}
+
 TEST_F(JetStreamStoreTest, AStoppedServerFailsTheCallWithinTheAckTimeoutAndAppliesNothing) {
   auto a = Open(dir_.File("a"));
   ASSERT_TRUE(a);
