@@ -40,6 +40,11 @@ struct Log::Impl {
     if (nopts != nullptr) natsOptions_Destroy(nopts);
   }
 
+  std::string NotConnected() const {
+    return "not connected to any of storage.jetstream.servers " + Join(options.servers) +
+           " (reconnecting)";
+  }
+
   std::string Where() const { return "stream " + options.stream + " on " + Join(options.servers); }
 
   dip::Status Connect() {
@@ -128,6 +133,9 @@ dip::Result<std::unique_ptr<Log>> Log::Open(const JetStreamOptions& options) {
 }
 
 dip::Result<Log::State> Log::GetState() {
+  if (natsConnection_Status(impl_->nc) != NATS_CONN_STATUS_CONNECTED) {
+    return dip::Status::Io("jetstream: " + impl_->NotConnected());
+  }
   jsStreamInfo* si = nullptr;
   jsErrCode err = static_cast<jsErrCode>(0);
   natsStatus s = js_GetStreamInfo(&si, impl_->js, impl_->options.stream.c_str(), &impl_->jo, &err);
@@ -143,6 +151,10 @@ dip::Result<Log::State> Log::GetState() {
 }
 
 Log::Published Log::Publish(std::string_view payload, std::uint64_t expect_last_seq) {
+  if (natsConnection_Status(impl_->nc) != NATS_CONN_STATUS_CONNECTED) {
+    // Published now, it would wait in the client's reconnect buffer and might land later.
+    return {PublishError::kNotSent, 0, impl_->NotConnected()};
+  }
   jsPubOptions po;
   jsPubOptions_Init(&po);
   po.MaxWait = impl_->options.ack_timeout_ms;

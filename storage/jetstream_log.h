@@ -35,7 +35,7 @@ class Log {
   // The stream's state now (one request, at most ack_timeout_ms).
   dip::Result<State> GetState();
 
-  enum class PublishError { kNone, kFenced, kUncertain };
+  enum class PublishError { kNone, kFenced, kNotSent, kUncertain };
   struct Published {
     PublishError error = PublishError::kNone;
     std::uint64_t seq = 0;  // the payload's stream sequence when error is kNone
@@ -44,8 +44,9 @@ class Log {
   // Publishes `payload` on the subject only if the stream's last sequence is `expect_last_seq`
   // (Nats-Expected-Last-Sequence), waiting up to ack_timeout_ms for the PubAck, which JetStream
   // sends once the replicas' quorum has stored it. kFenced: the stream has moved on (another
-  // writer), nothing was stored. kUncertain: no answer (timeout, connection lost); the payload
-  // may or may not be stored.
+  // writer), nothing was stored. kNotSent: not connected (the client is reconnecting), nothing
+  // was sent. kUncertain: no answer (timeout, connection lost); the payload may or may not be
+  // stored.
   Published Publish(std::string_view payload, std::uint64_t expect_last_seq);
 
   // Calls fn(seq, payload) for every message of the stream from `from` to `to`, in order.

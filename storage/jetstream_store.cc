@@ -339,6 +339,10 @@ class JetStreamStore final : public Store {
         Fatal(reason);
         return;
       }
+      if (p.error == Log::PublishError::kNotSent) {
+        FailAll(calls, dip::Status::Io("jetstream: nothing was stored: " + p.detail));
+        return;
+      }
       if (p.error == Log::PublishError::kUncertain) {
         uncertain_ = true;
         FailAll(calls,

@@ -33,31 +33,12 @@ class JetStreamServer {
 
   // Starts the server and waits until it logs "Server is ready"; false (with its log in
   // `error`) otherwise.
-  bool Start(std::string* error) {
-    const std::string ports = dir_.File("ports");
-    std::filesystem::create_directories(ports);
-    process_ = std::make_unique<ChildProcess>(
-        Binary(),
-        std::vector<std::string>{"-js", "-a", "127.0.0.1", "-p", "-1", "-sd", dir_.File("store"),
-                                 "--ports_file_dir", ports},
-        dir_.File("nats.log"));
-    if (!process_->Start()) {
-      *error = "cannot start nats-server";
-      return false;
-    }
-    for (int i = 0; i < 300; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      if (ReadFile(dir_.File("nats.log")).find("Server is ready") == std::string::npos) continue;
-      for (const auto& f : std::filesystem::directory_iterator(ports)) {
-        std::string text = ReadFile(f.path().string());
-        std::size_t at = text.find("nats://");
-        if (at == std::string::npos) continue;
-        url_ = text.substr(at, text.find('"', at) - at);
-        return true;
-      }
-    }
-    *error = "nats-server did not become ready: " + ReadFile(dir_.File("nats.log"));
-    return false;
+  bool Start(std::string* error) { return Run("-1", error); }
+
+  // Starts a killed server again on the same port, with the same store.
+  bool Restart(std::string* error) {
+    const std::string port = url_.substr(url_.rfind(':') + 1);
+    return Run(port, error);
   }
 
   // SIGKILL and reap (a crash).
@@ -70,7 +51,36 @@ class JetStreamServer {
   const std::string& url() const { return url_; }
 
  private:
+  bool Run(const std::string& port, std::string* error) {
+    const std::string ports = dir_.File("ports" + std::to_string(++runs_));
+    const std::string log = dir_.File("nats" + std::to_string(runs_) + ".log");
+    std::filesystem::create_directories(ports);
+    process_ = std::make_unique<ChildProcess>(
+        Binary(),
+        std::vector<std::string>{"-js", "-a", "127.0.0.1", "-p", port, "-sd", dir_.File("store"),
+                                 "--ports_file_dir", ports},
+        log);
+    if (!process_->Start()) {
+      *error = "cannot start nats-server";
+      return false;
+    }
+    for (int i = 0; i < 300; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (ReadFile(log).find("Server is ready") == std::string::npos) continue;
+      for (const auto& f : std::filesystem::directory_iterator(ports)) {
+        std::string text = ReadFile(f.path().string());
+        std::size_t at = text.find("nats://");
+        if (at == std::string::npos) continue;
+        url_ = text.substr(at, text.find('"', at) - at);
+        return true;
+      }
+    }
+    *error = "nats-server did not become ready: " + ReadFile(log);
+    return false;
+  }
+
   TempDir dir_;
+  int runs_ = 0;
   std::unique_ptr<ChildProcess> process_;
   std::string url_;
 };

@@ -246,11 +246,14 @@ TEST_F(JetStreamStoreTest, OnAnEmptyStreamTheFirstWriterFencesTheOther) {
   EXPECT_EQ(c->GetMeta("first").value(), "b");
 }
 
-TEST_F(JetStreamStoreTest, AStoppedServerFailsTheCallWithinTheAckTimeoutAndAppliesNothing) {
+TEST_F(JetStreamStoreTest, AStoppedServerFailsCallsWithinTheAckTimeoutAndItsReturnIsResumed) {
   auto a = Open(dir_.File("a"));
   ASSERT_TRUE(a);
   Append(a.get(), {Record(1)});
   server_.Kill();
+  // Once the client has seen the connection close (else a publish already on its way could
+  // still land when the server is back, and the node would rightly stop: see the fencing tests).
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
 
   MessageRecord r = Record(2);
   const MessageRecord* p[] = {&r};
@@ -274,6 +277,23 @@ TEST_F(JetStreamStoreTest, AStoppedServerFailsTheCallWithinTheAckTimeoutAndAppli
   // The next call fails too (and also without hanging): the stream cannot be reached.
   EXPECT_FALSE(a->PutMeta("k", "v").ok());
   EXPECT_EQ(a->GetMeta("k").value(), "");
+
+  // The server comes back: the client reconnects, the store finds the stream where it left it
+  // and writes again (the node did not have to restart).
+  std::string error;
+  ASSERT_TRUE(server_.Restart(&error)) << error;
+  dip::Status again = dip::Status::Io("not tried");
+  for (int i = 0; i < 30 && !again.ok(); ++i) {
+    again = a->Append(p, Durability::kFsync);
+    if (!again.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  ASSERT_TRUE(again.ok()) << again.ToString();
+  EXPECT_EQ(a->LastSeq(), 2u);
+  EXPECT_EQ(fatal(), "");
+  auto b = Open(dir_.File("b"));
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->LastSeq(), 2u);
+  EXPECT_EQ(b->GetMeta("k").value(), "");
 }
 
 TEST_F(JetStreamStoreTest, RefusesAStreamConfiguredOtherwiseAndARocksDbDataDir) {
