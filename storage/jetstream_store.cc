@@ -235,6 +235,7 @@ class JetStreamStore final : public Store {
     if (!fatal_.empty()) {
       return dip::Status::Io("jetstream: this node no longer writes (" + fatal_ + ")");
     }
+    if (stopping_) return dip::Status::Io("jetstream: the store is closing; nothing was stored");
     queue_.push_back(c);
     cv_.notify_one();
     done_cv_.wait(lock, [c] { return c->done; });
