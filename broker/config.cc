@@ -1,5 +1,7 @@
 #include "broker/config.h"
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -166,6 +168,82 @@ dip::Result<routing::Participant> ParticipantFromYaml(const YAML::Node& node,
     return Bad(where, std::string("unexpected YAML structure (") + e.what() + ")");
   }
 }
+
+namespace {
+
+// storage.jetstream into `storage.jetstream`; checked only as far as `storage.engine` uses it.
+dip::Status ParseJetStream(const YAML::Node& js, StorageOptions& storage) {
+  const std::string where = "storage.jetstream";
+  if (dip::Status s = CheckKeys(
+          js, {"servers", "stream", "subject", "replicas", "max_age_seconds", "ack_timeout_ms"},
+          where);
+      !s.ok()) {
+    return s;
+  }
+  storage::JetStreamOptions& o = storage.jetstream;
+  if (js && !js.IsNull()) {
+    if (const YAML::Node servers = js["servers"]; servers && !servers.IsNull()) {
+      const char* expected = "expected a list of nats:// URLs, e.g. [nats://10.0.0.1:4222]";
+      if (!servers.IsSequence()) return Bad(where + ".servers", expected);
+      for (const auto& url : servers) {
+        if (!url.IsScalar()) return Bad(where + ".servers", expected);
+        o.servers.push_back(url.as<std::string>());
+      }
+    }
+    if (dip::Status s = Read(js, "stream", where, &o.stream); !s.ok()) return s;
+    if (dip::Status s = Read(js, "subject", where, &o.subject); !s.ok()) return s;
+    if (dip::Status s = Read(js, "replicas", where, &o.replicas); !s.ok()) return s;
+    if (dip::Status s = Read(js, "max_age_seconds", where, &o.max_age_seconds); !s.ok()) return s;
+    if (dip::Status s = Read(js, "ack_timeout_ms", where, &o.ack_timeout_ms); !s.ok()) return s;
+  }
+  if (storage.engine != "jetstream") return dip::Status::Ok();
+  if (o.servers.empty()) {
+    return Bad(where + ".servers",
+               "must list at least one nats:// URL when storage.engine is jetstream");
+  }
+  for (const std::string& url : o.servers) {
+    const std::string_view rest =
+        std::string_view(url).substr(std::min<std::size_t>(url.size(), 7));
+    if (url.rfind("nats://", 0) != 0 || rest.empty() ||
+        rest.find_first_of(" ,/") != std::string_view::npos) {
+      return Bad(where + ".servers",
+                 "each must be a nats:// URL (nats://host:port), got \"" + url + "\"");
+    }
+  }
+  const auto name_char = [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_';
+  };
+  if (o.stream.empty() || !std::all_of(o.stream.begin(), o.stream.end(), name_char)) {
+    return Bad(where + ".stream",
+               "must be a stream name of letters, digits, '-' and '_', got \"" + o.stream + "\"");
+  }
+  bool subject_ok = !o.subject.empty() && o.subject.front() != '.' && o.subject.back() != '.' &&
+                    o.subject.find("..") == std::string::npos;
+  for (char ch : o.subject) subject_ok = subject_ok && (name_char(ch) || ch == '.');
+  if (!subject_ok) {
+    return Bad(where + ".subject",
+               "must be a subject of dot-separated tokens of letters, digits, '-' and '_' (no "
+               "wildcards), got \"" +
+                   o.subject + "\"");
+  }
+  if (o.replicas < 1 || o.replicas > 5) {
+    return Bad(where + ".replicas",
+               "must be from 1 to 5 (JetStream's limit), got " + std::to_string(o.replicas));
+  }
+  if (o.max_age_seconds != 0 && o.max_age_seconds < storage.retention_seconds) {
+    return Bad(where + ".max_age_seconds",
+               "must be 0 (keep every entry) or at least storage.retention_seconds (" +
+                   std::to_string(storage.retention_seconds) + "), got " +
+                   std::to_string(o.max_age_seconds));
+  }
+  if (o.ack_timeout_ms < 100 || o.ack_timeout_ms > 600000) {
+    return Bad(where + ".ack_timeout_ms",
+               "must be from 100 to 600000, got " + std::to_string(o.ack_timeout_ms));
+  }
+  return dip::Status::Ok();
+}
+
+}  // namespace
 
 dip::Result<Config> ParseConfig(const std::string& yaml_text, const std::string& origin) {
   try {
@@ -360,11 +438,11 @@ dip::Result<Config> ParseConfigImpl(const std::string& yaml_text, const std::str
   }
 
   const YAML::Node st = root["storage"];
-  if (dip::Status s = CheckKeys(
-          st,
-          {"data_dir", "durability", "group_commit_max_messages", "group_commit_max_bytes",
-           "max_pending_bytes", "retention_seconds", "memtable_bytes", "min_free_bytes"},
-          "storage");
+  if (dip::Status s = CheckKeys(st,
+                                {"engine", "data_dir", "durability", "group_commit_max_messages",
+                                 "group_commit_max_bytes", "max_pending_bytes", "retention_seconds",
+                                 "memtable_bytes", "min_free_bytes", "jetstream"},
+                                "storage");
       !s.ok()) {
     return s;
   }
@@ -409,6 +487,12 @@ dip::Result<Config> ParseConfigImpl(const std::string& yaml_text, const std::str
     if (c.storage.retention_seconds < 1) {
       return Bad("storage.retention_seconds", "must be at least 1");
     }
+    if (dip::Status s = Read(st, "engine", "storage", &c.storage.engine); !s.ok()) return s;
+    if (c.storage.engine != "rocksdb" && c.storage.engine != "jetstream") {
+      return Bad("storage.engine",
+                 "must be rocksdb or jetstream, got \"" + c.storage.engine + "\"");
+    }
+    if (dip::Status s = ParseJetStream(st["jetstream"], c.storage); !s.ok()) return s;
   }
   if (c.storage.data_dir.empty()) return Bad("storage.data_dir", "must not be empty");
 

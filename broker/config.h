@@ -13,6 +13,7 @@
 #include "dip/status.h"
 #include "routing/participant.h"
 #include "routing/policy.h"
+#include "storage/jetstream_options.h"
 #include "storage/records.h"
 
 namespace diphub::broker {
@@ -28,6 +29,9 @@ struct HubOptions {
 };
 
 struct StorageOptions {
+  // "rocksdb" (the embedded store) or "jetstream" (a JetStream stream is the write-ahead log;
+  // RocksDB in data_dir is a view rebuilt from it). Default: "rocksdb"
+  std::string engine = "rocksdb";
   std::string data_dir = "./var/diphub";  // RocksDB lives here. Default: "./var/diphub"
   storage::Durability durability = storage::Durability::kFsync;  // Default: fsync
   std::size_t group_commit_max_messages = 4096;                  // Default: 4096
@@ -37,6 +41,7 @@ struct StorageOptions {
   std::size_t memtable_bytes = 64u << 20;     // RocksDB write buffer; the WAL is preallocated at
                                               // about 1.1x this. Default: 64 MiB
   std::uint64_t min_free_bytes = 256u << 20;  // sends answer 503 below this. Default: 256 MiB
+  storage::JetStreamOptions jetstream;        // storage.jetstream.*, used with engine jetstream
 };
 
 struct MetricsOptions {

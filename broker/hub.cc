@@ -3,12 +3,15 @@
 #include <prometheus/exposer.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "dip/catalogue.h"
+#include "storage/jetstream_store.h"
 
 namespace diphub::broker {
 namespace {
@@ -29,6 +32,30 @@ dip::Status WritePrivate(const std::string& path, const std::string& text) {
   std::filesystem::permissions(
       path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   return out ? dip::Status::Ok() : dip::Status::Io("cannot write \"" + path + "\"");
+}
+
+// The store of `storage.engine`. With jetstream, a node that can no longer write to the stream
+// (fenced by another writer, or an entry it stored but could not apply) must not answer
+// anything more: it exits with status 3, and its restart replays the stream
+// (docs/architecture.md#storage-rocksdb-storagedata_dir).
+dip::Result<std::unique_ptr<storage::Store>> OpenStore(const StorageOptions& storage,
+                                                       const storage::StoreOptions& options,
+                                                       Probe* probe) {
+  if (storage.engine != "jetstream") return storage::OpenRocksStore(storage.data_dir, options);
+  storage::JetStreamOptions js = storage.jetstream;
+  js.on_fatal = [](const std::string& reason) {
+    spdlog::critical("storage: {}; exiting (status 3) so that a restart replays the stream",
+                     reason);
+    // A moment for the failed calls' answers (500) to go out; nothing can be stored meanwhile.
+    std::thread([] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      spdlog::default_logger()->flush();
+      std::_Exit(3);
+    }).detach();
+  };
+  js.on_publish = [probe](double seconds) { probe->JetStreamPublish(seconds); };
+  js.on_replayed = [probe](std::uint64_t n) { probe->JetStreamReplayed(static_cast<double>(n)); };
+  return storage::OpenJetStreamStore(storage.data_dir, options, js);
 }
 
 }  // namespace
@@ -130,7 +157,7 @@ dip::Status Hub::Start() {
   storage::StoreOptions store_options;
   store_options.memtable_bytes = config_.storage.memtable_bytes;
   store_options.min_free_bytes = config_.storage.min_free_bytes;
-  auto store = storage::OpenRocksStore(config_.storage.data_dir, store_options);
+  auto store = OpenStore(config_.storage, store_options, &probe_);
   if (!store.ok()) return store.status();
   store_ = std::move(store).value();
   if (auto s = LoadSigner(); !s.ok()) return s;

@@ -125,6 +125,22 @@ Probe::Probe() : registry_(std::make_shared<prometheus::Registry>()) {
            .Register(reg)
            .Add({}, Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                                 0.025, 0.05, 0.1, 0.25, 1});
+  jetstream_publish_seconds_ =
+      &prometheus::BuildHistogram()
+           .Name(Named("diphub_jetstream_publish_seconds"))
+           .Help(
+               "Time from publishing one log entry to its quorum PubAck (storage.engine "
+               "jetstream)")
+           .Register(reg)
+           .Add({}, Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                0.025, 0.05, 0.1, 0.25, 1, 5});
+  jetstream_replayed_ = &prometheus::BuildCounter()
+                             .Name(Named("diphub_jetstream_replayed_entries_total"))
+                             .Help(
+                                 "Log entries applied from the stream at start (storage.engine "
+                                 "jetstream)")
+                             .Register(reg)
+                             .Add({});
   deliveries_ = &prometheus::BuildCounter()
                      .Name(Named("diphub_deliveries_total"))
                      .Help("Messages by outbound status, per recipient")

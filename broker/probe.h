@@ -95,6 +95,10 @@ class Probe {
   // rejected ones by the code the hub answered (MSG1001...). Codes come from the DIP's table.
   void StatusMessages(bool accepted, std::string_view code, std::size_t n);
   void Batch(const storage::BatchStats& s);
+  // storage.engine jetstream: one writer round's publish (every part, until the last PubAck),
+  // and the log entries replayed at open.
+  void JetStreamPublish(double seconds) { jetstream_publish_seconds_->Observe(seconds); }
+  void JetStreamReplayed(double entries) { jetstream_replayed_->Increment(entries); }
 
   RecipientProbe* ForRecipient(const std::string& dip_id);
   // Acceptance -> 2xx of one message published on `interface_id`.
@@ -127,6 +131,8 @@ class Probe {
   prometheus::Family<prometheus::Counter>* status_messages_;
   prometheus::Histogram* batch_messages_;
   prometheus::Histogram* write_seconds_;
+  prometheus::Histogram* jetstream_publish_seconds_;
+  prometheus::Counter* jetstream_replayed_;
   prometheus::Family<prometheus::Counter>* deliveries_;
   prometheus::Family<prometheus::Counter>* retries_;
   prometheus::Family<prometheus::Counter>* dead_letters_;

@@ -18,6 +18,7 @@
 #include "storage/codec.h"
 #include "storage/migrate_format4.h"
 #include "storage/rocks_layout.h"
+#include "storage/rocks_view.h"
 #include "storage/store.h"
 
 namespace diphub::storage {
@@ -45,10 +46,10 @@ std::optional<std::uint64_t> SeqUnder(const rocksdb::Slice& k, const std::string
   return DecodeFixed64BE(k.data() + prefix.size());
 }
 
-class RocksStore final : public Store {
+class RocksStore final : public RocksView {
  public:
-  static dip::Result<std::unique_ptr<Store>> Open(const std::string& dir,
-                                                  const StoreOptions& store_options) {
+  static dip::Result<std::unique_ptr<RocksStore>> Open(const std::string& dir,
+                                                       const StoreOptions& store_options) {
     namespace fs = std::filesystem;
     std::error_code ec;
     fs::create_directories(dir, ec);
@@ -132,6 +133,7 @@ class RocksStore final : public Store {
     std::vector<rocksdb::ColumnFamilyHandle*> old(handles.begin() + kCfCount, handles.end());
     store->dir_ = dir;
     store->min_free_bytes_ = store_options.min_free_bytes;
+    store->fsync_ = store_options.fsync;
 
     auto format = store->GetMeta(kFormatKey);
     if (!format.ok()) return format.status();
@@ -169,7 +171,7 @@ class RocksStore final : public Store {
     for (rocksdb::ColumnFamilyHandle* h : old) db->DestroyColumnFamilyHandle(h);
     if (!status.ok()) return status;
     if (auto loaded = store->LoadDeliveryState(); !loaded.ok()) return loaded;
-    return std::unique_ptr<Store>(std::move(store));
+    return store;
   }
 
   ~RocksStore() override {
@@ -627,6 +629,11 @@ class RocksStore final : public Store {
     return FromRocks(it->status(), "read appointments");
   }
 
+  void SetWriteMarker(std::string key, std::string value) override {
+    marker_key_ = std::move(key);
+    marker_value_ = std::move(value);
+  }
+
   dip::Result<std::string> GetMeta(std::string_view key) override {
     std::string value;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kDefault], key, &value);
@@ -748,8 +755,9 @@ class RocksStore final : public Store {
       }
     }
     std::shared_lock lock(write_mu_);
+    if (!marker_key_.empty()) batch->Put(handles_[kDefault], marker_key_, marker_value_);
     rocksdb::WriteOptions wo;
-    wo.sync = sync;
+    wo.sync = sync && fsync_;
     rocksdb::Status s = db_->Write(wo, batch);
     if (!s.ok()) needs_resume_ = true;
     return FromRocks(s, what);
@@ -759,6 +767,10 @@ class RocksStore final : public Store {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::string dir_;
   std::uint64_t min_free_bytes_ = 0;
+  bool fsync_ = true;
+  // SetWriteMarker's key and value; only the one writing thread of a RocksView touches them.
+  std::string marker_key_;
+  std::string marker_value_;
   std::shared_mutex write_mu_;  // writes share it; Resume() takes it alone
   std::atomic<bool> needs_resume_{false};
   std::mutex cursor_mu_;
@@ -770,7 +782,16 @@ class RocksStore final : public Store {
 
 dip::Result<std::unique_ptr<Store>> OpenRocksStore(const std::string& dir,
                                                    const StoreOptions& options) {
-  return RocksStore::Open(dir, options);
+  auto store = RocksStore::Open(dir, options);
+  if (!store.ok()) return store.status();
+  return std::unique_ptr<Store>(std::move(store).value());
+}
+
+dip::Result<std::unique_ptr<RocksView>> OpenRocksView(const std::string& dir,
+                                                      const StoreOptions& options) {
+  auto store = RocksStore::Open(dir, options);
+  if (!store.ok()) return store.status();
+  return std::unique_ptr<RocksView>(std::move(store).value());
 }
 
 }  // namespace diphub::storage

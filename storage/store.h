@@ -127,6 +127,9 @@ struct StoreOptions {
   // Appends are refused ("disk full") while the data dir's filesystem has less free space than
   // this, so RocksDB itself never runs out of space (flushes and compactions keep headroom).
   std::uint64_t min_free_bytes = 256u << 20;  // Default: 256 MiB
+  // False: no write is fsync'd, whatever its Durability (the local view of storage.engine
+  // jetstream, where the replicated stream is what is durable). Default: true
+  bool fsync = true;
 };
 
 // Opens (creating if needed) the RocksDB store in `dir`. Converts a store of the previous

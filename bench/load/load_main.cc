@@ -42,6 +42,10 @@ struct Options {
   int drain_seconds = 120;
   std::size_t shards = 0;
   std::uint64_t zmq_credit_bytes = 0;  // 0: the hub's default
+  // storage.engine jetstream on these servers (comma-separated nats:// URLs); "" = rocksdb
+  std::string jetstream_servers;
+  int jetstream_replicas = 1;
+  std::string jetstream_stream = "DIPHUB_LOAD";
 };
 
 std::string Yaml(const Options& o, const std::vector<Sender>& senders,
@@ -59,6 +63,11 @@ std::string Yaml(const Options& o, const std::vector<Sender>& senders,
   y += "hub:\n  dip_id: \"0000000000\"\n  environment_tag: DEV\n";
   y += "  shards: " + std::to_string(o.shards) + "\n";
   y += "storage:\n  data_dir: " + data_dir + "\n  durability: fsync\n";
+  if (!o.jetstream_servers.empty()) {
+    y += "  engine: jetstream\n  jetstream:\n    servers: [" + o.jetstream_servers +
+         "]\n    replicas: " + std::to_string(o.jetstream_replicas) +
+         "\n    stream: " + o.jetstream_stream + "\n    subject: load." + o.jetstream_stream + "\n";
+  }
   y += "auth:\n  require_api_key: true\n  admin_token: load-admin-token\n";
   y += "  signatures: require\n";
   y += "log:\n  level: warn\n";
@@ -386,6 +395,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--national-day", o.national_day,
                "a day of GB volume: 30 million MPANs, one IF-064 each");
+  app.add_option("--jetstream-servers", o.jetstream_servers,
+                 "storage.engine jetstream on these nats:// URLs (comma-separated); the stream "
+                 "must be new or empty (e.g. a fresh nats-server -js -sd DIR)");
+  app.add_option("--jetstream-replicas", o.jetstream_replicas, "the stream's replicas")
+      ->capture_default_str();
+  app.add_option("--jetstream-stream", o.jetstream_stream, "the stream name (subject load.NAME)")
+      ->capture_default_str();
   app.add_option("--work-dir", o.work_dir, "where the hub's config and data go (kept)");
   app.add_flag("--keep", o.keep, "keep the temp work dir");
   app.add_option("--drain-seconds", o.drain_seconds,

@@ -75,6 +75,48 @@ TEST(ParseConfigTest, Durability) {
   EXPECT_NE(bad.find("sometimes"), std::string::npos) << bad;
 }
 
+TEST(ParseConfigTest, StorageEngineJetStream) {
+  dip::Result<Config> c = Parse(
+      "storage:\n  engine: jetstream\n  jetstream:\n    servers: [nats://10.0.0.1:4222, "
+      "nats://10.0.0.2:4222]\n    stream: HUB_1\n    subject: hub.log\n    replicas: 5\n"
+      "    max_age_seconds: 2592000\n    ack_timeout_ms: 2000\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const storage::JetStreamOptions& js = c.value().storage.jetstream;
+  EXPECT_EQ(c.value().storage.engine, "jetstream");
+  EXPECT_EQ(js.servers, (std::vector<std::string>{"nats://10.0.0.1:4222", "nats://10.0.0.2:4222"}));
+  EXPECT_EQ(js.stream, "HUB_1");
+  EXPECT_EQ(js.subject, "hub.log");
+  EXPECT_EQ(js.replicas, 5);
+  EXPECT_EQ(js.max_age_seconds, 2592000);
+  EXPECT_EQ(js.ack_timeout_ms, 2000);
+  EXPECT_EQ(Parse("{}").value().storage.engine, "rocksdb");
+
+  const std::string base = "storage:\n  engine: jetstream\n  jetstream:\n";
+  const std::string servers = "    servers: [nats://127.0.0.1:4222]\n";
+  struct Case {
+    std::string yaml, key, detail;
+  };
+  const Case cases[] = {
+      {"storage:\n  engine: etcd\n", "storage.engine", "etcd"},
+      {base + "    stream: X\n", "storage.jetstream.servers", "at least one"},
+      {base + "    servers: nats://a:4222\n", "storage.jetstream.servers", "list"},
+      {base + "    servers: [http://a:4222]\n", "storage.jetstream.servers", "http://a:4222"},
+      {base + servers + "    stream: \"a.b\"\n", "storage.jetstream.stream", "a.b"},
+      {base + servers + "    subject: \"log.>\"\n", "storage.jetstream.subject", "log.>"},
+      {base + servers + "    replicas: 0\n", "storage.jetstream.replicas", "1 to 5"},
+      {base + servers + "    replicas: 7\n", "storage.jetstream.replicas", "got 7"},
+      {base + servers + "    max_age_seconds: 60\n", "storage.jetstream.max_age_seconds",
+       "retention_seconds"},
+      {base + servers + "    ack_timeout_ms: 5\n", "storage.jetstream.ack_timeout_ms", "got 5"},
+      {base + servers + "    acktimeout: 5\n", "acktimeout", ""},
+  };
+  for (const Case& k : cases) {
+    std::string bad = Rejection(k.yaml);
+    EXPECT_NE(bad.find(k.key), std::string::npos) << k.yaml << " -> " << bad;
+    EXPECT_NE(bad.find(k.detail), std::string::npos) << k.yaml << " -> " << bad;
+  }
+}
+
 TEST(ParseConfigTest, EnvironmentTag) {
   for (const char* tag : {"PRD", "SITB", "SIT", "UIT", "DEV"}) {
     EXPECT_TRUE(Parse(std::string("hub:\n  environment_tag: ") + tag + "\n").ok()) << tag;

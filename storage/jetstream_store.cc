@@ -1,0 +1,525 @@
+// JetStreamStore: the writer (one round = one log entry = one publish, or a chain of parts),
+// apply-after-PubAck, and replay at open. The stream is jetstream_log.h; the entry format
+// jetstream_entry.h; the view is a RocksView whose writes carry the log position (rocks_view.h).
+//
+// The view's log position (meta key "jetstream_applied"): stream name, the stream sequences of
+// the first and last part of the entry being applied, and the index of the mutation within it.
+// It is written in the same WriteBatch as the mutation, so replay resumes exactly after the
+// last mutation the view holds, even after a crash in the middle of an entry.
+#include "storage/jetstream_store.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/statvfs.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "storage/codec.h"
+#include "storage/jetstream_entry.h"
+#include "storage/jetstream_log.h"
+#include "storage/rocks_view.h"
+
+namespace diphub::storage {
+namespace {
+
+using jetstream::EntryBuilder;
+using jetstream::Log;
+
+constexpr std::string_view kMarkerKey = "jetstream_applied";
+// Retention runs every few seconds (broker/hub.cc); in the log it is one entry a minute at most
+// while there is nothing left to remove.
+constexpr auto kExpireInterval = std::chrono::seconds(60);
+
+struct Marker {
+  std::string stream;
+  std::uint64_t first_seq = 0;
+  std::uint64_t last_seq = 0;
+  std::uint32_t index = 0;
+};
+
+std::string EncodeMarker(const Marker& m) {
+  std::string out;
+  PutLengthPrefixed(&out, m.stream);
+  PutFixed64BE(&out, m.first_seq);
+  PutFixed64BE(&out, m.last_seq);
+  PutVarint32(&out, m.index);
+  return out;
+}
+
+std::optional<Marker> DecodeMarker(std::string_view in) {
+  Marker m;
+  std::string_view stream;
+  if (!GetLengthPrefixed(&in, &stream) || !GetFixed64BE(&in, &m.first_seq) ||
+      !GetFixed64BE(&in, &m.last_seq) || !GetVarint32(&in, &m.index) || !in.empty()) {
+    return std::nullopt;
+  }
+  m.stream.assign(stream);
+  return m;
+}
+
+dip::Status StatusOf(const dip::Result<std::uint64_t>& r) {
+  return r.ok() ? dip::Status::Ok() : r.status();
+}
+
+class JetStreamStore final : public Store {
+ public:
+  JetStreamStore(std::unique_ptr<RocksView> view, std::unique_ptr<Log> log,
+                 JetStreamOptions options, std::string dir, std::uint64_t min_free_bytes)
+      : view_(std::move(view)),
+        log_(std::move(log)),
+        options_(std::move(options)),
+        dir_(std::move(dir)),
+        min_free_bytes_(min_free_bytes) {}
+
+  ~JetStreamStore() override {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (writer_.joinable()) writer_.join();
+  }
+
+  // Checks the view against the stream, replays what it lacks, and starts the writer.
+  dip::Status Open();
+
+  // --- Reads: the local view.
+  dip::Result<bool> IsDuplicate(std::string_view sender, std::string_view reference) override {
+    return view_->IsDuplicate(sender, reference);
+  }
+  dip::Result<std::vector<MessageRecord>> GetMessages(
+      std::span<const std::uint64_t> seqs) override {
+    return view_->GetMessages(seqs);
+  }
+  dip::Result<std::vector<OutboxEntry>> ScanOutbox(std::string_view recipient, std::uint64_t after,
+                                                   std::size_t limit) override {
+    return view_->ScanOutbox(recipient, after, limit);
+  }
+  dip::Result<std::vector<std::string>> OutboxRecipients() override {
+    return view_->OutboxRecipients();
+  }
+  dip::Result<std::uint64_t> CountOutbox(std::string_view recipient) override {
+    return view_->CountOutbox(recipient);
+  }
+  dip::Result<std::uint64_t> CountRequeued(std::string_view recipient,
+                                           std::string_view requeue_id) override {
+    return view_->CountRequeued(recipient, requeue_id);
+  }
+  dip::Result<std::optional<OutboxEntry>> GetOutbox(std::string_view recipient,
+                                                    std::uint64_t seq) override {
+    return view_->GetOutbox(recipient, seq);
+  }
+  dip::Result<std::vector<std::pair<std::uint64_t, std::vector<JournalRow>>>> Journal(
+      std::string_view reference) override {
+    return view_->Journal(reference);
+  }
+  dip::Result<std::vector<std::uint64_t>> ScanPublished(std::string_view recipient,
+                                                        std::string_view interface_id,
+                                                        std::int64_t from_ms, std::int64_t to_ms,
+                                                        std::uint64_t after,
+                                                        std::size_t limit) override {
+    return view_->ScanPublished(recipient, interface_id, from_ms, to_ms, after, limit);
+  }
+  dip::Result<std::vector<DeliveryOutcome>> DeadLetters(std::string_view recipient,
+                                                        std::size_t limit) override {
+    return view_->DeadLetters(recipient, limit);
+  }
+  Stats GetStats() override { return view_->GetStats(); }
+  std::uint64_t LastSeq() override { return view_->LastSeq(); }
+  dip::Result<std::vector<std::pair<std::string, std::string>>> ParticipantOverrides() override {
+    return view_->ParticipantOverrides();
+  }
+  dip::Status ScanAppointments(const std::function<bool(const AppointmentRow&)>& fn) override {
+    return view_->ScanAppointments(fn);
+  }
+  dip::Result<std::string> GetMeta(std::string_view key) override { return view_->GetMeta(key); }
+
+  // --- Writes: through the log.
+  dip::Status Append(std::span<const MessageRecord* const> records, Durability) override {
+    if (records.empty()) return dip::Status::Ok();
+    if (dip::Status s = CheckFreeSpace(); !s.ok()) return s;
+    Call c;
+    c.encode = [records](EntryBuilder* b) { b->Append(records); };
+    c.apply = [records](Store* v) -> dip::Result<std::uint64_t> {
+      if (dip::Status s = v->Append(records, Durability::kOsBuffered); !s.ok()) return s;
+      return 0;
+    };
+    return StatusOf(Submit(&c));
+  }
+  dip::Status RecordOutcomes(std::span<const DeliveryOutcome> outcomes) override {
+    if (outcomes.empty()) return dip::Status::Ok();
+    Call c;
+    c.encode = [outcomes](EntryBuilder* b) { b->RecordOutcomes(outcomes); };
+    c.apply = [outcomes](Store* v) -> dip::Result<std::uint64_t> {
+      if (dip::Status s = v->RecordOutcomes(outcomes); !s.ok()) return s;
+      return 0;
+    };
+    return StatusOf(Submit(&c));
+  }
+  dip::Status Requeue(std::string_view recipient, std::span<const OutboxEntry> entries) override {
+    Call c;
+    c.encode = [recipient, entries](EntryBuilder* b) { b->Requeue(recipient, entries); };
+    c.apply = [recipient, entries](Store* v) -> dip::Result<std::uint64_t> {
+      if (dip::Status s = v->Requeue(recipient, entries); !s.ok()) return s;
+      return 0;
+    };
+    return StatusOf(Submit(&c));
+  }
+  dip::Result<std::uint64_t> ClearDeadLetters(std::string_view recipient, bool requeue) override {
+    Call c;
+    c.encode = [recipient, requeue](EntryBuilder* b) { b->ClearDeadLetters(recipient, requeue); };
+    c.apply = [recipient, requeue](Store* v) { return v->ClearDeadLetters(recipient, requeue); };
+    return Submit(&c);
+  }
+  dip::Result<std::uint64_t> Expire(std::int64_t cutoff_ms, std::size_t max_messages) override {
+    const auto now = std::chrono::steady_clock::now();
+    {
+      std::lock_guard lock(expire_mu_);
+      if (!expire_backlog_ && last_expire_.time_since_epoch().count() != 0 &&
+          now - last_expire_ < kExpireInterval) {
+        return std::uint64_t{0};
+      }
+      last_expire_ = now;
+    }
+    Call c;
+    c.encode = [cutoff_ms, max_messages](EntryBuilder* b) { b->Expire(cutoff_ms, max_messages); };
+    c.apply = [cutoff_ms, max_messages](Store* v) { return v->Expire(cutoff_ms, max_messages); };
+    dip::Result<std::uint64_t> removed = Submit(&c);
+    std::lock_guard lock(expire_mu_);
+    expire_backlog_ = removed.ok() && removed.value() >= max_messages;
+    return removed;
+  }
+  dip::Status PutParticipantOverride(std::string_view dip_id, std::string_view text) override {
+    Call c;
+    c.encode = [dip_id, text](EntryBuilder* b) { b->PutParticipantOverride(dip_id, text); };
+    c.apply = [dip_id, text](Store* v) -> dip::Result<std::uint64_t> {
+      if (dip::Status s = v->PutParticipantOverride(dip_id, text); !s.ok()) return s;
+      return 0;
+    };
+    return StatusOf(Submit(&c));
+  }
+  dip::Status PutAppointments(std::span<const AppointmentRow> rows) override {
+    Call c;
+    c.encode = [rows](EntryBuilder* b) { b->PutAppointments(rows); };
+    c.apply = [rows](Store* v) -> dip::Result<std::uint64_t> {
+      if (dip::Status s = v->PutAppointments(rows); !s.ok()) return s;
+      return 0;
+    };
+    return StatusOf(Submit(&c));
+  }
+  dip::Status PutMeta(std::string_view key, std::string_view value) override {
+    Call c;
+    c.encode = [key, value](EntryBuilder* b) { b->PutMeta(key, value); };
+    c.apply = [key, value](Store* v) -> dip::Result<std::uint64_t> {
+      if (dip::Status s = v->PutMeta(key, value); !s.ok()) return s;
+      return 0;
+    };
+    return StatusOf(Submit(&c));
+  }
+
+ private:
+  // One waiting Store call: how to encode it and how to apply it to the view.
+  struct Call {
+    std::function<void(EntryBuilder*)> encode;
+    std::function<dip::Result<std::uint64_t>(Store*)> apply;
+    dip::Status status = dip::Status::Ok();
+    std::uint64_t count = 0;
+    bool done = false;  // guarded by mu_
+  };
+
+  dip::Result<std::uint64_t> Submit(Call* c) {
+    std::unique_lock lock(mu_);
+    if (!fatal_.empty()) {
+      return dip::Status::Io("jetstream: this node no longer writes (" + fatal_ + ")");
+    }
+    if (stopping_) return dip::Status::Io("jetstream: the store is closing; nothing was stored");
+    queue_.push_back(c);
+    cv_.notify_one();
+    done_cv_.wait(lock, [c] { return c->done; });
+    if (!c->status.ok()) return c->status;
+    return c->count;
+  }
+
+  // The same reserve as the RocksDB engine (StoreOptions::min_free_bytes), checked before the
+  // publish: once an entry is in the stream, the view must be able to apply it.
+  dip::Status CheckFreeSpace() const {
+    struct statvfs fs {};
+    if (min_free_bytes_ == 0 || statvfs(dir_.c_str(), &fs) != 0) return dip::Status::Ok();
+    const std::uint64_t free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+    if (free_bytes >= min_free_bytes_) return dip::Status::Ok();
+    return dip::Status::Io("disk full: " + std::to_string(free_bytes) + " bytes free in " + dir_ +
+                           ", below storage.min_free_bytes (" + std::to_string(min_free_bytes_) +
+                           ")");
+  }
+
+  void Run() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping
+      std::vector<Call*> calls(queue_.begin(), queue_.end());
+      queue_.clear();
+      lock.unlock();
+      Round(calls);
+      lock.lock();
+      for (Call* c : calls) c->done = true;
+      done_cv_.notify_all();
+      if (!fatal_.empty() && !fatal_told_) {
+        // Told after the round's callers have their failure, so they can answer it.
+        fatal_told_ = true;
+        const std::string reason = fatal_;
+        lock.unlock();
+        if (options_.on_fatal) options_.on_fatal(reason);
+        lock.lock();
+      }
+    }
+  }
+
+  void FailAll(const std::vector<Call*>& calls, const dip::Status& s) {
+    for (Call* c : calls) c->status = s;
+  }
+
+  // Every write fails from now on; the owner is told once, when the round is answered.
+  void Fatal(const std::string& reason) {
+    {
+      std::lock_guard lock(mu_);
+      if (!fatal_.empty()) return;
+      fatal_ = reason;
+    }
+    spdlog::critical("jetstream store: {}", reason);
+  }
+
+  // One round: the calls as one entry, published, then applied. Writer thread only.
+  void Round(const std::vector<Call*>& calls) {
+    {
+      std::lock_guard lock(mu_);
+      if (!fatal_.empty()) {
+        FailAll(calls, dip::Status::Io("jetstream: this node no longer writes (" + fatal_ + ")"));
+        return;
+      }
+    }
+    if (uncertain_) {
+      // The last publish got no answer: it may have landed. Go on only if it did not.
+      auto state = log_->GetState();
+      if (!state.ok()) {
+        FailAll(calls, dip::Status::Io("jetstream: the stream cannot be reached, nothing was "
+                                       "stored: " +
+                                       state.status().help()));
+        return;
+      }
+      if (state.value().last_seq != last_seq_) {
+        const std::string reason =
+            "the stream's last sequence is " + std::to_string(state.value().last_seq) +
+            ", not this node's " + std::to_string(last_seq_) +
+            " (a publish that timed out was stored after all, or another node wrote): " +
+            "restart to replay the stream";
+        FailAll(calls, dip::Status::Io("jetstream: " + reason));
+        Fatal(reason);
+        return;
+      }
+      uncertain_ = false;
+    }
+    EntryBuilder builder;
+    for (Call* c : calls) c->encode(&builder);
+    const std::string entry = builder.Finish();
+    // Room for the headers JetStream publishes with (expected stream and sequence).
+    const std::size_t max_payload = std::max<std::size_t>(log_->max_payload(), 4096) - 512;
+    const std::vector<std::string> parts = jetstream::SplitIntoParts(entry, max_payload);
+    std::uint64_t first_seq = 0;
+    const auto started = std::chrono::steady_clock::now();
+    for (const std::string& part : parts) {
+      Log::Published p = log_->Publish(part, last_seq_);
+      if (p.error == Log::PublishError::kFenced) {
+        const std::string reason = "fenced: the stream " + options_.stream +
+                                   " has entries after sequence " + std::to_string(last_seq_) +
+                                   " that this node did not write (" + p.detail + ")";
+        FailAll(calls, dip::Status::Io("jetstream: nothing was stored: " + reason));
+        Fatal(reason);
+        return;
+      }
+      if (p.error == Log::PublishError::kNotSent) {
+        FailAll(calls, dip::Status::Io("jetstream: nothing was stored: " + p.detail));
+        return;
+      }
+      if (p.error == Log::PublishError::kUncertain) {
+        uncertain_ = true;
+        FailAll(calls,
+                dip::Status::Io("jetstream: no PubAck within storage.jetstream."
+                                "ack_timeout_ms (" +
+                                std::to_string(options_.ack_timeout_ms) + " ms): " + p.detail));
+        return;
+      }
+      if (first_seq == 0) first_seq = p.seq;
+      last_seq_ = p.seq;
+    }
+    if (options_.on_publish) {
+      options_.on_publish(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
+    Marker marker{options_.stream, first_seq, last_seq_, 0};
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      marker.index = static_cast<std::uint32_t>(i);
+      view_->SetWriteMarker(std::string(kMarkerKey), EncodeMarker(marker));
+      dip::Result<std::uint64_t> r = calls[i]->apply(view_.get());
+      if (!r.ok()) {
+        const std::string reason = "the log entry at stream sequence " + std::to_string(last_seq_) +
+                                   " is stored but the local view " +
+                                   "could not apply it: " + r.status().help();
+        for (std::size_t j = i; j < calls.size(); ++j) {
+          calls[j]->status = dip::Status::Io("jetstream: " + reason);
+        }
+        Fatal(reason);
+        return;
+      }
+      calls[i]->count = r.value();
+    }
+  }
+
+  std::unique_ptr<RocksView> view_;
+  std::unique_ptr<Log> log_;
+  const JetStreamOptions options_;
+  const std::string dir_;
+  const std::uint64_t min_free_bytes_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;       // queue_ or stopping_ changed
+  std::condition_variable done_cv_;  // a round finished
+  std::deque<Call*> queue_;          // guarded by mu_
+  bool stopping_ = false;            // guarded by mu_
+  std::string fatal_;                // guarded by mu_; set once
+  bool fatal_told_ = false;          // guarded by mu_: on_fatal was called
+  // Writer thread only:
+  std::uint64_t last_seq_ = 0;  // the stream's last sequence as this node knows it
+  bool uncertain_ = false;      // the last publish got no answer
+  std::thread writer_;
+
+  std::mutex expire_mu_;
+  std::chrono::steady_clock::time_point last_expire_;  // guarded by expire_mu_
+  bool expire_backlog_ = false;                        // guarded by expire_mu_
+};
+
+dip::Status JetStreamStore::Open() {
+  auto raw = view_->GetMeta(kMarkerKey);
+  if (!raw.ok()) return raw.status();
+  std::optional<Marker> marker;
+  if (!raw.value().empty()) {
+    marker = DecodeMarker(raw.value());
+    if (!marker) {
+      return dip::Status::Config("data dir " + dir_ + ": its jetstream log position is corrupt; " +
+                                 "empty the data dir to rebuild it from the stream");
+    }
+    if (marker->stream != options_.stream) {
+      return dip::Status::Config("data dir " + dir_ + " is the view of stream " + marker->stream +
+                                 ", not of storage.jetstream.stream " + options_.stream +
+                                 ": point storage.data_dir at an empty directory");
+    }
+  } else {
+    auto tag = view_->GetMeta("instance_tag");
+    if (!tag.ok()) return tag.status();
+    if (view_->LastSeq() > 0 || !tag.value().empty()) {
+      return dip::Status::Config(
+          "data dir " + dir_ + " holds a store written with storage.engine rocksdb; the " +
+          "jetstream engine rebuilds its data dir from the stream: point storage.data_dir at " +
+          "an empty directory");
+    }
+  }
+  auto state = log_->GetState();
+  if (!state.ok()) return state.status();
+  const Log::State& st = state.value();
+  const std::uint64_t applied = marker ? marker->last_seq : 0;
+  const std::uint64_t from = marker ? marker->first_seq : 1;
+  if (st.last_seq < applied) {
+    return dip::Status::Config(
+        "stream " + options_.stream + " ends at sequence " + std::to_string(st.last_seq) +
+        " but data dir " + dir_ + " has applied it up to " + std::to_string(applied) +
+        ": the stream was deleted or recreated; empty the data dir to rebuild it from the stream");
+  }
+  if (st.last_seq > applied && (st.messages == 0 || st.first_seq > from)) {
+    return dip::Status::Config(
+        "stream " + options_.stream + " starts at sequence " + std::to_string(st.first_seq) +
+        " but data dir " + dir_ + " needs its entries from " + std::to_string(from) +
+        " (they aged out, storage.jetstream.max_age_seconds, or were purged): seed the data "
+        "dir with a copy of another node's (stopped) data dir");
+  }
+  const auto started = std::chrono::steady_clock::now();
+  auto last_log = started;
+  std::uint64_t entries = 0, mutations = 0;
+  jetstream::PartAssembler assembler;
+  if (st.messages > 0 && st.last_seq >= from) {
+    spdlog::info("jetstream: replaying stream {} from sequence {} to {}", options_.stream, from,
+                 st.last_seq);
+    dip::Status read = log_->Read(
+        from, st.last_seq, [&](std::uint64_t seq, std::string_view payload) -> dip::Status {
+          auto complete = assembler.Add(seq, payload);
+          if (!complete.ok()) return complete.status();
+          if (!complete.value()) return dip::Status::Ok();
+          const jetstream::PartAssembler::Entry& e = *complete.value();
+          auto decoded = jetstream::DecodeEntry(e.bytes);
+          if (!decoded.ok()) {
+            return dip::Status::Io("stream " + options_.stream + " sequence " +
+                                   std::to_string(e.last_seq) + ": " + decoded.status().help());
+          }
+          Marker m{options_.stream, e.first_seq, e.last_seq, 0};
+          for (std::size_t i = 0; i < decoded.value().size(); ++i) {
+            if (marker && (e.last_seq < marker->last_seq ||
+                           (e.last_seq == marker->last_seq && i <= marker->index))) {
+              continue;  // applied before
+            }
+            m.index = static_cast<std::uint32_t>(i);
+            view_->SetWriteMarker(std::string(kMarkerKey), EncodeMarker(m));
+            auto r = jetstream::ApplyMutation(decoded.value()[i], view_.get());
+            if (!r.ok()) {
+              return dip::Status::Io("applying stream " + options_.stream + " sequence " +
+                                     std::to_string(e.last_seq) + ": " + r.status().help());
+            }
+            ++mutations;
+          }
+          ++entries;
+          const auto now = std::chrono::steady_clock::now();
+          if (now - last_log > std::chrono::seconds(5)) {
+            last_log = now;
+            spdlog::info("jetstream: replayed sequence {} of {} ({} entries so far)", seq,
+                         st.last_seq, entries);
+          }
+          return dip::Status::Ok();
+        });
+    if (!read.ok()) return read;
+    if (assembler.dropped_parts() > 0) {
+      spdlog::warn("jetstream: {} parts of entries cut short by a writer that stopped were skipped",
+                   assembler.dropped_parts());
+    }
+    spdlog::info("jetstream: replayed {} entries ({} mutations) in {:.1f} s; last sequence {}",
+                 entries, mutations,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+                 st.last_seq);
+  }
+  if (options_.on_replayed) options_.on_replayed(entries);
+  last_seq_ = st.last_seq;
+  writer_ = std::thread([this] { Run(); });
+  return dip::Status::Ok();
+}
+
+}  // namespace
+
+dip::Result<std::unique_ptr<Store>> OpenJetStreamStore(const std::string& dir,
+                                                       const StoreOptions& store_options,
+                                                       const JetStreamOptions& options) {
+  StoreOptions view_options = store_options;
+  view_options.fsync = false;  // the stream's quorum is what is durable
+  // The reserve is checked before an Append is published (CheckFreeSpace): the view must not
+  // refuse an entry that is already in the stream.
+  view_options.min_free_bytes = 0;
+  auto view = OpenRocksView(dir, view_options);
+  if (!view.ok()) return view.status();
+  auto log = jetstream::Log::Open(options);
+  if (!log.ok()) return log.status();
+  auto store = std::make_unique<JetStreamStore>(std::move(view).value(), std::move(log).value(),
+                                                options, dir, store_options.min_free_bytes);
+  if (dip::Status s = store->Open(); !s.ok()) return s;
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace diphub::storage
