@@ -19,6 +19,7 @@
 
 #include "adapters/http/webhook_sink.h"
 #include "adapters/zmq/client.h"
+#include "bench/load/cpu_time.h"
 #include "bench/load/histogram.h"
 #include "bench/load/hub_runner.h"
 #include "bench/load/load.h"
@@ -223,6 +224,8 @@ int Run(Options& o) {
                    : " as fast as acknowledged");
 
   const std::int64_t t0_us = ledger.Now();
+  // CPU from here to the last delivery: the hub's (every thread) and this generator's own.
+  const double hub_cpu0 = ProcessCpuSeconds(hub.pid()), self_cpu0 = SelfCpuSeconds();
   std::atomic<bool> sending{true};
   std::unique_ptr<ZmqLoad> zmq_load;
   if (o.transport == "zmq") {
@@ -275,6 +278,8 @@ int Run(Options& o) {
   const double send_s = static_cast<double>(ledger.last_ack_us() - t0_us) / 1e6;
   const double wall_s =
       static_cast<double>(std::max(ledger.last_delivery_us(), ledger.last_ack_us()) - t0_us) / 1e6;
+  const double hub_cpu = ProcessCpuSeconds(hub.pid()) - hub_cpu0;
+  const double self_cpu = SelfCpuSeconds() - self_cpu0;
   const std::uint64_t peak_rss = hub.PeakResidentBytes();
   const std::uint64_t disk = DiskUsage(data_dir);
   const int hub_exit = hub.Stop();
@@ -310,6 +315,9 @@ int Run(Options& o) {
       static_cast<unsigned long long>(ledger.connection_errors()),
       static_cast<unsigned long long>(lost), static_cast<unsigned long long>(ledger.duplicates()),
       static_cast<unsigned long long>(ledger.bad_signatures()));
+  const double per_msg = 1e6 / static_cast<double>(std::max<std::uint64_t>(ledger.acked(), 1));
+  std::printf("  CPU per message: hub %.1f µs (%.2f s), load generator %.1f µs (%.2f s)\n",
+              hub_cpu * per_msg, hub_cpu, self_cpu * per_msg, self_cpu);
   std::printf("  hub: start %.1f s, peak resident %.1f MiB, disk %.1f MiB, exit %d\n", start_s,
               static_cast<double>(peak_rss) / (1 << 20), static_cast<double>(disk) / (1 << 20),
               hub_exit);
@@ -340,6 +348,8 @@ int Run(Options& o) {
         .Raw(Num(static_cast<double>(ledger.delivered()) / std::max(wall_s, 1e-9)));
     Percentiles(w, "send_to_ack", ack);
     Percentiles(w, "send_to_delivery", delivery);
+    w.Key("hub_cpu_seconds").Raw(Num(hub_cpu));
+    w.Key("load_cpu_seconds").Raw(Num(self_cpu));
     w.Key("hub_start_seconds").Raw(Num(start_s));
     w.Key("hub_peak_resident_bytes").Int(I(peak_rss));
     w.Key("hub_disk_bytes").Int(I(disk));
