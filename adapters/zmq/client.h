@@ -96,6 +96,7 @@ class Client {
   std::uint64_t unacked_bytes_ = 0;
   std::uint64_t last_delivered_ = 0;
   std::uint64_t last_acked_ = 0;
+  std::string split_buffer_;  // a DELIVER's body with the parser's padding, reused
 };
 
 // A fresh CURVE key pair (Z85 public, secret).

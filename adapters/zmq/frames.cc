@@ -95,7 +95,7 @@ dip::Status ParseHubMessage(const std::vector<std::string_view>& frames, HubMess
     if (auto s = Number(frames[1], "ACK seq", &out->seq); !s.ok()) return s;
     if (auto s = Number(frames[2], "ACK status", &n); !s.ok()) return s;
     out->status = static_cast<int>(n);
-    out->body = std::string(frames[3]);
+    out->body = frames[3];
     return dip::Status::Ok();
   }
   if (type == "DELIVER") {
@@ -113,7 +113,7 @@ dip::Status ParseHubMessage(const std::vector<std::string_view>& frames, HubMess
     if (out->seqs.empty()) return Bad("DELIVER seqs: empty");
     if (frames[2] != "0" && frames[2] != "1") return Bad("DELIVER replay: expected 0 or 1");
     out->replay = frames[2] == "1";
-    out->body = std::string(frames[3]);
+    out->body = frames[3];
     return dip::Status::Ok();
   }
   if (type == "ERROR") {
@@ -121,7 +121,7 @@ dip::Status ParseHubMessage(const std::vector<std::string_view>& frames, HubMess
     if (auto s = Count(frames, 3, type); !s.ok()) return s;
     if (auto s = Number(frames[1], "ERROR status", &n); !s.ok()) return s;
     out->status = static_cast<int>(n);
-    out->body = std::string(frames[2]);
+    out->body = frames[2];
     return dip::Status::Ok();
   }
   return Bad("message type: unknown \"" + std::string(type.substr(0, 16)) + "\"");

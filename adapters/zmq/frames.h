@@ -44,11 +44,12 @@ struct HubMessage {
   std::uint64_t credit_bytes = 0;   // WELCOME: body bytes it may have unacknowledged (0: no limit)
   std::uint64_t seq = 0;            // ACK: the send's seq
   int status = 0;                   // ACK, ERROR: HTTP-equivalent status
-  std::string body;                 // ACK: StandardResponse; DELIVER: array; ERROR: text
+  std::string_view body;            // ACK: StandardResponse; DELIVER: array; ERROR: text
   std::vector<std::uint64_t> seqs;  // DELIVER: each message's delivery seq, ascending
   bool replay = false;              // DELIVER: re-deliveries, not to be dropped as duplicates
 };
 
+// On success `body` points into `frames`.
 dip::Status ParseHubMessage(const std::vector<std::string_view>& frames, HubMessage* out);
 
 // Encoders: each returns the frames of one message.

@@ -39,7 +39,10 @@ struct ZmqLoad::Impl {
     if (!client.ok()) return;
     client.value()->on_delivery = [this](const std::vector<zmq::Delivered>& batch) {
       for (const zmq::Delivered& d : batch) {
-        ForEachDeliveredSequence(d.message, [this](std::uint64_t seq) { ledger.Delivered(seq); });
+        // One message each: its reference is in S1, near the start.
+        if (const std::int64_t seq = DeliveredSequence(d.message); seq >= 0) {
+          ledger.Delivered(static_cast<std::uint64_t>(seq));
+        }
       }
     };
     while (!stop.load()) {

@@ -88,7 +88,8 @@ TEST(ZmqFrames, HubMessagesRoundTrip) {
   EXPECT_EQ(m.type, HubMessage::Type::kAck);
   EXPECT_EQ(m.seq, 3u);
   EXPECT_EQ(m.status, 201);
-  ASSERT_TRUE(ParseHubMessage(Views(EncodeDeliver({4, 9, 12}, true, "[1,2,3]")), &m).ok());
+  const std::vector<std::string> deliver = EncodeDeliver({4, 9, 12}, true, "[1,2,3]");
+  ASSERT_TRUE(ParseHubMessage(Views(deliver), &m).ok());  // m.body views `deliver`
   EXPECT_EQ(m.type, HubMessage::Type::kDeliver);
   EXPECT_EQ(m.seqs, (std::vector<std::uint64_t>{4, 9, 12}));
   EXPECT_TRUE(m.replay);
