@@ -57,6 +57,9 @@ struct MessageRecord {
 };
 
 std::string EncodeMessage(const MessageRecord& r);
+// EncodeMessage(r) is `*head` + r.raw + `*tail` (appended to): a writer can pass the three parts
+// without copying raw into one string first.
+void EncodeMessageAround(const MessageRecord& r, std::string* head, std::string* tail);
 dip::Result<MessageRecord> DecodeMessage(std::uint64_t seq, std::string_view bytes);
 
 // A pending delivery of message `seq` to `recipient`.

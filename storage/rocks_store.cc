@@ -201,10 +201,23 @@ class RocksStore final : public Store {
       }
     }
     // Per message: the record, its byref key, and one published key per recipient.
-    rocksdb::WriteBatch batch;
+    // The batch's buffer is sized once, and each record's raw bytes are copied into it once
+    // (SliceParts: the encoding's head, raw, tail), not first into an encoded string.
+    std::size_t reserve = 64;
+    for (const MessageRecord* r : records) {
+      reserve += r->raw.size() + 320 + 48 * (r->recipients.size() + r->appointments.size());
+    }
+    rocksdb::WriteBatch batch(reserve);
+    std::string head, tail;
     for (const MessageRecord* r : records) {
       const std::string seq = SeqKey(r->seq);
-      batch.Put(handles_[kMessages], seq, EncodeMessage(*r));
+      head.clear();
+      tail.clear();
+      EncodeMessageAround(*r, &head, &tail);
+      const rocksdb::Slice seq_slice(seq);
+      const rocksdb::Slice value[] = {head, r->raw, tail};
+      batch.Put(handles_[kMessages], rocksdb::SliceParts(&seq_slice, 1),
+                rocksdb::SliceParts(value, 3));
       if (r->interface_id != kStatusInterface) {
         batch.Put(handles_[kByRef], RefKey(r->sender_unique_reference, r->sender_dip_id), seq);
       } else {
