@@ -484,12 +484,14 @@ void Ingest::Finish(Job& job, std::function<void(SubmitResponse)> done) {
                     const dip::Status& status, std::size_t failed_index,
                     std::vector<storage::MessageRecord>& records) {
     auto now = dip::Clock::now();
+    const std::string sent = dip::FormatDipTimestamp(now);
+    const std::string success = dip::CodeMessage(dip::codes::kSuccess);
     std::vector<dip::ResponseItem> items;
     items.reserve(records.size());
     for (std::size_t i = 0; i < records.size(); ++i) {
       const storage::MessageRecord& m = records[i];
       dip::ResponseItem it;
-      it.sent_timestamp = dip::FormatDipTimestamp(now);
+      it.sent_timestamp = sent;
       it.sender_id = s.dip_id;
       it.recipient_id = m.sender_dip_id;
       it.sender_unique_reference = m.sender_unique_reference;
@@ -497,7 +499,7 @@ void Ingest::Finish(Job& job, std::function<void(SubmitResponse)> done) {
       it.connection_provider_id = echoes[i].provider;
       if (status.ok()) {
         it.transaction_id = m.transaction_id;
-        it.message = dip::CodeMessage(dip::codes::kSuccess);
+        it.message = success;
       } else if (i == failed_index || status.code() == kProcessingFailed) {
         it.message = dip::CodeMessage(status.code());
         it.help = status.help();

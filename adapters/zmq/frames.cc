@@ -151,14 +151,21 @@ std::vector<std::string> EncodeAck(std::uint64_t seq, int status, std::string_vi
   return {"ACK", std::to_string(seq), std::to_string(status), std::string(response)};
 }
 
-std::vector<std::string> EncodeDeliver(const std::vector<std::uint64_t>& seqs, bool replay,
-                                       std::string_view body) {
+std::vector<std::string> EncodeDeliverHead(const std::vector<std::uint64_t>& seqs, bool replay) {
   std::string list;
+  list.reserve(seqs.size() * 8);
   for (std::uint64_t s : seqs) {
     if (!list.empty()) list.push_back(',');
     list += std::to_string(s);
   }
-  return {"DELIVER", std::move(list), replay ? "1" : "0", std::string(body)};
+  return {"DELIVER", std::move(list), replay ? "1" : "0"};
+}
+
+std::vector<std::string> EncodeDeliver(const std::vector<std::uint64_t>& seqs, bool replay,
+                                       std::string_view body) {
+  std::vector<std::string> frames = EncodeDeliverHead(seqs, replay);
+  frames.emplace_back(body);
+  return frames;
 }
 
 std::vector<std::string> EncodeError(int status, std::string_view text) {

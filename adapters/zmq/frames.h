@@ -63,6 +63,9 @@ std::vector<std::string> EncodeWelcome(std::string_view dip_id, std::uint32_t cr
 std::vector<std::string> EncodeAck(std::uint64_t seq, int status, std::string_view response);
 std::vector<std::string> EncodeDeliver(const std::vector<std::uint64_t>& seqs, bool replay,
                                        std::string_view body);
+// EncodeDeliver's frames but the last (the body), for a sender that passes the body frame
+// without copying it.
+std::vector<std::string> EncodeDeliverHead(const std::vector<std::uint64_t>& seqs, bool replay);
 std::vector<std::string> EncodeError(int status, std::string_view text);
 
 }  // namespace diphub::adapters::zmq

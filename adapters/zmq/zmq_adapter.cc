@@ -210,7 +210,8 @@ void ZmqAdapter::Deliver(broker::DeliveryRequest request,
       done({200, ""});
       return;
     }
-    r.batch = Receiver::Batch{std::move(request), std::move(done),
+    auto body = std::make_shared<const std::string>(std::move(request.body));
+    r.batch = Receiver::Batch{std::move(request), std::move(body), std::move(done),
                               Clock::now() + config_.delivery_timeout, false};
     if (!r.routing_id.empty()) Push(r);
   });
@@ -299,12 +300,28 @@ void ZmqAdapter::RunIo() {
 }
 
 bool ZmqAdapter::SendTo(const std::string& rid, const std::vector<std::string>& frames) {
+  return SendTo(rid, frames, nullptr);
+}
+
+bool ZmqAdapter::SendTo(const std::string& rid, const std::vector<std::string>& frames,
+                        const std::shared_ptr<const std::string>& body) {
   try {
     if (!router_.send(::zmq::buffer(rid), ::zmq::send_flags::sndmore | ::zmq::send_flags::dontwait))
       return false;
     for (std::size_t i = 0; i < frames.size(); ++i) {
-      auto flags = i + 1 < frames.size() ? ::zmq::send_flags::sndmore : ::zmq::send_flags::none;
+      auto flags =
+          i + 1 < frames.size() || body ? ::zmq::send_flags::sndmore : ::zmq::send_flags::none;
       router_.send(::zmq::buffer(frames[i]), flags | ::zmq::send_flags::dontwait);
+    }
+    if (body) {
+      // libzmq frees the frame on its own thread once sent (or dropped); the copy of the
+      // shared pointer held for it goes then.
+      auto* hold = new std::shared_ptr<const std::string>(body);
+      ::zmq::message_t frame(
+          const_cast<char*>(body->data()), body->size(),
+          [](void*, void* hint) { delete static_cast<std::shared_ptr<const std::string>*>(hint); },
+          hold);
+      router_.send(frame, ::zmq::send_flags::dontwait);
     }
     return true;
   } catch (const ::zmq::error_t&) {
@@ -481,7 +498,7 @@ bool ZmqAdapter::Covered(const Receiver::Batch& b, std::uint64_t acked) {
 
 void ZmqAdapter::Push(Receiver& r) {
   Receiver::Batch& b = *r.batch;
-  if (SendTo(r.routing_id, EncodeDeliver(b.request.seqs, b.request.replay, b.request.body))) {
+  if (SendTo(r.routing_id, EncodeDeliverHead(b.request.seqs, b.request.replay), b.body)) {
     b.sent = true;
     b.deadline = Clock::now() + config_.delivery_timeout;
   }  // else the recipient is gone; the batch waits for the next HELLO or its deadline
