@@ -85,13 +85,19 @@ dip::Status Client::Open() {
   static std::atomic<std::uint64_t> instances{0};
   try {
     socket_ = ::zmq::socket_t(context_, ::zmq::socket_type::dealer);
-    for (const std::string* key :
-         {&options_.server_public_key, &options_.public_key, &options_.secret_key}) {
-      if (key->size() != 40) return dip::Status::Config("zmq client: CURVE keys are 40 Z85 chars");
+    if (options_.plain) {
+      socket_.set(::zmq::sockopt::plain_username, options_.dip_id);
+      socket_.set(::zmq::sockopt::plain_password, options_.api_key);
+    } else {
+      for (const std::string* key :
+           {&options_.server_public_key, &options_.public_key, &options_.secret_key}) {
+        if (key->size() != 40)
+          return dip::Status::Config("zmq client: CURVE keys are 40 Z85 chars");
+      }
+      zmq_setsockopt(socket_.handle(), ZMQ_CURVE_SERVERKEY, options_.server_public_key.data(), 40);
+      zmq_setsockopt(socket_.handle(), ZMQ_CURVE_PUBLICKEY, options_.public_key.data(), 40);
+      zmq_setsockopt(socket_.handle(), ZMQ_CURVE_SECRETKEY, options_.secret_key.data(), 40);
     }
-    zmq_setsockopt(socket_.handle(), ZMQ_CURVE_SERVERKEY, options_.server_public_key.data(), 40);
-    zmq_setsockopt(socket_.handle(), ZMQ_CURVE_PUBLICKEY, options_.public_key.data(), 40);
-    zmq_setsockopt(socket_.handle(), ZMQ_CURVE_SECRETKEY, options_.secret_key.data(), 40);
     SetInt(socket_, ZMQ_LINGER, 1000);  // a last ACK or SEND still leaves on close
     SetInt(socket_, ZMQ_SNDHWM, 0);     // the credit window bounds what is queued
     SetInt(socket_, ZMQ_RCVHWM, 0);
@@ -158,7 +164,8 @@ dip::Status Client::OnMonitorEvent() {
   std::memcpy(&id, event[0].data(), 2);
   std::memcpy(&value, static_cast<const char*>(event[0].data()) + 2, 4);
   if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
-    return dip::Status::Io("zmq client: the hub refused this CURVE key (ZAP status " +
+    return dip::Status::Io(std::string("zmq client: the hub refused this ") +
+                           (options_.plain ? "DIP ID and API key" : "CURVE key") + " (ZAP status " +
                            std::to_string(value) + ")");
   }
   if (id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL || id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {

@@ -43,6 +43,7 @@ struct Options {
   int drain_seconds = 120;
   std::size_t shards = 0;
   std::uint64_t zmq_credit_bytes = 0;  // 0: the hub's default
+  std::string zmq_security = "curve";
 };
 
 std::string Yaml(const Options& o, const std::vector<Sender>& senders,
@@ -54,6 +55,7 @@ std::string Yaml(const Options& o, const std::vector<Sender>& senders,
   if (zmq) {
     y += "adapters: [http, zmq]\nzmq:\n  listen: tcp://127.0.0.1:0\n  secret_key: \"" +
          hub_zmq_secret + "\"\n";
+    if (o.zmq_security != "curve") y += "  security: " + o.zmq_security + "\n";
     if (o.zmq_credit_bytes != 0)
       y += "  credit_bytes: " + std::to_string(o.zmq_credit_bytes) + "\n";
   }
@@ -67,8 +69,7 @@ std::string Yaml(const Options& o, const std::vector<Sender>& senders,
   y += "participants:\n";
   for (std::size_t k = 0; k < senders.size(); ++k) {
     const Sender& s = senders[k];
-    y += "  - dip_id: \"" + s.sds + "\"\n    role: SDS\n    api_key: load-sds-" +
-         std::to_string(k) + "\n";
+    y += "  - dip_id: \"" + s.sds + "\"\n    role: SDS\n    api_key: " + s.sds_api_key + "\n";
     if (zmq) {
       y += "    adapter: zmq\n    zmq_public_key: \"" + s.sds_zmq_public_key + "\"\n";
     } else {
@@ -168,6 +169,7 @@ int Run(Options& o) {
     s.mdr = MdrId(k);
     s.sds = SdsId(k);
     s.api_key = "load-mdr-" + std::to_string(k);
+    s.sds_api_key = "load-sds-" + std::to_string(k);
     auto kc = diphub::dip::GenerateSelfSigned("diphub-load " + s.mdr);
     if (!kc.ok())
       return std::fprintf(stderr, "diphub-load: %s\n", kc.status().ToString().c_str()), 2;
@@ -229,7 +231,8 @@ int Run(Options& o) {
   std::atomic<bool> sending{true};
   std::unique_ptr<ZmqLoad> zmq_load;
   if (o.transport == "zmq") {
-    zmq_load = std::make_unique<ZmqLoad>(hub.zmq_endpoint(), hub_zmq_public, senders, ledger);
+    zmq_load = std::make_unique<ZmqLoad>(hub.zmq_endpoint(), hub_zmq_public, senders, ledger,
+                                         o.zmq_security == "plain");
     if (Status s = zmq_load->StartReceivers(); !s.ok()) {
       std::fprintf(stderr, "diphub-load: %s\n", s.ToString().c_str());
       return 2;
@@ -293,8 +296,9 @@ int Run(Options& o) {
   std::printf(
       "diphub-load: %s, %llu messages, POSTs of %zu, %zu connections, %zu pairs, %llu "
       "MPANs\n",
-      o.transport.c_str(), static_cast<unsigned long long>(plan.messages), plan.batch,
-      plan.connections, plan.pairs, static_cast<unsigned long long>(plan.mpans));
+      o.transport == "zmq" ? ("zmq (" + o.zmq_security + ")").c_str() : o.transport.c_str(),
+      static_cast<unsigned long long>(plan.messages), plan.batch, plan.connections, plan.pairs,
+      static_cast<unsigned long long>(plan.mpans));
   std::printf("  acknowledged %llu in %.2f s = %.0f msg/s (all sent and answered)\n",
               static_cast<unsigned long long>(ledger.acked()), send_s,
               static_cast<double>(ledger.acked()) / std::max(send_s, 1e-9));
@@ -328,6 +332,7 @@ int Run(Options& o) {
     diphub::dip::JsonWriter w;
     w.BeginObject();
     w.Key("transport").String(o.transport);
+    if (o.transport == "zmq") w.Key("zmq_security").String(o.zmq_security);
     w.Key("messages").Int(I(plan.messages));
     w.Key("batch").Int(I(plan.batch));
     w.Key("connections").Int(I(plan.connections));
@@ -393,6 +398,11 @@ int main(int argc, char** argv) {
   app.add_option("--shards", o.shards, "the hub's hub.shards (0 = cores)")->capture_default_str();
   app.add_option("--zmq-credit-bytes", o.zmq_credit_bytes,
                  "the hub's zmq.credit_bytes (0 = its default)")
+      ->capture_default_str();
+  app.add_option("--zmq-security", o.zmq_security,
+                 "the hub's zmq.security: curve (encrypted) or plain (DIP ID and API key, "
+                 "unencrypted; docs/security.md)")
+      ->check(CLI::IsMember({"curve", "plain"}))
       ->capture_default_str();
   app.add_flag("--national-day", o.national_day,
                "a day of GB volume: 30 million MPANs, one IF-064 each");

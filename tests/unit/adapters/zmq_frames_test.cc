@@ -115,5 +115,20 @@ TEST(ZmqConfig, NeedsAValidSecretKeyAndChecksLimits) {
   EXPECT_FALSE(ParseZmqAdapterConfig(YAML::Load("secret_key: \"" + sec + "\"\nport: 1")).ok());
 }
 
+TEST(ZmqConfig, SecurityIsCurveUnlessPlainIsAskedFor) {
+  auto [pub, sec] = CurveKeyPair();
+  auto curve = ParseZmqAdapterConfig(YAML::Load("secret_key: \"" + sec + "\""));
+  ASSERT_TRUE(curve.ok());
+  EXPECT_EQ(curve.value().security, ZmqSecurity::kCurve);
+  // Plain needs no CURVE key; anything but curve or plain is refused by name.
+  auto plain = ParseZmqAdapterConfig(YAML::Load("security: plain"));
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain.value().security, ZmqSecurity::kPlain);
+  auto other = ParseZmqAdapterConfig(YAML::Load("security: null_mechanism"));
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.status().help().find("zmq.security"), std::string::npos);
+  EXPECT_FALSE(ParseZmqAdapterConfig(YAML::Load("security: curve")).ok()) << "curve needs a key";
+}
+
 }  // namespace
 }  // namespace diphub::adapters::zmq
