@@ -133,7 +133,7 @@ std::string RoutingFinding(const dip::Status& routed, const routing::Route& rout
 }  // namespace
 
 // One send on its way through the shards.
-struct Ingest::Job {
+struct Ingest::Job : std::enable_shared_from_this<Ingest::Job> {
   SubmitRequest request;  // owns the body the parsed envelopes point into
   std::string iface;
   Checked checked;
@@ -439,6 +439,10 @@ void Ingest::Finish(Job& job, std::function<void(SubmitResponse)> done) {
 
   storage::GroupCommitter::Request commit;
   commit.records.reserve(parsed.items.size());
+  // The records view their messages where they were parsed (the body or the parser's copy of
+  // it): the job stays alive until the records are gone, and each message is copied once, into
+  // the store's write.
+  const std::shared_ptr<const void> owner = job.shared_from_this();
   for (std::size_t i = 0; i < parsed.items.size(); ++i) {
     const dip::Envelope& env = parsed.items[i].envelope;
     storage::MessageRecord m;
@@ -461,7 +465,8 @@ void Ingest::Finish(Job& job, std::function<void(SubmitResponse)> done) {
         }
       }
     }
-    m.raw.assign(env.raw);
+    m.raw_owner = owner;
+    m.raw_view = env.raw;
     m.event_code = env.event_code.value;
     m.mpan = env.mpan_core.opt();
     commit.records.push_back(std::move(m));

@@ -74,7 +74,7 @@ void EncodeMessageAround(const MessageRecord& r, std::string* head, std::string*
   PutOptional(&out, r.correlation_id);
   PutList(&out, r.primary_recipients);
   PutList(&out, r.recipients);
-  PutVarint32(&out, static_cast<std::uint32_t>(r.raw.size()));  // the raw bytes come between
+  PutVarint32(&out, static_cast<std::uint32_t>(r.Raw().size()));  // the raw bytes come between
   PutList(tail, r.secondary_recipients);
   PutList(tail, r.always_recipients);
 }
@@ -82,8 +82,8 @@ void EncodeMessageAround(const MessageRecord& r, std::string* head, std::string*
 std::string EncodeMessage(const MessageRecord& r) {
   std::string head, tail;
   EncodeMessageAround(r, &head, &tail);
-  head.reserve(head.size() + r.raw.size() + tail.size());
-  head.append(r.raw);
+  head.reserve(head.size() + r.Raw().size() + tail.size());
+  head.append(r.Raw());
   head.append(tail);
   return head;
 }

@@ -205,7 +205,7 @@ class RocksStore final : public Store {
     // (SliceParts: the encoding's head, raw, tail), not first into an encoded string.
     std::size_t reserve = 64;
     for (const MessageRecord* r : records) {
-      reserve += r->raw.size() + 320 + 48 * (r->recipients.size() + r->appointments.size());
+      reserve += r->Raw().size() + 320 + 48 * (r->recipients.size() + r->appointments.size());
     }
     rocksdb::WriteBatch batch(reserve);
     std::string head, tail;
@@ -215,7 +215,8 @@ class RocksStore final : public Store {
       tail.clear();
       EncodeMessageAround(*r, &head, &tail);
       const rocksdb::Slice seq_slice(seq);
-      const rocksdb::Slice value[] = {head, r->raw, tail};
+      const std::string_view raw = r->Raw();
+      const rocksdb::Slice value[] = {head, rocksdb::Slice(raw.data(), raw.size()), tail};
       batch.Put(handles_[kMessages], rocksdb::SliceParts(&seq_slice, 1),
                 rocksdb::SliceParts(value, 3));
       if (r->interface_id != kStatusInterface) {
