@@ -483,6 +483,10 @@ void Ingest::Finish(Job& job, std::function<void(SubmitResponse)> done) {
                       item.envelope.connection_provider_id.opt(),
                       dip::FindEvent(iface, item.envelope.event_code.value)});
   }
+  // The job now stays alive for its buffers only (the records view them): the rest goes.
+  parsed.items = {};
+  checked.routes = {};
+  checked.verdicts = {};
   const std::size_t count = commit.records.size();
   auto shared_done = std::make_shared<std::function<void(SubmitResponse)>>(std::move(done));
   commit.done = [this, &s, echoes = std::move(echoes), shared_done](
