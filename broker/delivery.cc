@@ -405,6 +405,9 @@ void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
     return;
   }
   std::string body = "[";
+  std::size_t reserve = 2;  // each message as received plus the hub's A0 and D0
+  for (const storage::MessageRecord& m : msgs.value()) reserve += m.raw.size() + 512;
+  body.reserve(std::min(reserve, max_bytes + 1024));
   std::size_t count = 0;
   std::vector<std::uint64_t> batch_seqs;
   bool batch_replay = false;

@@ -133,7 +133,7 @@ std::string RoutingFinding(const dip::Status& routed, const routing::Route& rout
 }  // namespace
 
 // One send on its way through the shards.
-struct Ingest::Job {
+struct Ingest::Job : std::enable_shared_from_this<Ingest::Job> {
   SubmitRequest request;  // owns the body the parsed envelopes point into
   std::string iface;
   Checked checked;
@@ -439,6 +439,10 @@ void Ingest::Finish(Job& job, std::function<void(SubmitResponse)> done) {
 
   storage::GroupCommitter::Request commit;
   commit.records.reserve(parsed.items.size());
+  // The records view their messages where they were parsed (the body or the parser's copy of
+  // it): the job stays alive until the records are gone, and each message is copied once, into
+  // the store's write.
+  const std::shared_ptr<const void> owner = job.shared_from_this();
   for (std::size_t i = 0; i < parsed.items.size(); ++i) {
     const dip::Envelope& env = parsed.items[i].envelope;
     storage::MessageRecord m;
@@ -461,7 +465,8 @@ void Ingest::Finish(Job& job, std::function<void(SubmitResponse)> done) {
         }
       }
     }
-    m.raw.assign(env.raw);
+    m.raw_owner = owner;
+    m.raw_view = env.raw;
     m.event_code = env.event_code.value;
     m.mpan = env.mpan_core.opt();
     commit.records.push_back(std::move(m));
@@ -478,18 +483,24 @@ void Ingest::Finish(Job& job, std::function<void(SubmitResponse)> done) {
                       item.envelope.connection_provider_id.opt(),
                       dip::FindEvent(iface, item.envelope.event_code.value)});
   }
+  // The job now stays alive for its buffers only (the records view them): the rest goes.
+  parsed.items = {};
+  checked.routes = {};
+  checked.verdicts = {};
   const std::size_t count = commit.records.size();
   auto shared_done = std::make_shared<std::function<void(SubmitResponse)>>(std::move(done));
   commit.done = [this, &s, echoes = std::move(echoes), shared_done](
                     const dip::Status& status, std::size_t failed_index,
                     std::vector<storage::MessageRecord>& records) {
     auto now = dip::Clock::now();
+    const std::string sent = dip::FormatDipTimestamp(now);
+    const std::string success = dip::CodeMessage(dip::codes::kSuccess);
     std::vector<dip::ResponseItem> items;
     items.reserve(records.size());
     for (std::size_t i = 0; i < records.size(); ++i) {
       const storage::MessageRecord& m = records[i];
       dip::ResponseItem it;
-      it.sent_timestamp = dip::FormatDipTimestamp(now);
+      it.sent_timestamp = sent;
       it.sender_id = s.dip_id;
       it.recipient_id = m.sender_dip_id;
       it.sender_unique_reference = m.sender_unique_reference;
@@ -497,7 +508,7 @@ void Ingest::Finish(Job& job, std::function<void(SubmitResponse)> done) {
       it.connection_provider_id = echoes[i].provider;
       if (status.ok()) {
         it.transaction_id = m.transaction_id;
-        it.message = dip::CodeMessage(dip::codes::kSuccess);
+        it.message = success;
       } else if (i == failed_index || status.code() == kProcessingFailed) {
         it.message = dip::CodeMessage(status.code());
         it.help = status.help();

@@ -171,19 +171,14 @@ bool Splice(od::document& doc, const char* base, std::string_view raw_item, cons
   return true;
 }
 
-}  // namespace
-
-Status AppendEgressMessage(std::string_view raw_item, const Addressing& a0, const DipBlock& d0,
-                           std::string* out) {
-  thread_local std::string padded;
-  padded.reserve(raw_item.size() + simdjson::SIMDJSON_PADDING);
-  padded.assign(raw_item);
+// `padded` holds raw_item's bytes and may be read `capacity` bytes from its start (at least
+// raw_item.size() + SIMDJSON_PADDING).
+Status Render(const char* padded, std::size_t capacity, std::string_view raw_item,
+              const Addressing& a0, const DipBlock& d0, std::string* out) {
   thread_local od::parser parser;
   od::document doc;
-  if (auto e = parser.iterate(padded.data(), padded.size(), padded.capacity()).get(doc)) {
-    return Broken(e);
-  }
-  if (Splice(doc, padded.data(), raw_item, a0, d0, out)) return Status::Ok();
+  if (auto e = parser.iterate(padded, raw_item.size(), capacity).get(doc)) return Broken(e);
+  if (Splice(doc, padded, raw_item, a0, d0, out)) return Status::Ok();
   doc.rewind();
   od::object item;
   if (auto e = doc.get_object().get(item)) return Broken(e);
@@ -214,6 +209,24 @@ Status AppendEgressMessage(std::string_view raw_item, const Addressing& a0, cons
   }
   out->append("}}");
   return Status::Ok();
+}
+
+}  // namespace
+
+Status AppendEgressMessage(std::string_view raw_item, const Addressing& a0, const DipBlock& d0,
+                           std::string* out) {
+  thread_local std::string padded;
+  padded.reserve(raw_item.size() + simdjson::SIMDJSON_PADDING);
+  padded.assign(raw_item);
+  return Render(padded.data(), padded.capacity(), padded, a0, d0, out);
+}
+
+Status AppendEgressMessage(const std::string& raw_item, const Addressing& a0, const DipBlock& d0,
+                           std::string* out) {
+  if (raw_item.capacity() - raw_item.size() < simdjson::SIMDJSON_PADDING) {
+    return AppendEgressMessage(std::string_view(raw_item), a0, d0, out);
+  }
+  return Render(raw_item.data(), raw_item.capacity(), raw_item, a0, d0, out);
 }
 
 }  // namespace diphub::dip

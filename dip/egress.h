@@ -36,5 +36,13 @@ struct Addressing {  // A0
 // Safe from any thread (thread-local parser).
 Status AppendEgressMessage(std::string_view raw_item, const Addressing& a0, const DipBlock& d0,
                            std::string* out);
+// The same; when `raw_item` has room for the parser's padding (capacity() at least size() +
+// kBodyPadding, as storage::DecodeMessage leaves it) it is read in place, not copied first.
+Status AppendEgressMessage(const std::string& raw_item, const Addressing& a0, const DipBlock& d0,
+                           std::string* out);
+inline Status AppendEgressMessage(const char* raw_item, const Addressing& a0, const DipBlock& d0,
+                                  std::string* out) {
+  return AppendEgressMessage(std::string_view(raw_item), a0, d0, out);
+}
 
 }  // namespace diphub::dip

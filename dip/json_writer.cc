@@ -5,8 +5,15 @@
 namespace diphub::dip {
 
 void AppendJsonString(std::string& out, std::string_view s) {
+  // The common case, nothing to escape, is one append.
+  std::size_t plain = 0;
+  while (plain < s.size() && static_cast<unsigned char>(s[plain]) >= 0x20 && s[plain] != '"' &&
+         s[plain] != '\\') {
+    ++plain;
+  }
   out.push_back('"');
-  for (char c : s) {
+  out.append(s.data(), plain);
+  for (char c : s.substr(plain)) {
     switch (c) {
       case '"':
         out += "\\\"";

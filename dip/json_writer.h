@@ -24,6 +24,7 @@ class JsonWriter {
   JsonWriter& Bool(bool v);
   JsonWriter& Int(long long v);
   JsonWriter& Raw(std::string_view json);  // an already-encoded JSON value
+  void Reserve(std::size_t bytes) { out_.reserve(bytes); }
 
   const std::string& str() const { return out_; }
   std::string Take() { return std::move(out_); }

@@ -4,8 +4,9 @@
 
 namespace diphub::dip {
 
-std::string RenderResponseItem(const ResponseItem& it) {
-  JsonWriter w;
+namespace {
+
+void AppendItem(JsonWriter& w, const ResponseItem& it) {
   w.BeginObject();
   w.Key("transactionID").OptString(it.transaction_id);
   w.Key("senderUniqueReference").OptString(it.sender_unique_reference);
@@ -18,13 +19,21 @@ std::string RenderResponseItem(const ResponseItem& it) {
   w.Key("help").OptString(it.help);
   w.Key("serviceTicketURL").OptString(it.service_ticket_url);
   w.EndObject();
+}
+
+}  // namespace
+
+std::string RenderResponseItem(const ResponseItem& item) {
+  JsonWriter w;
+  AppendItem(w, item);
   return w.Take();
 }
 
 std::string RenderStandardResponse(const std::vector<ResponseItem>& items, Clock::time_point now) {
   JsonWriter w;
+  w.Reserve(64 + 320 * items.size());
   w.BeginObject().Key("messageArray").BeginArray();
-  for (const ResponseItem& it : items) w.Raw(RenderResponseItem(it));
+  for (const ResponseItem& it : items) AppendItem(w, it);
   w.EndArray().Key("timestamp").String(FormatDipTimestamp(now)).EndObject();
   return w.Take();
 }

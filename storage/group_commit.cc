@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string_view>
-#include <unordered_set>
+#include <tuple>
 
 #include "dip/codes.h"
 #include "dip/dip_time.h"
@@ -18,13 +20,29 @@ std::size_t RequestBytes(const GroupCommitter::Request& r) {
   return n;
 }
 
-std::string DedupeKey(const MessageRecord& m) {
-  std::string key;
-  key.reserve(m.sender_dip_id.size() + m.sender_unique_reference.size() + 1);
-  key.append(m.sender_dip_id).push_back('\0');
-  key.append(m.sender_unique_reference);
-  return key;
+// The duplicate key of a message is (sender, senderUniqueReference); status records have none.
+bool HasKey(const MessageRecord& m) { return m.interface_id != kStatusInterface; }
+
+bool SameKey(const MessageRecord& a, const MessageRecord& b) {
+  return a.sender_unique_reference == b.sender_unique_reference &&
+         a.sender_dip_id == b.sender_dip_id;
 }
+
+std::uint64_t KeyHash(const MessageRecord& m) {
+  const std::size_t s = std::hash<std::string_view>()(m.sender_dip_id);
+  const std::size_t r = std::hash<std::string_view>()(m.sender_unique_reference);
+  return static_cast<std::uint64_t>(r ^ (s + 0x9e3779b97f4a7c15ull + (r << 6) + (r >> 2)));
+}
+
+// One message's key: its hash and where the message is in the batch.
+struct KeyRef {
+  std::uint64_t hash;
+  std::uint32_t request;
+  std::uint32_t index;
+  bool operator<(const KeyRef& o) const {
+    return std::tie(hash, request, index) < std::tie(o.hash, o.request, o.index);
+  }
+};
 
 dip::Status Duplicate(const MessageRecord& m) {
   return dip::Status::Dip(dip::codes::kDuplicateReference,
@@ -41,9 +59,14 @@ struct GroupCommitter::Batch {
   };
   std::vector<Request> requests;
   std::vector<Verdict> verdicts;
-  std::vector<std::string> keys;  // keys this batch holds in holders_
+  std::vector<std::uint64_t> hashes;  // of the keys this batch holds, sorted, unique
+  // Per request, per message: its key's number among the batch's distinct keys (kNoKey for a
+  // status record), so equal keys are found without comparing strings again.
+  static constexpr std::uint32_t kNoKey = UINT32_MAX;
+  std::vector<std::vector<std::uint32_t>> keys;
+  std::uint32_t distinct_keys = 0;
   std::size_t bytes = 0;
-  std::uint64_t take = 0;  // take order: of the queues for keys, of seqs, of answers
+  std::uint64_t take = 0;  // take order: of the waits for keys, of seqs, of answers
 };
 
 GroupCommitter::GroupCommitter(Store* store, GroupCommitOptions options,
@@ -118,36 +141,79 @@ void GroupCommitter::Take(Batch& batch) {
   pending_bytes_ -= batch.bytes;
   batch.verdicts.resize(batch.requests.size());
   batch.take = next_take_++;
-  // A request holding one key twice is refused here (nothing of it can be stored); every other
-  // key joins the queue of batches holding it.
-  std::unordered_set<std::string> mine;
+  // Every key of the batch, sorted by hash: equal keys end up side by side, and get one number.
+  std::vector<KeyRef> refs;
+  refs.reserve(messages);
+  batch.keys.resize(batch.requests.size());
   for (std::size_t ri = 0; ri < batch.requests.size(); ++ri) {
-    const Request& req = batch.requests[ri];
-    std::vector<std::string> keys;
-    keys.reserve(req.records.size());
-    for (std::size_t i = 0; i < req.records.size(); ++i) {
-      const MessageRecord& m = req.records[i];
-      if (m.interface_id == kStatusInterface) continue;  // no dedupe key (records.h)
-      std::string key = DedupeKey(m);
-      if (std::find(keys.begin(), keys.end(), key) != keys.end()) {
-        batch.verdicts[ri] = {Duplicate(m), i};
-        break;
-      }
-      keys.push_back(std::move(key));
-    }
-    if (!batch.verdicts[ri].status.ok()) continue;
-    for (std::string& k : keys) {
-      if (!mine.insert(k).second) continue;  // another request of this batch holds it already
-      holders_[k].push_back(batch.take);
-      batch.keys.push_back(std::move(k));
+    const std::vector<MessageRecord>& records = batch.requests[ri].records;
+    batch.keys[ri].assign(records.size(), Batch::kNoKey);
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      if (!HasKey(records[i])) continue;
+      refs.push_back(
+          {KeyHash(records[i]), static_cast<std::uint32_t>(ri), static_cast<std::uint32_t>(i)});
     }
   }
+  std::sort(refs.begin(), refs.end());
+  auto record = [&](const KeyRef& r) -> const MessageRecord& {
+    return batch.requests[r.request].records[r.index];
+  };
+  std::vector<std::size_t> firsts;  // per distinct key of one hash: its first ref
+  for (std::size_t a = 0; a < refs.size();) {
+    std::size_t b = a + 1;
+    while (b < refs.size() && refs[b].hash == refs[a].hash) ++b;
+    firsts.clear();
+    for (std::size_t j = a; j < b; ++j) {
+      std::uint32_t number = Batch::kNoKey;
+      for (std::size_t f : firsts) {  // one, unless two keys share a hash
+        if (SameKey(record(refs[f]), record(refs[j]))) {
+          number = batch.keys[refs[f].request][refs[f].index];
+          break;
+        }
+      }
+      if (number == Batch::kNoKey) {
+        number = batch.distinct_keys++;
+        firsts.push_back(j);
+      }
+      batch.keys[refs[j].request][refs[j].index] = number;
+    }
+    a = b;
+  }
+  // A request holding one key twice is refused here (nothing of it can be stored), at the first
+  // message whose key an earlier one of it has.
+  std::vector<std::uint32_t> seen_in(batch.distinct_keys, UINT32_MAX);  // key -> last request
+  for (std::size_t ri = 0; ri < batch.requests.size(); ++ri) {
+    const std::vector<std::uint32_t>& keys = batch.keys[ri];
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i] == Batch::kNoKey) continue;
+      if (seen_in[keys[i]] == ri) {
+        batch.verdicts[ri] = {Duplicate(batch.requests[ri].records[i]), i};
+        break;
+      }
+      seen_in[keys[i]] = static_cast<std::uint32_t>(ri);
+    }
+  }
+  batch.hashes.reserve(refs.size());
+  for (const KeyRef& r : refs) {
+    if (!batch.verdicts[r.request].status.ok()) continue;
+    if (batch.hashes.empty() || batch.hashes.back() != r.hash) batch.hashes.push_back(r.hash);
+  }
+  unwritten_.push_back(&batch);
 }
 
 bool GroupCommitter::FirstForKeys(const Batch& batch) const {
-  for (const std::string& k : batch.keys) {
-    auto it = holders_.find(k);
-    if (it != holders_.end() && it->second.front() != batch.take) return false;
+  for (const Batch* other : unwritten_) {
+    if (other->take >= batch.take) continue;
+    // Both sorted: a merge finds a shared hash.
+    auto a = batch.hashes.begin(), b = other->hashes.begin();
+    while (a != batch.hashes.end() && b != other->hashes.end()) {
+      if (*a == *b) return false;
+      if (*a < *b) {
+        ++a;
+      } else {
+        ++b;
+      }
+    }
   }
   return true;
 }
@@ -174,24 +240,20 @@ void GroupCommitter::CommitBatch(Batch& batch) {
   auto release = [&] {
     {
       std::lock_guard lock(mu_);
-      for (const std::string& k : batch.keys) {
-        auto it = holders_.find(k);
-        it->second.pop_front();
-        if (it->second.empty()) holders_.erase(it);
-      }
+      std::erase(unwritten_, &batch);
     }
     released_.notify_all();
   };
-  std::unordered_set<std::string> in_batch;  // keys of this batch's accepted requests
+  // Keys of this batch's requests accepted so far: a later request holding one is refused.
+  std::vector<char> in_batch(batch.distinct_keys, 0);
   for (std::size_t ri = 0; ri < requests.size(); ++ri) {
     if (!batch.verdicts[ri].status.ok()) continue;
     const std::vector<MessageRecord>& records = requests[ri].records;
-    std::vector<std::string> keys;
+    const std::vector<std::uint32_t>& keys = batch.keys[ri];
     for (std::size_t i = 0; i < records.size() && batch.verdicts[ri].status.ok(); ++i) {
       const MessageRecord& m = records[i];
-      if (m.interface_id == kStatusInterface) continue;
-      std::string key = DedupeKey(m);
-      if (in_batch.count(key) > 0) {
+      if (keys[i] == Batch::kNoKey) continue;
+      if (in_batch[keys[i]]) {
         batch.verdicts[ri] = {Duplicate(m), i};
         break;
       }
@@ -203,9 +265,11 @@ void GroupCommitter::CommitBatch(Batch& batch) {
       } else if (stored.value()) {
         batch.verdicts[ri] = {Duplicate(m), i};
       }
-      keys.push_back(std::move(key));
     }
-    if (batch.verdicts[ri].status.ok()) in_batch.insert(keys.begin(), keys.end());
+    if (!batch.verdicts[ri].status.ok()) continue;
+    for (std::uint32_t k : keys) {
+      if (k != Batch::kNoKey) in_batch[k] = 1;
+    }
   }
 
   // Sequence numbers and times in take order (the order sends were queued), so a sender's

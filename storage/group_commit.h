@@ -16,10 +16,11 @@
 //   first waits for the batches taken before it, so the hand-off to delivery (made in `done`)
 //   stays in seq order. `done` calls never run concurrently.
 // - A duplicate (sender, senderUniqueReference) is refused (MSG1006) even when the copies are
-//   in different batches in flight at once, and only when the other copy is stored: each batch
-//   queues for its keys in memory when it is taken (in take order), and looks them up in the
-//   store only once every earlier batch holding one of them has written (or failed). So a
-//   refusal always means "stored", never "being stored".
+//   in different batches in flight at once, and only when the other copy is stored: a batch
+//   looks its keys up in the store only once every batch taken before it and holding one of
+//   them has written (or failed). So a refusal always means "stored", never "being stored".
+//   Keys are matched by a 64-bit hash to find those earlier batches (a collision only makes a
+//   batch wait for one it need not wait for) and compared exactly to refuse a message.
 #pragma once
 
 #include <condition_variable>
@@ -28,7 +29,6 @@
 #include <functional>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "dip/status.h"
@@ -83,7 +83,8 @@ class GroupCommitter {
   void Run();
   // Takes queued requests into `batch` and queues it for their keys. REQUIRES: mu_ held.
   void Take(Batch& batch);
-  // True when `batch` is first in line for every key it holds. REQUIRES: mu_ held.
+  // True when no batch taken before `batch` and holding one of its keys is unwritten.
+  // REQUIRES: mu_ held.
   bool FirstForKeys(const Batch& batch) const;
   void CommitBatch(Batch& batch);
   std::string NextTransactionId(const MessageRecord& r, const std::string& yyyymmdd);
@@ -97,9 +98,10 @@ class GroupCommitter {
   std::deque<Request> queue_;      // guarded by mu_
   std::size_t pending_bytes_ = 0;  // guarded by mu_
   bool stopping_ = false;          // guarded by mu_
-  // sender \0 reference -> the batches (take numbers, in take order) holding it and not yet
-  // written; guarded by mu_
-  std::unordered_map<std::string, std::deque<std::uint64_t>> holders_;
+  // Batches taken and not yet written (at most one per committer), each with the sorted
+  // hashes of its keys; a batch waits for the earlier ones among them that share a hash.
+  // Guarded by mu_.
+  std::vector<const Batch*> unwritten_;
   std::condition_variable released_;  // a batch left holders_
   std::uint64_t next_take_ = 0;       // guarded by mu_
   std::uint64_t next_seq_;            // guarded by mu_

@@ -1,5 +1,6 @@
 #include "storage/records.h"
 
+#include "dip/envelope.h"
 #include "storage/codec.h"
 
 namespace diphub::storage {
@@ -58,9 +59,8 @@ bool GetI64(std::string_view* in, std::int64_t* v) {
 
 }  // namespace
 
-std::string EncodeMessage(const MessageRecord& r) {
-  std::string out;
-  out.reserve(r.raw.size() + 200);
+void EncodeMessageAround(const MessageRecord& r, std::string* head, std::string* tail) {
+  std::string& out = *head;
   out.push_back(kMessageFormat);
   PutLengthPrefixed(&out, r.transaction_id);
   PutLengthPrefixed(&out, r.transaction_timestamp);
@@ -74,10 +74,18 @@ std::string EncodeMessage(const MessageRecord& r) {
   PutOptional(&out, r.correlation_id);
   PutList(&out, r.primary_recipients);
   PutList(&out, r.recipients);
-  PutLengthPrefixed(&out, r.raw);
-  PutList(&out, r.secondary_recipients);
-  PutList(&out, r.always_recipients);
-  return out;
+  PutVarint32(&out, static_cast<std::uint32_t>(r.Raw().size()));  // the raw bytes come between
+  PutList(tail, r.secondary_recipients);
+  PutList(tail, r.always_recipients);
+}
+
+std::string EncodeMessage(const MessageRecord& r) {
+  std::string head, tail;
+  EncodeMessageAround(r, &head, &tail);
+  head.reserve(head.size() + r.Raw().size() + tail.size());
+  head.append(r.Raw());
+  head.append(tail);
+  return head;
 }
 
 dip::Result<MessageRecord> DecodeMessage(std::uint64_t seq, std::string_view in) {
@@ -91,15 +99,19 @@ dip::Result<MessageRecord> DecodeMessage(std::uint64_t seq, std::string_view in)
   }
   const bool format3 = in.front() == kMessageFormat3;
   in.remove_prefix(1);
+  std::string_view raw;
   if (!GetString(&in, &r.transaction_id) || !GetString(&in, &r.transaction_timestamp) ||
       !GetI64(&in, &r.accepted_unix_ms) || !GetString(&in, &r.interface_id) ||
       !GetString(&in, &r.event_code) || !GetOptional(&in, &r.mpan) ||
       !GetString(&in, &r.sender_dip_id) || !GetString(&in, &r.sender_role) ||
       !GetString(&in, &r.sender_unique_reference) || !GetOptional(&in, &r.correlation_id) ||
       !GetList(&in, &r.primary_recipients) || !GetList(&in, &r.recipients) ||
-      !GetString(&in, &r.raw)) {
+      !GetLengthPrefixed(&in, &raw)) {
     return corrupt();
   }
+  // With room for the JSON parser's padding, so egress reads it in place.
+  r.raw.reserve(raw.size() + dip::kBodyPadding);
+  r.raw.assign(raw);
   if (!format3 && (!GetList(&in, &r.secondary_recipients) || !GetList(&in, &r.always_recipients))) {
     return corrupt();
   }

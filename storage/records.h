@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,12 +52,22 @@ struct MessageRecord {
   std::vector<std::string> always_recipients;     // A0.always on publication
   // Appointment changes the message carries; written with it (not part of its encoding).
   std::vector<AppointmentRow> appointments;
-  std::string raw;  // the array element as received
+  std::string raw;  // the array element as received (empty when raw_owner holds it)
+  // Or, for the messages of a send on their way to the store: the element's bytes in the buffer
+  // the send arrived in, which raw_owner keeps alive, so they are copied once, into the
+  // WriteBatch. Records read back from the store own `raw`.
+  std::shared_ptr<const void> raw_owner;
+  std::string_view raw_view;
 
-  std::size_t ApproximateBytes() const { return raw.size() + 256; }
+  // The array element as received, wherever it is held.
+  std::string_view Raw() const { return raw_owner ? raw_view : std::string_view(raw); }
+  std::size_t ApproximateBytes() const { return Raw().size() + 256; }
 };
 
 std::string EncodeMessage(const MessageRecord& r);
+// EncodeMessage(r) is `*head` + r.raw + `*tail` (appended to): a writer can pass the three parts
+// without copying raw into one string first.
+void EncodeMessageAround(const MessageRecord& r, std::string* head, std::string* tail);
 dip::Result<MessageRecord> DecodeMessage(std::uint64_t seq, std::string_view bytes);
 
 // A pending delivery of message `seq` to `recipient`.

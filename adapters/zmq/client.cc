@@ -26,15 +26,30 @@ std::chrono::milliseconds Left(Clock::time_point deadline) {
                   std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
 }
 
-// The messages of a delivered array, each as its own JSON text.
-dip::Status Split(const std::string& body, std::vector<std::string>* out) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  simdjson::dom::array array;
-  if (parser.parse(body).get(doc) || doc.get_array().get(array)) {
+// The messages of a delivered array, each as its own JSON text: the element's bytes as the hub
+// sent them (one copy each), read with On-Demand from `padded`, a buffer kept between calls.
+dip::Status Split(std::string_view body, std::string* padded, std::vector<std::string>* out) {
+  padded->reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  padded->assign(body);
+  thread_local simdjson::ondemand::parser parser;
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::array array;
+  if (parser.iterate(padded->data(), padded->size(), padded->capacity()).get(doc) ||
+      doc.get_array().get(array)) {
     return dip::Status::Io("DELIVER: the body is not a JSON array");
   }
-  for (simdjson::dom::element e : array) out->push_back(simdjson::minify(e));
+  for (auto element : array) {
+    simdjson::ondemand::object object;
+    std::string_view raw;
+    if (element.get_object().get(object) || object.raw_json().get(raw)) {
+      return dip::Status::Io("DELIVER: an element of the body is not a JSON object");
+    }
+    while (!raw.empty() &&
+           (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t')) {
+      raw.remove_suffix(1);
+    }
+    out->emplace_back(raw);
+  }
   return dip::Status::Ok();
 }
 
@@ -70,13 +85,19 @@ dip::Status Client::Open() {
   static std::atomic<std::uint64_t> instances{0};
   try {
     socket_ = ::zmq::socket_t(context_, ::zmq::socket_type::dealer);
-    for (const std::string* key :
-         {&options_.server_public_key, &options_.public_key, &options_.secret_key}) {
-      if (key->size() != 40) return dip::Status::Config("zmq client: CURVE keys are 40 Z85 chars");
+    if (options_.plain) {
+      socket_.set(::zmq::sockopt::plain_username, options_.dip_id);
+      socket_.set(::zmq::sockopt::plain_password, options_.api_key);
+    } else {
+      for (const std::string* key :
+           {&options_.server_public_key, &options_.public_key, &options_.secret_key}) {
+        if (key->size() != 40)
+          return dip::Status::Config("zmq client: CURVE keys are 40 Z85 chars");
+      }
+      zmq_setsockopt(socket_.handle(), ZMQ_CURVE_SERVERKEY, options_.server_public_key.data(), 40);
+      zmq_setsockopt(socket_.handle(), ZMQ_CURVE_PUBLICKEY, options_.public_key.data(), 40);
+      zmq_setsockopt(socket_.handle(), ZMQ_CURVE_SECRETKEY, options_.secret_key.data(), 40);
     }
-    zmq_setsockopt(socket_.handle(), ZMQ_CURVE_SERVERKEY, options_.server_public_key.data(), 40);
-    zmq_setsockopt(socket_.handle(), ZMQ_CURVE_PUBLICKEY, options_.public_key.data(), 40);
-    zmq_setsockopt(socket_.handle(), ZMQ_CURVE_SECRETKEY, options_.secret_key.data(), 40);
     SetInt(socket_, ZMQ_LINGER, 1000);  // a last ACK or SEND still leaves on close
     SetInt(socket_, ZMQ_SNDHWM, 0);     // the credit window bounds what is queued
     SetInt(socket_, ZMQ_RCVHWM, 0);
@@ -143,7 +164,8 @@ dip::Status Client::OnMonitorEvent() {
   std::memcpy(&id, event[0].data(), 2);
   std::memcpy(&value, static_cast<const char*>(event[0].data()) + 2, 4);
   if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
-    return dip::Status::Io("zmq client: the hub refused this CURVE key (ZAP status " +
+    return dip::Status::Io(std::string("zmq client: the hub refused this ") +
+                           (options_.plain ? "DIP ID and API key" : "CURVE key") + " (ZAP status " +
                            std::to_string(value) + ")");
   }
   if (id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL || id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
@@ -172,18 +194,19 @@ dip::Status Client::OnMessage(std::vector<::zmq::message_t>& frames) {
       return dip::Status::Ok();
     case HubMessage::Type::kError:
       return dip::Status::Io("zmq client: the hub answered " + std::to_string(m.status) + ": " +
-                             m.body);
+                             std::string(m.body));
     case HubMessage::Type::kAck: {
       if (auto it = unacked_.find(m.seq); it != unacked_.end()) {
         unacked_bytes_ -= it->second;
         unacked_.erase(it);
       }
-      if (on_ack) on_ack(SendAck{m.seq, m.status, std::move(m.body)});
+      if (on_ack) on_ack(SendAck{m.seq, m.status, std::string(m.body)});
       return dip::Status::Ok();
     }
     case HubMessage::Type::kDeliver: {
       std::vector<std::string> messages;
-      if (dip::Status s = Split(m.body, &messages); !s.ok()) return s;
+      messages.reserve(m.seqs.size());
+      if (dip::Status s = Split(m.body, &split_buffer_, &messages); !s.ok()) return s;
       if (messages.size() != m.seqs.size()) {
         return dip::Status::Io("zmq client: DELIVER has " + std::to_string(m.seqs.size()) +
                                " seqs for " + std::to_string(messages.size()) + " messages");
@@ -226,7 +249,12 @@ dip::Result<std::uint64_t> Client::Send(std::string_view channel, std::string_vi
   const std::uint64_t seq = next_seq_++;
   unacked_.emplace(seq, body.size());
   unacked_bytes_ += body.size();
-  SendFrames(EncodeSend(seq, channel, body));
+  // The frames of EncodeSend, sent from views: the body is copied once, by libzmq.
+  const std::string seq_text = std::to_string(seq);
+  socket_.send(::zmq::buffer(std::string_view("SEND")), ::zmq::send_flags::sndmore);
+  socket_.send(::zmq::buffer(seq_text), ::zmq::send_flags::sndmore);
+  socket_.send(::zmq::buffer(channel), ::zmq::send_flags::sndmore);
+  socket_.send(::zmq::buffer(body), ::zmq::send_flags::none);
   return seq;
 }
 

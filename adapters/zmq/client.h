@@ -23,9 +23,13 @@ struct ClientOptions {
   std::string server_public_key;  // the hub's CURVE public key (Z85)
   std::string public_key;         // this participant's CURVE key pair (Z85); the hub knows the
   std::string secret_key;         // public key as the participant's zmq_public_key
-  bool receive = false;           // take deliveries for the participant
-  std::uint64_t last_acked = 0;   // resume: the highest delivery seq already processed
-  bool auto_ack = true;           // ACK each delivery once on_delivery returns
+  // For a hub whose zmq.security is plain (docs/security.md): ZMQ PLAIN with this participant's
+  // DIP ID and API key instead of the CURVE keys above, unencrypted. Default: false (CURVE)
+  bool plain = false;
+  std::string dip_id, api_key;   // with `plain`
+  bool receive = false;          // take deliveries for the participant
+  std::uint64_t last_acked = 0;  // resume: the highest delivery seq already processed
+  bool auto_ack = true;          // ACK each delivery once on_delivery returns
   std::chrono::milliseconds connect_timeout{5000};  // for the WELCOME. Default: 5 s
 };
 
@@ -96,6 +100,7 @@ class Client {
   std::uint64_t unacked_bytes_ = 0;
   std::uint64_t last_delivered_ = 0;
   std::uint64_t last_acked_ = 0;
+  std::string split_buffer_;  // a DELIVER's body with the parser's padding, reused
 };
 
 // A fresh CURVE key pair (Z85 public, secret).

@@ -23,18 +23,28 @@ dip::Status CheckKey(const std::string& key, const std::string& where) {
 dip::Result<ZmqAdapterConfig> ParseZmqAdapterConfig(const YAML::Node& node) {
   ZmqAdapterConfig c;
   if (!node || !node.IsMap()) {
-    return dip::Status::Config("zmq: a section with at least secret_key is required");
+    return dip::Status::Config(
+        "zmq: a section with at least secret_key (or security: plain) is required");
   }
   if (auto s = broker::CheckKeys(
           node,
-          {"listen", "secret_key", "secret_key_file", "credit", "credit_bytes", "ingest_threads",
-           "delivery_timeout_ms", "overload_retry_ms", "max_message_bytes"},
+          {"listen", "security", "secret_key", "secret_key_file", "credit", "credit_bytes",
+           "ingest_threads", "delivery_timeout_ms", "overload_retry_ms", "max_message_bytes"},
           "zmq");
       !s.ok()) {
     return s;
   }
   try {
     if (node["listen"]) c.listen = node["listen"].as<std::string>();
+    if (node["security"]) {
+      const std::string security = node["security"].as<std::string>();
+      if (security == "plain") {
+        c.security = ZmqSecurity::kPlain;
+      } else if (security != "curve") {
+        return dip::Status::Config("zmq.security: \"curve\" or \"plain\", got \"" + security +
+                                   "\"");
+      }
+    }
     if (node["secret_key"]) c.secret_key = node["secret_key"].as<std::string>();
     if (node["secret_key_file"]) {
       const std::string path = node["secret_key_file"].as<std::string>();
@@ -58,11 +68,13 @@ dip::Result<ZmqAdapterConfig> ParseZmqAdapterConfig(const YAML::Node& node) {
   } catch (const YAML::Exception& e) {
     return dip::Status::Config(std::string("zmq: a value has the wrong type (") + e.what() + ")");
   }
-  if (c.secret_key.empty()) {
+  if (c.secret_key.empty() && c.security == ZmqSecurity::kCurve) {
     return dip::Status::Config(
         "zmq.secret_key: required (the hub's CURVE secret key; `diphub zmq-keygen` makes a pair)");
   }
-  if (auto s = CheckKey(c.secret_key, "zmq.secret_key"); !s.ok()) return s;
+  if (!c.secret_key.empty()) {
+    if (auto s = CheckKey(c.secret_key, "zmq.secret_key"); !s.ok()) return s;
+  }
   if (c.listen.empty())
     return dip::Status::Config("zmq.listen: required, e.g. tcp://127.0.0.1:5560");
   if (c.credit < 1 || c.credit > 1000000) return dip::Status::Config("zmq.credit: 1 to 1000000");

@@ -11,9 +11,18 @@
 
 namespace diphub::adapters::zmq {
 
+// How a connection proves whose it is (docs/security.md).
+enum class ZmqSecurity {
+  kCurve,  // CURVE: encrypted and authenticated, by the participant's zmq_public_key
+  kPlain,  // ZMQ PLAIN: the participant's DIP ID and API key; nothing encrypted or signed
+};
+
 struct ZmqAdapterConfig {
   std::string listen = "tcp://127.0.0.1:5560";  // ZeroMQ endpoint. Default: tcp://127.0.0.1:5560
-  std::string secret_key;       // the hub's CURVE secret key, Z85 (40 characters). Required
+  // "curve", or "plain" only on a network nobody else can read or write (the API key and every
+  // message cross it in clear, like plain HTTP with X-API-Key). Default: curve
+  ZmqSecurity security = ZmqSecurity::kCurve;
+  std::string secret_key;  // the hub's CURVE secret key, Z85 (40 characters). Required for curve
   std::uint32_t credit = 1000;  // sends a connection may have unacknowledged. Default: 1000
   // Bytes of SEND bodies a connection may have unacknowledged (a single larger send is admitted
   // alone). Bounds the hub's memory per connection and the queue ahead of the commit (the
@@ -27,7 +36,8 @@ struct ZmqAdapterConfig {
   std::size_t max_message_bytes = 16u << 20;  // larger frames drop the peer. Default: 16 MiB
 };
 
-// Reads `node` (may be undefined, but secret_key or secret_key_file is required).
+// Reads `node` (may be undefined, but with security curve, the default, secret_key or
+// secret_key_file is required).
 dip::Result<ZmqAdapterConfig> ParseZmqAdapterConfig(const YAML::Node& node);
 
 }  // namespace diphub::adapters::zmq

@@ -95,7 +95,7 @@ dip::Status ParseHubMessage(const std::vector<std::string_view>& frames, HubMess
     if (auto s = Number(frames[1], "ACK seq", &out->seq); !s.ok()) return s;
     if (auto s = Number(frames[2], "ACK status", &n); !s.ok()) return s;
     out->status = static_cast<int>(n);
-    out->body = std::string(frames[3]);
+    out->body = frames[3];
     return dip::Status::Ok();
   }
   if (type == "DELIVER") {
@@ -113,7 +113,7 @@ dip::Status ParseHubMessage(const std::vector<std::string_view>& frames, HubMess
     if (out->seqs.empty()) return Bad("DELIVER seqs: empty");
     if (frames[2] != "0" && frames[2] != "1") return Bad("DELIVER replay: expected 0 or 1");
     out->replay = frames[2] == "1";
-    out->body = std::string(frames[3]);
+    out->body = frames[3];
     return dip::Status::Ok();
   }
   if (type == "ERROR") {
@@ -121,7 +121,7 @@ dip::Status ParseHubMessage(const std::vector<std::string_view>& frames, HubMess
     if (auto s = Count(frames, 3, type); !s.ok()) return s;
     if (auto s = Number(frames[1], "ERROR status", &n); !s.ok()) return s;
     out->status = static_cast<int>(n);
-    out->body = std::string(frames[2]);
+    out->body = frames[2];
     return dip::Status::Ok();
   }
   return Bad("message type: unknown \"" + std::string(type.substr(0, 16)) + "\"");
@@ -151,14 +151,21 @@ std::vector<std::string> EncodeAck(std::uint64_t seq, int status, std::string_vi
   return {"ACK", std::to_string(seq), std::to_string(status), std::string(response)};
 }
 
-std::vector<std::string> EncodeDeliver(const std::vector<std::uint64_t>& seqs, bool replay,
-                                       std::string_view body) {
+std::vector<std::string> EncodeDeliverHead(const std::vector<std::uint64_t>& seqs, bool replay) {
   std::string list;
+  list.reserve(seqs.size() * 8);
   for (std::uint64_t s : seqs) {
     if (!list.empty()) list.push_back(',');
     list += std::to_string(s);
   }
-  return {"DELIVER", std::move(list), replay ? "1" : "0", std::string(body)};
+  return {"DELIVER", std::move(list), replay ? "1" : "0"};
+}
+
+std::vector<std::string> EncodeDeliver(const std::vector<std::uint64_t>& seqs, bool replay,
+                                       std::string_view body) {
+  std::vector<std::string> frames = EncodeDeliverHead(seqs, replay);
+  frames.emplace_back(body);
+  return frames;
 }
 
 std::vector<std::string> EncodeError(int status, std::string_view text) {

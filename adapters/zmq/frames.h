@@ -44,11 +44,12 @@ struct HubMessage {
   std::uint64_t credit_bytes = 0;   // WELCOME: body bytes it may have unacknowledged (0: no limit)
   std::uint64_t seq = 0;            // ACK: the send's seq
   int status = 0;                   // ACK, ERROR: HTTP-equivalent status
-  std::string body;                 // ACK: StandardResponse; DELIVER: array; ERROR: text
+  std::string_view body;            // ACK: StandardResponse; DELIVER: array; ERROR: text
   std::vector<std::uint64_t> seqs;  // DELIVER: each message's delivery seq, ascending
   bool replay = false;              // DELIVER: re-deliveries, not to be dropped as duplicates
 };
 
+// On success `body` points into `frames`.
 dip::Status ParseHubMessage(const std::vector<std::string_view>& frames, HubMessage* out);
 
 // Encoders: each returns the frames of one message.
@@ -62,6 +63,9 @@ std::vector<std::string> EncodeWelcome(std::string_view dip_id, std::uint32_t cr
 std::vector<std::string> EncodeAck(std::uint64_t seq, int status, std::string_view response);
 std::vector<std::string> EncodeDeliver(const std::vector<std::uint64_t>& seqs, bool replay,
                                        std::string_view body);
+// EncodeDeliver's frames but the last (the body), for a sender that passes the body frame
+// without copying it.
+std::vector<std::string> EncodeDeliverHead(const std::vector<std::uint64_t>& seqs, bool replay);
 std::vector<std::string> EncodeError(int status, std::string_view text);
 
 }  // namespace diphub::adapters::zmq

@@ -140,8 +140,9 @@ ZmqAdapter::~ZmqAdapter() {
 
 dip::Status ZmqAdapter::Start() {
   if (wake_fd_ < 0) return dip::Status::Io("zmq: eventfd failed");
+  const bool curve = config_.security == ZmqSecurity::kCurve;
   char public_key[41] = {};
-  if (zmq_curve_public(public_key, config_.secret_key.c_str()) != 0) {
+  if (curve && zmq_curve_public(public_key, config_.secret_key.c_str()) != 0) {
     return dip::Status::Config("zmq.secret_key: not a valid CURVE secret key");
   }
   try {
@@ -150,8 +151,12 @@ dip::Status ZmqAdapter::Start() {
     SetInt(zap_, ZMQ_LINGER, 0);
     zap_.bind(kZapEndpoint);
     router_ = ::zmq::socket_t(context_, ::zmq::socket_type::router);
-    SetInt(router_, ZMQ_CURVE_SERVER, 1);
-    zmq_setsockopt(router_.handle(), ZMQ_CURVE_SECRETKEY, config_.secret_key.data(), 40);
+    if (curve) {
+      SetInt(router_, ZMQ_CURVE_SERVER, 1);
+      zmq_setsockopt(router_.handle(), ZMQ_CURVE_SECRETKEY, config_.secret_key.data(), 40);
+    } else {
+      SetInt(router_, ZMQ_PLAIN_SERVER, 1);  // the ZAP handler checks DIP ID and API key
+    }
     SetInt(router_, ZMQ_ROUTER_MANDATORY, 1);  // a send to a departed peer fails, not drops
     // Outbound is bounded by the protocol (credit, one batch per recipient), not by HWM drops.
     SetInt(router_, ZMQ_SNDHWM, 0);
@@ -177,7 +182,14 @@ dip::Status ZmqAdapter::Start() {
   io_thread_ = std::thread([this] { RunIo(); });
   accepting_ = true;
   up_ = true;
-  spdlog::info("zmq: listening on {} (CURVE server key {})", endpoint_, public_key);
+  if (curve) {
+    spdlog::info("zmq: listening on {} (CURVE server key {})", endpoint_, public_key);
+  } else {
+    spdlog::warn(
+        "zmq: listening on {} with security PLAIN: API keys and messages cross the network "
+        "unencrypted (zmq.security; docs/security.md)",
+        endpoint_);
+  }
   return dip::Status::Ok();
 }
 
@@ -210,7 +222,8 @@ void ZmqAdapter::Deliver(broker::DeliveryRequest request,
       done({200, ""});
       return;
     }
-    r.batch = Receiver::Batch{std::move(request), std::move(done),
+    auto body = std::make_shared<const std::string>(std::move(request.body));
+    r.batch = Receiver::Batch{std::move(request), std::move(body), std::move(done),
                               Clock::now() + config_.delivery_timeout, false};
     if (!r.routing_id.empty()) Push(r);
   });
@@ -229,8 +242,24 @@ void ZmqAdapter::RunZap() {
     std::string request_id = req.size() > 1 ? std::string(View(req[1])) : "";
     std::string address = req.size() > 3 ? std::string(View(req[3])) : "";
     std::string status = "400", text = "refused", user;
-    if (req.size() >= 7 && View(req[0]) == "1.0" && View(req[5]) == "CURVE" &&
-        req[6].size() == 32) {
+    const bool curve = config_.security == ZmqSecurity::kCurve;
+    if (!curve && req.size() >= 8 && View(req[0]) == "1.0" && View(req[5]) == "PLAIN") {
+      // Username: the DIP ID; password: its API key (the HTTP API's credential).
+      const std::string_view dip_id = View(req[6]);
+      const routing::Participant* p = hub_.registry()->FindByApiKey(View(req[7]));
+      if (p != nullptr && p->dip_id == dip_id) {
+        user = p->dip_id;
+        status = "200";
+        text = "OK";
+      } else {
+        spdlog::warn(
+            "zmq: refused a PLAIN connection from {}: its DIP ID and API key match "
+            "no participant",
+            address);
+        text = "DIP ID and API key do not match a participant";
+      }
+    } else if (curve && req.size() >= 7 && View(req[0]) == "1.0" && View(req[5]) == "CURVE" &&
+               req[6].size() == 32) {
       char z85[41] = {};
       zmq_z85_encode(z85, static_cast<const std::uint8_t*>(req[6].data()), 32);
       for (const routing::Participant& p : hub_.registry()->all()) {
@@ -299,12 +328,28 @@ void ZmqAdapter::RunIo() {
 }
 
 bool ZmqAdapter::SendTo(const std::string& rid, const std::vector<std::string>& frames) {
+  return SendTo(rid, frames, nullptr);
+}
+
+bool ZmqAdapter::SendTo(const std::string& rid, const std::vector<std::string>& frames,
+                        const std::shared_ptr<const std::string>& body) {
   try {
     if (!router_.send(::zmq::buffer(rid), ::zmq::send_flags::sndmore | ::zmq::send_flags::dontwait))
       return false;
     for (std::size_t i = 0; i < frames.size(); ++i) {
-      auto flags = i + 1 < frames.size() ? ::zmq::send_flags::sndmore : ::zmq::send_flags::none;
+      auto flags =
+          i + 1 < frames.size() || body ? ::zmq::send_flags::sndmore : ::zmq::send_flags::none;
       router_.send(::zmq::buffer(frames[i]), flags | ::zmq::send_flags::dontwait);
+    }
+    if (body) {
+      // libzmq frees the frame on its own thread once sent (or dropped); the copy of the
+      // shared pointer held for it goes then.
+      auto* hold = new std::shared_ptr<const std::string>(body);
+      ::zmq::message_t frame(
+          const_cast<char*>(body->data()), body->size(),
+          [](void*, void* hint) { delete static_cast<std::shared_ptr<const std::string>*>(hint); },
+          hold);
+      router_.send(frame, ::zmq::send_flags::dontwait);
     }
     return true;
   } catch (const ::zmq::error_t&) {
@@ -481,7 +526,7 @@ bool ZmqAdapter::Covered(const Receiver::Batch& b, std::uint64_t acked) {
 
 void ZmqAdapter::Push(Receiver& r) {
   Receiver::Batch& b = *r.batch;
-  if (SendTo(r.routing_id, EncodeDeliver(b.request.seqs, b.request.replay, b.request.body))) {
+  if (SendTo(r.routing_id, EncodeDeliverHead(b.request.seqs, b.request.replay), b.body)) {
     b.sent = true;
     b.deadline = Clock::now() + config_.delivery_timeout;
   }  // else the recipient is gone; the batch waits for the next HELLO or its deadline

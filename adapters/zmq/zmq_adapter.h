@@ -66,7 +66,9 @@ class ZmqAdapter final : public broker::Adapter {
     std::string routing_id;   // its receiving connection; empty while none
     std::uint64_t acked = 0;  // highest delivery seq the recipient acknowledged
     struct Batch {
-      broker::DeliveryRequest request;
+      broker::DeliveryRequest request;  // its body moved to `body`
+      // The DELIVER's body, shared with the frames libzmq may still hold (sent without a copy).
+      std::shared_ptr<const std::string> body;
       std::function<void(broker::DeliveryResult)> done;
       Clock::time_point deadline;
       bool sent = false;
@@ -92,6 +94,10 @@ class ZmqAdapter final : public broker::Adapter {
   void SweepIdleSessions();
   // False when the peer is gone.
   bool SendTo(const std::string& rid, const std::vector<std::string>& frames);
+  // The same, then (unless null) `body` as the last frame, without a copy: libzmq holds a
+  // reference until it is sent.
+  bool SendTo(const std::string& rid, const std::vector<std::string>& frames,
+              const std::shared_ptr<const std::string>& body);
   std::string Refusal(std::string_view help) const;
 
   broker::HubApi& hub_;

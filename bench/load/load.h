@@ -4,7 +4,8 @@
 //   RunHttp: `connections` keep-alive connections to POST /dip-channel/IF-064, one request in
 //     flight on each, every request signed with its MDR's key (X-DIP headers) as a DIP client
 //     would;
-//   RunZmq: one zmq client per MDR (CURVE), SENDs pipelined within the hub's credit.
+//   RunZmq: one zmq client per MDR (CURVE, or PLAIN with --zmq-security plain), SENDs pipelined
+//     within the hub's credit.
 // At a fixed rate each request has a due time and latency counts from it (so a stalled hub
 // cannot hide its queueing delay).
 #pragma once
@@ -36,7 +37,7 @@ struct Plan {
 };
 
 struct Sender {
-  std::string mdr, sds, api_key;
+  std::string mdr, sds, api_key, sds_api_key;
   std::shared_ptr<const dip::Signer> signer;
   std::string zmq_public_key, zmq_secret_key;          // the MDR's CURVE pair (zmq transport)
   std::string sds_zmq_public_key, sds_zmq_secret_key;  // the SDS's, to receive over zmq
@@ -130,8 +131,9 @@ void RunHttp(const Plan& plan, const std::vector<Sender>& senders, std::uint16_t
 // is acknowledged.
 class ZmqLoad {
  public:
+  // `plain`: the hub's zmq.security is plain; clients log in with DIP ID and API key.
   ZmqLoad(std::string endpoint, std::string server_public_key, const std::vector<Sender>& senders,
-          Ledger& ledger);
+          Ledger& ledger, bool plain = false);
   ~ZmqLoad();
   // Connects every SDS's receiving client; an error when the hub refuses one.
   dip::Status StartReceivers();

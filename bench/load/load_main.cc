@@ -19,6 +19,7 @@
 
 #include "adapters/http/webhook_sink.h"
 #include "adapters/zmq/client.h"
+#include "bench/load/cpu_time.h"
 #include "bench/load/histogram.h"
 #include "bench/load/hub_runner.h"
 #include "bench/load/load.h"
@@ -46,6 +47,7 @@ struct Options {
   std::string jetstream_servers;
   int jetstream_replicas = 1;
   std::string jetstream_stream = "DIPHUB_LOAD";
+  std::string zmq_security = "curve";
 };
 
 std::string Yaml(const Options& o, const std::vector<Sender>& senders,
@@ -57,6 +59,7 @@ std::string Yaml(const Options& o, const std::vector<Sender>& senders,
   if (zmq) {
     y += "adapters: [http, zmq]\nzmq:\n  listen: tcp://127.0.0.1:0\n  secret_key: \"" +
          hub_zmq_secret + "\"\n";
+    if (o.zmq_security != "curve") y += "  security: " + o.zmq_security + "\n";
     if (o.zmq_credit_bytes != 0)
       y += "  credit_bytes: " + std::to_string(o.zmq_credit_bytes) + "\n";
   }
@@ -75,8 +78,7 @@ std::string Yaml(const Options& o, const std::vector<Sender>& senders,
   y += "participants:\n";
   for (std::size_t k = 0; k < senders.size(); ++k) {
     const Sender& s = senders[k];
-    y += "  - dip_id: \"" + s.sds + "\"\n    role: SDS\n    api_key: load-sds-" +
-         std::to_string(k) + "\n";
+    y += "  - dip_id: \"" + s.sds + "\"\n    role: SDS\n    api_key: " + s.sds_api_key + "\n";
     if (zmq) {
       y += "    adapter: zmq\n    zmq_public_key: \"" + s.sds_zmq_public_key + "\"\n";
     } else {
@@ -176,6 +178,7 @@ int Run(Options& o) {
     s.mdr = MdrId(k);
     s.sds = SdsId(k);
     s.api_key = "load-mdr-" + std::to_string(k);
+    s.sds_api_key = "load-sds-" + std::to_string(k);
     auto kc = diphub::dip::GenerateSelfSigned("diphub-load " + s.mdr);
     if (!kc.ok())
       return std::fprintf(stderr, "diphub-load: %s\n", kc.status().ToString().c_str()), 2;
@@ -232,10 +235,13 @@ int Run(Options& o) {
                    : " as fast as acknowledged");
 
   const std::int64_t t0_us = ledger.Now();
+  // CPU from here to the last delivery: the hub's (every thread) and this generator's own.
+  const double hub_cpu0 = ProcessCpuSeconds(hub.pid()), self_cpu0 = SelfCpuSeconds();
   std::atomic<bool> sending{true};
   std::unique_ptr<ZmqLoad> zmq_load;
   if (o.transport == "zmq") {
-    zmq_load = std::make_unique<ZmqLoad>(hub.zmq_endpoint(), hub_zmq_public, senders, ledger);
+    zmq_load = std::make_unique<ZmqLoad>(hub.zmq_endpoint(), hub_zmq_public, senders, ledger,
+                                         o.zmq_security == "plain");
     if (Status s = zmq_load->StartReceivers(); !s.ok()) {
       std::fprintf(stderr, "diphub-load: %s\n", s.ToString().c_str());
       return 2;
@@ -284,6 +290,8 @@ int Run(Options& o) {
   const double send_s = static_cast<double>(ledger.last_ack_us() - t0_us) / 1e6;
   const double wall_s =
       static_cast<double>(std::max(ledger.last_delivery_us(), ledger.last_ack_us()) - t0_us) / 1e6;
+  const double hub_cpu = ProcessCpuSeconds(hub.pid()) - hub_cpu0;
+  const double self_cpu = SelfCpuSeconds() - self_cpu0;
   const std::uint64_t peak_rss = hub.PeakResidentBytes();
   const std::uint64_t disk = DiskUsage(data_dir);
   const int hub_exit = hub.Stop();
@@ -297,8 +305,9 @@ int Run(Options& o) {
   std::printf(
       "diphub-load: %s, %llu messages, POSTs of %zu, %zu connections, %zu pairs, %llu "
       "MPANs\n",
-      o.transport.c_str(), static_cast<unsigned long long>(plan.messages), plan.batch,
-      plan.connections, plan.pairs, static_cast<unsigned long long>(plan.mpans));
+      o.transport == "zmq" ? ("zmq (" + o.zmq_security + ")").c_str() : o.transport.c_str(),
+      static_cast<unsigned long long>(plan.messages), plan.batch, plan.connections, plan.pairs,
+      static_cast<unsigned long long>(plan.mpans));
   std::printf("  acknowledged %llu in %.2f s = %.0f msg/s (all sent and answered)\n",
               static_cast<unsigned long long>(ledger.acked()), send_s,
               static_cast<double>(ledger.acked()) / std::max(send_s, 1e-9));
@@ -319,6 +328,9 @@ int Run(Options& o) {
       static_cast<unsigned long long>(ledger.connection_errors()),
       static_cast<unsigned long long>(lost), static_cast<unsigned long long>(ledger.duplicates()),
       static_cast<unsigned long long>(ledger.bad_signatures()));
+  const double per_msg = 1e6 / static_cast<double>(std::max<std::uint64_t>(ledger.acked(), 1));
+  std::printf("  CPU per message: hub %.1f µs (%.2f s), load generator %.1f µs (%.2f s)\n",
+              hub_cpu * per_msg, hub_cpu, self_cpu * per_msg, self_cpu);
   std::printf("  hub: start %.1f s, peak resident %.1f MiB, disk %.1f MiB, exit %d\n", start_s,
               static_cast<double>(peak_rss) / (1 << 20), static_cast<double>(disk) / (1 << 20),
               hub_exit);
@@ -329,6 +341,7 @@ int Run(Options& o) {
     diphub::dip::JsonWriter w;
     w.BeginObject();
     w.Key("transport").String(o.transport);
+    if (o.transport == "zmq") w.Key("zmq_security").String(o.zmq_security);
     w.Key("messages").Int(I(plan.messages));
     w.Key("batch").Int(I(plan.batch));
     w.Key("connections").Int(I(plan.connections));
@@ -349,6 +362,8 @@ int Run(Options& o) {
         .Raw(Num(static_cast<double>(ledger.delivered()) / std::max(wall_s, 1e-9)));
     Percentiles(w, "send_to_ack", ack);
     Percentiles(w, "send_to_delivery", delivery);
+    w.Key("hub_cpu_seconds").Raw(Num(hub_cpu));
+    w.Key("load_cpu_seconds").Raw(Num(self_cpu));
     w.Key("hub_start_seconds").Raw(Num(start_s));
     w.Key("hub_peak_resident_bytes").Int(I(peak_rss));
     w.Key("hub_disk_bytes").Int(I(disk));
@@ -392,6 +407,11 @@ int main(int argc, char** argv) {
   app.add_option("--shards", o.shards, "the hub's hub.shards (0 = cores)")->capture_default_str();
   app.add_option("--zmq-credit-bytes", o.zmq_credit_bytes,
                  "the hub's zmq.credit_bytes (0 = its default)")
+      ->capture_default_str();
+  app.add_option("--zmq-security", o.zmq_security,
+                 "the hub's zmq.security: curve (encrypted) or plain (DIP ID and API key, "
+                 "unencrypted; docs/security.md)")
+      ->check(CLI::IsMember({"curve", "plain"}))
       ->capture_default_str();
   app.add_flag("--national-day", o.national_day,
                "a day of GB volume: 30 million MPANs, one IF-064 each");

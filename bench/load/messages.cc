@@ -1,6 +1,7 @@
 #include "bench/load/messages.h"
 
 #include <cstdio>
+#include <cstring>
 
 namespace diphub::load {
 namespace {
@@ -90,6 +91,31 @@ std::int64_t SequenceOfReference(std::string_view reference) {
     v = v * 10 + (c - '0');
   }
   return v;
+}
+
+std::size_t FindReferenceKey(std::string_view body, std::size_t from) {
+  if (from >= body.size()) return std::string_view::npos;
+  const void* hit =
+      ::memmem(body.data() + from, body.size() - from, kReferenceKey.data(), kReferenceKey.size());
+  return hit == nullptr ? std::string_view::npos
+                        : static_cast<std::size_t>(static_cast<const char*>(hit) - body.data());
+}
+
+std::int64_t SequenceAtKey(std::string_view body, std::size_t at, std::size_t* end) {
+  *end = std::string_view::npos;
+  const std::size_t open = body.find('"', at + kReferenceKey.size());
+  if (open == std::string_view::npos) return -1;
+  const std::size_t close = body.find('"', open + 1);
+  if (close == std::string_view::npos) return -1;
+  *end = close + 1;
+  return SequenceOfReference(body.substr(open + 1, close - open - 1));
+}
+
+std::int64_t DeliveredSequence(std::string_view message) {
+  const std::size_t at = FindReferenceKey(message, 0);
+  if (at == std::string_view::npos) return -1;
+  std::size_t end;
+  return SequenceAtKey(message, at, &end);
 }
 
 }  // namespace diphub::load

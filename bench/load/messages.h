@@ -30,19 +30,24 @@ void AppendConsumption(const ConsumptionFields& f, std::string* out);
 // The sequence number in a senderUniqueReference written by AppendConsumption, or -1.
 std::int64_t SequenceOfReference(std::string_view reference);
 
+// The offset of the first "senderUniqueReference" key in `body` at or after `from`, or npos
+// (memmem: a JSON text has a '"' every few bytes, which string_view::find stops at each time).
+std::size_t FindReferenceKey(std::string_view body, std::size_t from);
+inline constexpr std::string_view kReferenceKey = "\"senderUniqueReference\"";
+
+// The sequence number of the senderUniqueReference whose key starts at `at` in `body`, or -1;
+// `*end` is set past its value.
+std::int64_t SequenceAtKey(std::string_view body, std::size_t at, std::size_t* end);
+
 // Calls `fn(sequence)` for every message in a delivered DIPMessageEgressArray body (found by
 // their senderUniqueReference); returns how many it found.
 template <typename Fn>
 std::size_t ForEachDeliveredSequence(std::string_view body, Fn&& fn) {
-  constexpr std::string_view kKey = "\"senderUniqueReference\"";
-  std::size_t found = 0;
-  for (std::size_t at = body.find(kKey); at != std::string_view::npos;
-       at = body.find(kKey, at + kKey.size())) {
-    const std::size_t open = body.find('"', at + kKey.size());
-    if (open == std::string_view::npos) break;
-    const std::size_t close = body.find('"', open + 1);
-    if (close == std::string_view::npos) break;
-    const std::int64_t seq = SequenceOfReference(body.substr(open + 1, close - open - 1));
+  std::size_t found = 0, end = 0;
+  for (std::size_t at = FindReferenceKey(body, 0); at != std::string_view::npos;
+       at = FindReferenceKey(body, end)) {
+    const std::int64_t seq = SequenceAtKey(body, at, &end);
+    if (end == std::string_view::npos) break;
     if (seq >= 0) {
       fn(static_cast<std::uint64_t>(seq));
       ++found;
@@ -50,5 +55,8 @@ std::size_t ForEachDeliveredSequence(std::string_view body, Fn&& fn) {
   }
   return found;
 }
+
+// The sequence number of one delivered message (its first senderUniqueReference), or -1.
+std::int64_t DeliveredSequence(std::string_view message);
 
 }  // namespace diphub::load

@@ -12,16 +12,20 @@ namespace diphub::load {
 namespace zmq = adapters::zmq;
 
 struct ZmqLoad::Impl {
-  Impl(std::string e, std::string k, const std::vector<Sender>& s, Ledger& l)
-      : endpoint(std::move(e)), server_key(std::move(k)), senders(s), ledger(l) {}
+  Impl(std::string e, std::string k, const std::vector<Sender>& s, Ledger& l, bool p)
+      : endpoint(std::move(e)), server_key(std::move(k)), senders(s), ledger(l), plain(p) {}
 
   zmq::ClientOptions Options(const std::string& public_key, const std::string& secret_key,
+                             const std::string& dip_id, const std::string& api_key,
                              bool receive) const {
     zmq::ClientOptions o;
     o.endpoint = endpoint;
     o.server_public_key = server_key;
     o.public_key = public_key;
     o.secret_key = secret_key;
+    o.plain = plain;
+    o.dip_id = dip_id;
+    o.api_key = api_key;
     o.receive = receive;
     return o;
   }
@@ -29,7 +33,8 @@ struct ZmqLoad::Impl {
   // One SDS: connect, then take deliveries until stopped.
   void Receive(std::size_t k) {
     const Sender& s = senders[k];
-    auto client = zmq::Client::Connect(Options(s.sds_zmq_public_key, s.sds_zmq_secret_key, true));
+    auto client = zmq::Client::Connect(
+        Options(s.sds_zmq_public_key, s.sds_zmq_secret_key, s.sds, s.sds_api_key, true));
     {
       std::lock_guard lock(mu);
       if (!client.ok()) error = s.sds + ": " + client.status().ToString();
@@ -39,7 +44,10 @@ struct ZmqLoad::Impl {
     if (!client.ok()) return;
     client.value()->on_delivery = [this](const std::vector<zmq::Delivered>& batch) {
       for (const zmq::Delivered& d : batch) {
-        ForEachDeliveredSequence(d.message, [this](std::uint64_t seq) { ledger.Delivered(seq); });
+        // One message each: its reference is in S1, near the start.
+        if (const std::int64_t seq = DeliveredSequence(d.message); seq >= 0) {
+          ledger.Delivered(static_cast<std::uint64_t>(seq));
+        }
       }
     };
     while (!stop.load()) {
@@ -53,6 +61,7 @@ struct ZmqLoad::Impl {
   const std::string endpoint, server_key;
   const std::vector<Sender>& senders;
   Ledger& ledger;
+  const bool plain;
   std::atomic<bool> stop{false};
   std::vector<std::thread> receivers;
   std::mutex mu;
@@ -62,9 +71,9 @@ struct ZmqLoad::Impl {
 };
 
 ZmqLoad::ZmqLoad(std::string endpoint, std::string server_public_key,
-                 const std::vector<Sender>& senders, Ledger& ledger)
+                 const std::vector<Sender>& senders, Ledger& ledger, bool plain)
     : impl_(std::make_unique<Impl>(std::move(endpoint), std::move(server_public_key), senders,
-                                   ledger)) {}
+                                   ledger, plain)) {}
 
 ZmqLoad::~ZmqLoad() { Stop(); }
 
@@ -88,7 +97,8 @@ dip::Status ZmqLoad::Send(const Plan& plan) {
   std::vector<std::unordered_map<std::uint64_t, Pending>> pending(impl_->senders.size());
   for (std::size_t k = 0; k < impl_->senders.size(); ++k) {
     const Sender& s = impl_->senders[k];
-    auto client = zmq::Client::Connect(impl_->Options(s.zmq_public_key, s.zmq_secret_key, false));
+    auto client = zmq::Client::Connect(
+        impl_->Options(s.zmq_public_key, s.zmq_secret_key, s.mdr, s.api_key, false));
     if (!client.ok())
       return dip::Status::Config("zmq sender " + s.mdr + ": " + client.status().ToString());
     client.value()->on_ack = [&ledger, &map = pending[k]](const zmq::SendAck& ack) {

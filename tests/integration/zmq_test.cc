@@ -302,6 +302,54 @@ TEST_F(Zmq, AVersionOneClientIsServedTheProtocolItKnows) {
   EXPECT_NE(deliver[3].find(SdsRef("v1a")), std::string::npos) << deliver[3];
 }
 
+// zmq.security: plain (trusted networks only, docs/security.md): a connection logs in with its
+// DIP ID and that participant's API key; anything else is refused, and CURVE clients are not
+// let in without it. The default stays CURVE: a PLAIN login is refused there.
+TEST_F(Zmq, PlainSecurityAdmitsADipIdWithItsOwnApiKeyOnly) {
+  ASSERT_TRUE(hub_->EditConfig("zmq:\n", "zmq:\n  security: plain\n"));
+  Start();
+  auto plain = [this](const std::string& dip_id, const std::string& api_key) {
+    ClientOptions o;
+    o.endpoint = hub_->zmq_endpoint();
+    o.plain = true;
+    o.dip_id = dip_id;
+    o.api_key = api_key;
+    o.connect_timeout = 3s;
+    return Client::Connect(o);
+  };
+  auto sds = plain("1100000001", "demo-sds-key");
+  ASSERT_TRUE(sds.ok()) << sds.status().ToString() << "\n" << hub_->Log();
+  EXPECT_EQ(sds.value()->dip_id(), "1100000001");
+  std::vector<SendAck> acks = SendStarts(*sds.value(), "plain", 3);
+  ASSERT_EQ(acks.size(), 3u);
+  for (const SendAck& a : acks) EXPECT_EQ(a.status, 201) << a.response;
+  EXPECT_NE(hub_->Log().find("security PLAIN"), std::string::npos) << "start-up warns";
+
+  // Another participant's API key, an unknown one, and a CURVE client are all refused.
+  for (const auto& [id, key] : std::vector<std::pair<std::string, std::string>>{
+           {"1100000001", "demo-mdr-key"}, {"1100000001", "not-a-key"}}) {
+    auto refused = plain(id, key);
+    ASSERT_FALSE(refused.ok()) << key;
+    EXPECT_NE(refused.status().help().find("refused"), std::string::npos)
+        << refused.status().ToString();
+  }
+  ClientOptions curve = Options(sds_keys_, false);
+  curve.connect_timeout = 3s;
+  EXPECT_FALSE(Client::Connect(curve).ok());
+}
+
+TEST_F(Zmq, PlainLoginIsRefusedUnderTheDefaultCurve) {
+  Start();
+  ClientOptions o;
+  o.endpoint = hub_->zmq_endpoint();
+  o.plain = true;
+  o.dip_id = "1100000001";
+  o.api_key = "demo-sds-key";
+  o.connect_timeout = 3s;
+  EXPECT_FALSE(Client::Connect(o).ok());
+  EXPECT_TRUE(Connect(sds_keys_, false));
+}
+
 TEST_F(Zmq, BadJsonGetsTheSameMsgCodeAsOverHttp) {
   Start();
   auto sds = Connect(sds_keys_, false);

@@ -88,7 +88,8 @@ TEST(ZmqFrames, HubMessagesRoundTrip) {
   EXPECT_EQ(m.type, HubMessage::Type::kAck);
   EXPECT_EQ(m.seq, 3u);
   EXPECT_EQ(m.status, 201);
-  ASSERT_TRUE(ParseHubMessage(Views(EncodeDeliver({4, 9, 12}, true, "[1,2,3]")), &m).ok());
+  const std::vector<std::string> deliver = EncodeDeliver({4, 9, 12}, true, "[1,2,3]");
+  ASSERT_TRUE(ParseHubMessage(Views(deliver), &m).ok());  // m.body views `deliver`
   EXPECT_EQ(m.type, HubMessage::Type::kDeliver);
   EXPECT_EQ(m.seqs, (std::vector<std::uint64_t>{4, 9, 12}));
   EXPECT_TRUE(m.replay);
@@ -112,6 +113,21 @@ TEST(ZmqConfig, NeedsAValidSecretKeyAndChecksLimits) {
   EXPECT_FALSE(
       ParseZmqAdapterConfig(YAML::Load("secret_key: \"" + sec + "\"\ncredit_bytes: 100")).ok());
   EXPECT_FALSE(ParseZmqAdapterConfig(YAML::Load("secret_key: \"" + sec + "\"\nport: 1")).ok());
+}
+
+TEST(ZmqConfig, SecurityIsCurveUnlessPlainIsAskedFor) {
+  auto [pub, sec] = CurveKeyPair();
+  auto curve = ParseZmqAdapterConfig(YAML::Load("secret_key: \"" + sec + "\""));
+  ASSERT_TRUE(curve.ok());
+  EXPECT_EQ(curve.value().security, ZmqSecurity::kCurve);
+  // Plain needs no CURVE key; anything but curve or plain is refused by name.
+  auto plain = ParseZmqAdapterConfig(YAML::Load("security: plain"));
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain.value().security, ZmqSecurity::kPlain);
+  auto other = ParseZmqAdapterConfig(YAML::Load("security: null_mechanism"));
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.status().help().find("zmq.security"), std::string::npos);
+  EXPECT_FALSE(ParseZmqAdapterConfig(YAML::Load("security: curve")).ok()) << "curve needs a key";
 }
 
 }  // namespace

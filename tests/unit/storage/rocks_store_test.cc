@@ -68,6 +68,29 @@ TEST_F(RocksStoreTest, AppendThenGetMessages) {
   EXPECT_FALSE(store_->GetMessages(missing).ok());
 }
 
+// Messages just appended are read from the batches that wrote them (RecentMessages); after a
+// restart, from RocksDB. Both give the same records, mixed in one call too, in the order asked.
+TEST_F(RocksStoreTest, RecentlyAppendedMessagesReadTheSameAsFromDisk) {
+  Append({Msg(1, "1100000001", "A", {"1200000001"}), Msg(2, "1100000001", "B", {"1300000001"})});
+  std::vector<std::uint64_t> seqs = {2, 1};
+  auto recent = store_->GetMessages(seqs);
+  ASSERT_TRUE(recent.ok()) << recent.status().ToString();
+  Open();
+  Append({Msg(3, "1100000001", "C", {"1200000001"})});
+  std::vector<std::uint64_t> mixed = {2, 3, 1};
+  auto read = store_->GetMessages(mixed);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_EQ(read.value().size(), 3u);
+  EXPECT_EQ(read.value()[1].sender_unique_reference, "C");
+  EXPECT_EQ(read.value()[1].raw, "{\"payload\":{\"n\":3}}");
+  for (std::size_t i : {0u, 2u}) {
+    const MessageRecord& a = recent.value()[i == 0 ? 0 : 1];
+    const MessageRecord& b = read.value()[i];
+    EXPECT_EQ(EncodeMessage(a), EncodeMessage(b));
+    EXPECT_EQ(a.seq, b.seq);
+  }
+}
+
 TEST_F(RocksStoreTest, IsDuplicatePerSenderAndReference) {
   Append({Msg(1, "1100000001", "REF-1", {"1200000001"})});
   EXPECT_TRUE(store_->IsDuplicate("1100000001", "REF-1").value());
