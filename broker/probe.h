@@ -75,6 +75,19 @@ struct RecipientProbe {
   prometheus::Gauge* in_flight = nullptr;
 };
 
+// The stages of a message's way through the hub, each a child of diphub_stage_seconds
+// (docs/metrics.md), so a tail can be traced to the stage it comes from.
+enum class Stage {
+  kIngest,            // request read -> queued for the group commit (auth, parse, routing)
+  kCommitQueue,       // queued -> taken into a batch by a committer
+  kCommitChecks,      // taken -> write begins (duplicate checks, seq turn)
+  kCommitWrite,       // WriteBatch + fsync
+  kCommitAnswerWait,  // written -> answered (behind the answers of earlier batches)
+  kDeliveryWait,      // handed to delivery -> the POST (or DELIVER) carrying it is built
+  kDeliveryPost,      // that batch built, sent and answered
+  kCount
+};
+
 struct StorageGauges {
   double sst_bytes = 0, memtable_bytes = 0, pending_compaction_bytes = 0;
 };
@@ -95,6 +108,9 @@ class Probe {
   // rejected ones by the code the hub answered (MSG1001...). Codes come from the DIP's table.
   void StatusMessages(bool accepted, std::string_view code, std::size_t n);
   void Batch(const storage::BatchStats& s);
+  void StageTime(Stage stage, double seconds) {
+    stages_[static_cast<std::size_t>(stage)]->Observe(seconds);
+  }
 
   RecipientProbe* ForRecipient(const std::string& dip_id);
   // Acceptance -> 2xx of one message published on `interface_id`.
@@ -127,6 +143,7 @@ class Probe {
   prometheus::Family<prometheus::Counter>* status_messages_;
   prometheus::Histogram* batch_messages_;
   prometheus::Histogram* write_seconds_;
+  prometheus::Histogram* stages_[static_cast<std::size_t>(Stage::kCount)] = {};
   prometheus::Family<prometheus::Counter>* deliveries_;
   prometheus::Family<prometheus::Counter>* retries_;
   prometheus::Family<prometheus::Counter>* dead_letters_;

@@ -22,6 +22,7 @@
 //   refusal always means "stored", never "being stored".
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -46,10 +47,14 @@ struct GroupCommitOptions {
   std::string instance_tag = "0000";           // 4 hex digits folded into transaction IDs
 };
 
+// One batch's figures, for the stage histograms (docs/metrics.md). Times in seconds.
 struct BatchStats {
   std::size_t messages = 0;
   std::size_t bytes = 0;
-  double write_seconds = 0;  // WriteBatch + fsync
+  std::vector<double> queue_seconds;  // per request: Submit() -> taken into this batch
+  double checks_seconds = 0;       // taken -> write begins (duplicate checks, waiting for seq turn)
+  double write_seconds = 0;        // WriteBatch + fsync
+  double answer_wait_seconds = 0;  // written -> answered (waiting for earlier batches' answers)
 };
 
 class GroupCommitter {
@@ -62,6 +67,7 @@ class GroupCommitter {
     std::function<void(const dip::Status& status, std::size_t failed_index,
                        std::vector<MessageRecord>& records)>
         done;
+    std::chrono::steady_clock::time_point submitted{};  // set by Submit()
   };
 
   // `store` must outlive the committer. `on_batch` (may be empty) sees every batch's figures.
