@@ -94,11 +94,14 @@ void GroupCommitter::Run() {
     Batch batch;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      // A batch is closed only when it can be written: a committer waits for the write slot
+      // before it takes, so whatever queues while a batch is written (its fsync) goes into the
+      // next batch, and a send never waits behind a batch that queued behind another's fsync.
+      cv_.wait(lock, [this] { return queue_.empty() ? stopping_ : !writing_; });
       if (queue_.empty()) return;  // stopping, nothing left
+      writing_ = true;
       Take(batch);
     }
-    cv_.notify_one();  // more may be queued than this batch took
     CommitBatch(batch);
   }
 }
@@ -265,6 +268,11 @@ void GroupCommitter::CommitBatch(Batch& batch) {
     }
   }
   release();  // written (or failed): a later copy of these keys now asks the store
+  {
+    std::lock_guard lock(mu_);
+    writing_ = false;  // the next batch may close and write while this one is answered
+  }
+  cv_.notify_all();
 
   // Answers in batch order.
   std::unique_lock lock(answer_mu_);
