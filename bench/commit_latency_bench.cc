@@ -57,18 +57,18 @@ int main(int argc, char** argv) {
     load::Histogram latency, batch_messages, write_us;
     storage::GroupCommitOptions options;
     options.committers = committers;
-    storage::GroupCommitter committer(store.value().get(), options,
-                                      [&](const storage::BatchStats& s) {
-                                        std::lock_guard lock(mu);
-                                        batch_messages.Record(static_cast<std::int64_t>(s.messages));
-                                        write_us.Record(
-                                            static_cast<std::int64_t>(s.write_seconds * 1e6));
-                                      });
+    storage::GroupCommitter committer(
+        store.value().get(), options, [&](const storage::BatchStats& s) {
+          std::lock_guard lock(mu);
+          batch_messages.Record(static_cast<std::int64_t>(s.messages));
+          write_us.Record(static_cast<std::int64_t>(s.write_seconds * 1e6));
+        });
     const std::string raw(bytes, 'x');
     const auto start = Clock::now();
     std::uint64_t n = 0;
     for (std::size_t i = 0; i < sends; ++i) {
-      const auto due = start + std::chrono::microseconds(interval_us * static_cast<std::int64_t>(i));
+      const auto due =
+          start + std::chrono::microseconds(interval_us * static_cast<std::int64_t>(i));
       storage::GroupCommitter::Request req;
       for (std::size_t k = 0; k < messages; ++k) {
         storage::MessageRecord m;
@@ -99,11 +99,11 @@ int main(int argc, char** argv) {
     }
     std::unique_lock lock(mu);
     cv.wait(lock, [&] { return answered == sends; });
-    std::printf("commit_latency_bench: %zu sends of %zu x %zu B every %lld us (%.0f msg/s), %zu "
-                "committers\n",
-                sends, messages, bytes, static_cast<long long>(interval_us),
-                1e6 * static_cast<double>(messages) / static_cast<double>(interval_us),
-                committers);
+    std::printf(
+        "commit_latency_bench: %zu sends of %zu x %zu B every %lld us (%.0f msg/s), %zu "
+        "committers\n",
+        sends, messages, bytes, static_cast<long long>(interval_us),
+        1e6 * static_cast<double>(messages) / static_cast<double>(interval_us), committers);
     std::printf("  due -> answered  p50 %s  p99 %s  p99.9 %s  max %s\n",
                 Ms(latency.Percentile(0.5)).c_str(), Ms(latency.Percentile(0.99)).c_str(),
                 Ms(latency.Percentile(0.999)).c_str(), Ms(latency.max()).c_str());
