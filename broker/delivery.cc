@@ -35,6 +35,7 @@ struct DeliveryScheduler::Recipient {
   bool paused = false;
   bool reload_after = false;  // a reload asked for while a batch was in flight or unrecorded
   std::chrono::steady_clock::time_point attempt_started;
+  std::chrono::steady_clock::time_point build_started;  // of the batch in flight
   std::string dip_id;
   RecipientProbe* probe;
   std::uint64_t pending = 0;  // accepted and not finished: queue, outbox and in flight
@@ -232,9 +233,10 @@ void DeliveryScheduler::Enqueue(const std::vector<storage::MessageRecord>& recor
   for (const storage::MessageRecord& m : records) RaiseHandedOff(m.seq);
   // Group per recipient so each shard gets one hand-off per commit, not one per message.
   std::unordered_map<std::string, std::vector<storage::OutboxEntry>> by_recipient;
+  const auto now = std::chrono::steady_clock::now();
   for (const storage::MessageRecord& m : records) {
     for (const std::string& to : m.recipients) {
-      by_recipient[to].push_back({to, m.seq, m.interface_id, false, {}});
+      by_recipient[to].push_back({to, m.seq, m.interface_id, false, {}, now});
     }
   }
   for (auto& [to, entries] : by_recipient) {
@@ -389,6 +391,7 @@ void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
   const std::size_t max_messages =
       hook->max_messages ? hook->max_messages : options_.max_messages_per_post;
   const std::size_t max_bytes = hook->max_bytes ? hook->max_bytes : options_.max_bytes_per_post;
+  const auto build_started = std::chrono::steady_clock::now();
   std::vector<std::uint64_t> seqs;
   std::vector<bool> replays;
   for (const storage::OutboxEntry& e : r.queue) {
@@ -444,6 +447,14 @@ void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
 
   r.in_flight = true;
   r.attempt_started = std::chrono::steady_clock::now();
+  r.build_started = build_started;
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto handed_off = r.queue[i].handed_off;
+    if (handed_off != std::chrono::steady_clock::time_point{} && r.attempts == 0) {
+      probe_->StageTime(Stage::kDeliveryWait,
+                        std::chrono::duration<double>(build_started - handed_off).count());
+    }
+  }
   if (r.attempts > 0) r.probe->retries->Increment();
   r.probe->in_flight->Set(static_cast<double>(count));
   DeliveryRequest req{r.dip_id,    hook->url, std::move(body), count, std::move(batch_seqs),
@@ -496,6 +507,9 @@ void DeliveryScheduler::OnResult(Shard& shard, const std::string& recipient, std
   Recipient& r = Get(shard, recipient);
   r.in_flight = false;
   r.probe->in_flight->Set(0);
+  probe_->StageTime(
+      Stage::kDeliveryPost,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - r.build_started).count());
   const int status = result.http_status;
   if (status >= 200 && status < 300) {
     const std::int64_t now_ms = NowMs();

@@ -3,6 +3,7 @@
 // Thread-safety: every method is safe from any thread.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -30,6 +31,9 @@ struct SubmitRequest {
   // The participant the transport itself authenticated (the zmq adapter's CURVE key), which
   // stands in for an API key: the send is checked as that participant's.
   std::optional<std::string> authenticated;
+  // When the transport took the request (read whole); the ingest stage is timed from it
+  // (diphub_stage_seconds{stage="ingest"}). Unset: not timed.
+  std::chrono::steady_clock::time_point received{};
 };
 
 struct SubmitResponse {

@@ -564,6 +564,11 @@ void Ingest::Finish(Job& job, std::function<void(SubmitResponse)> done) {
     }
     (*shared_done)({kind, dip::RenderStandardResponse(items, now), {}});
   };
+  if (job.request.received != std::chrono::steady_clock::time_point{}) {
+    probe_->StageTime(Stage::kIngest, std::chrono::duration<double>(
+                                          std::chrono::steady_clock::now() - job.request.received)
+                                          .count());
+  }
   if (!committer_->Submit(std::move(commit))) {
     if (!committer_->accepting()) {
       (*shared_done)(Whole(s, Kind::kUnavailable, kProcessingFailed,

@@ -141,6 +141,20 @@ Probe::Probe() : registry_(std::make_shared<prometheus::Registry>()) {
                                  "jetstream)")
                              .Register(reg)
                              .Add({});
+  auto& stages = prometheus::BuildHistogram()
+                     .Name(Named("diphub_stage_seconds"))
+                     .Help("Time a message spends in each stage of its way through the hub")
+                     .Register(reg);
+  static const char* const kStageNames[] = {"ingest",       "commit_queue",  "commit_checks",
+                                            "commit_write", "commit_answer", "delivery_wait",
+                                            "delivery_post"};
+  static_assert(std::size(kStageNames) == static_cast<std::size_t>(Stage::kCount));
+  for (std::size_t i = 0; i < std::size(kStageNames); ++i) {
+    stages_[i] = &stages.Add(
+        {{"stage", kStageNames[i]}},
+        Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.004, 0.005,
+                                    0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25, 1, 5});
+  }
   deliveries_ = &prometheus::BuildCounter()
                      .Name(Named("diphub_deliveries_total"))
                      .Help("Messages by outbound status, per recipient")
@@ -237,6 +251,10 @@ void Probe::Rejected(std::string_view interface_id, std::string_view event_code,
 void Probe::Batch(const storage::BatchStats& s) {
   batch_messages_->Observe(static_cast<double>(s.messages));
   write_seconds_->Observe(s.write_seconds);
+  for (double q : s.queue_seconds) StageTime(Stage::kCommitQueue, q);
+  StageTime(Stage::kCommitChecks, s.checks_seconds);
+  StageTime(Stage::kCommitWrite, s.write_seconds);
+  StageTime(Stage::kCommitAnswerWait, s.answer_wait_seconds);
 }
 
 RecipientProbe* Probe::ForRecipient(const std::string& dip_id) {

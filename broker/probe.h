@@ -75,6 +75,19 @@ struct RecipientProbe {
   prometheus::Gauge* in_flight = nullptr;
 };
 
+// The stages of a message's way through the hub, each a child of diphub_stage_seconds
+// (docs/metrics.md), so a tail can be traced to the stage it comes from.
+enum class Stage {
+  kIngest,            // request read -> queued for the group commit (auth, parse, routing)
+  kCommitQueue,       // queued -> taken into a batch by a committer
+  kCommitChecks,      // taken -> write begins (duplicate checks, seq turn)
+  kCommitWrite,       // WriteBatch + fsync
+  kCommitAnswerWait,  // written -> answered (behind the answers of earlier batches)
+  kDeliveryWait,      // handed to delivery -> the POST (or DELIVER) carrying it is built
+  kDeliveryPost,      // that batch built, sent and answered
+  kCount
+};
+
 struct StorageGauges {
   double sst_bytes = 0, memtable_bytes = 0, pending_compaction_bytes = 0;
 };
@@ -99,6 +112,9 @@ class Probe {
   // and the log entries replayed at open.
   void JetStreamPublish(double seconds) { jetstream_publish_seconds_->Observe(seconds); }
   void JetStreamReplayed(double entries) { jetstream_replayed_->Increment(entries); }
+  void StageTime(Stage stage, double seconds) {
+    stages_[static_cast<std::size_t>(stage)]->Observe(seconds);
+  }
 
   RecipientProbe* ForRecipient(const std::string& dip_id);
   // Acceptance -> 2xx of one message published on `interface_id`.
@@ -133,6 +149,7 @@ class Probe {
   prometheus::Histogram* write_seconds_;
   prometheus::Histogram* jetstream_publish_seconds_;
   prometheus::Counter* jetstream_replayed_;
+  prometheus::Histogram* stages_[static_cast<std::size_t>(Stage::kCount)] = {};
   prometheus::Family<prometheus::Counter>* deliveries_;
   prometheus::Family<prometheus::Counter>* retries_;
   prometheus::Family<prometheus::Counter>* dead_letters_;

@@ -67,6 +67,7 @@ struct GroupCommitter::Batch {
   std::uint32_t distinct_keys = 0;
   std::size_t bytes = 0;
   std::uint64_t take = 0;  // take order: of the waits for keys, of seqs, of answers
+  std::chrono::steady_clock::time_point taken;
 };
 
 GroupCommitter::GroupCommitter(Store* store, GroupCommitOptions options,
@@ -83,6 +84,7 @@ GroupCommitter::~GroupCommitter() { Stop(); }
 
 bool GroupCommitter::Submit(Request request) {
   std::size_t bytes = RequestBytes(request);
+  request.submitted = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(mu_);
     if (stopping_) return false;
@@ -115,11 +117,14 @@ void GroupCommitter::Run() {
     Batch batch;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      // A batch is closed only when it can be written: a committer waits for the write slot
+      // before it takes, so whatever queues while a batch is written (its fsync) goes into the
+      // next batch, and a send never waits behind a batch that queued behind another's fsync.
+      cv_.wait(lock, [this] { return queue_.empty() ? stopping_ : !writing_; });
       if (queue_.empty()) return;  // stopping, nothing left
+      writing_ = true;
       Take(batch);
     }
-    cv_.notify_one();  // more may be queued than this batch took
     CommitBatch(batch);
   }
 }
@@ -139,6 +144,7 @@ void GroupCommitter::Take(Batch& batch) {
     queue_.pop_front();
   }
   pending_bytes_ -= batch.bytes;
+  batch.taken = std::chrono::steady_clock::now();
   batch.verdicts.resize(batch.requests.size());
   batch.take = next_take_++;
   // Every key of the batch, sorted by hash: equal keys end up side by side, and get one number.
@@ -301,12 +307,19 @@ void GroupCommitter::CommitBatch(Batch& batch) {
   seq_turn_cv_.notify_all();
 
   // The write runs beside the other committers' writes (encoding included).
+  using Seconds = std::chrono::duration<double>;
   dip::Status written = dip::Status::Ok();
+  auto written_at = std::chrono::steady_clock::now();
   if (!accepted.empty()) {
-    auto t0 = std::chrono::steady_clock::now();
+    auto t0 = written_at;
+    stats.checks_seconds = Seconds(t0 - batch.taken).count();
+    stats.queue_seconds.reserve(requests.size());
+    for (const Request& r : requests) {
+      stats.queue_seconds.push_back(Seconds(batch.taken - r.submitted).count());
+    }
     written = store_->Append(accepted, options_.durability);
-    stats.write_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    written_at = std::chrono::steady_clock::now();
+    stats.write_seconds = Seconds(written_at - t0).count();
     if (!written.ok()) {
       for (std::size_t ri = 0; ri < requests.size(); ++ri) {
         if (batch.verdicts[ri].status.ok()) {
@@ -319,11 +332,19 @@ void GroupCommitter::CommitBatch(Batch& batch) {
     }
   }
   release();  // written (or failed): a later copy of these keys now asks the store
+  {
+    std::lock_guard lock(mu_);
+    writing_ = false;  // the next batch may close and write while this one is answered
+  }
+  cv_.notify_all();
 
   // Answers in batch order.
   std::unique_lock lock(answer_mu_);
   answer_cv_.wait(lock, [&] { return answered_ == batch.take; });
-  if (written.ok() && !accepted.empty() && on_batch_) on_batch_(stats);
+  if (written.ok() && !accepted.empty() && on_batch_) {
+    stats.answer_wait_seconds = Seconds(std::chrono::steady_clock::now() - written_at).count();
+    on_batch_(stats);
+  }
   for (std::size_t ri = 0; ri < requests.size(); ++ri) {
     requests[ri].done(batch.verdicts[ri].status, batch.verdicts[ri].failed_index,
                       requests[ri].records);

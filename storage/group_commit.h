@@ -1,13 +1,16 @@
 // Group commit: many senders' messages, one WriteBatch, one fsync, then every sender answered.
 //
 // `committers` threads (two by default, one per core) share the write path. Submit() queues a
-// request (all the messages of one send, accepted or rejected together) and returns at once; a
-// free committer takes everything queued — up to max_messages / max_bytes — claims the batch's
-// (sender, senderUniqueReference) keys, checks them against the store, assigns sequence
-// numbers, transaction IDs and timestamps, encodes and writes the batch, and only then calls
-// each request's `done`. While one committer waits for its fsync the other fills and writes the
-// next batch; RocksDB joins their concurrent writes into one WAL write and one fsync, with the
-// memtable inserts in parallel. So batches grow with load and no wait is added when idle.
+// request (all the messages of one send, accepted or rejected together) and returns at once.
+// One batch is written at a time (the write slot): when the slot is free, a committer takes
+// everything queued — up to max_messages / max_bytes — claims the batch's (sender,
+// senderUniqueReference) keys, checks them against the store, assigns sequence numbers,
+// transaction IDs and timestamps, encodes and writes the batch, frees the slot, and only then
+// calls each request's `done` — while the other committer takes and writes the next batch. So a
+// batch is closed only when it can be written: every send queued during one fsync goes into the
+// next, and none waits behind a batch that was itself waiting for an fsync (with two batches
+// closed early, a send could wait for three fsyncs; docs/performance.md). Batches grow with load
+// and no wait is added when idle.
 //
 // Invariants with several committers:
 // - Sequence numbers (and acceptance times) are assigned in take order, the order requests
@@ -23,6 +26,7 @@
 //   batch wait for one it need not wait for) and compared exactly to refuse a message.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -46,10 +50,14 @@ struct GroupCommitOptions {
   std::string instance_tag = "0000";           // 4 hex digits folded into transaction IDs
 };
 
+// One batch's figures, for the stage histograms (docs/metrics.md). Times in seconds.
 struct BatchStats {
   std::size_t messages = 0;
   std::size_t bytes = 0;
-  double write_seconds = 0;  // WriteBatch + fsync
+  std::vector<double> queue_seconds;  // per request: Submit() -> taken into this batch
+  double checks_seconds = 0;       // taken -> write begins (duplicate checks, waiting for seq turn)
+  double write_seconds = 0;        // WriteBatch + fsync
+  double answer_wait_seconds = 0;  // written -> answered (waiting for earlier batches' answers)
 };
 
 class GroupCommitter {
@@ -62,6 +70,7 @@ class GroupCommitter {
     std::function<void(const dip::Status& status, std::size_t failed_index,
                        std::vector<MessageRecord>& records)>
         done;
+    std::chrono::steady_clock::time_point submitted{};  // set by Submit()
   };
 
   // `store` must outlive the committer. `on_batch` (may be empty) sees every batch's figures.
@@ -104,8 +113,9 @@ class GroupCommitter {
   std::vector<const Batch*> unwritten_;
   std::condition_variable released_;  // a batch left holders_
   std::uint64_t next_take_ = 0;       // guarded by mu_
-  std::uint64_t next_seq_;            // guarded by mu_
-  std::uint64_t seq_turn_ = 0;        // the take number whose seqs come next; guarded by mu_
+  bool writing_ = false;        // a committer holds the write slot (taken, not yet written); mu_
+  std::uint64_t next_seq_;      // guarded by mu_
+  std::uint64_t seq_turn_ = 0;  // the take number whose seqs come next; guarded by mu_
   std::condition_variable seq_turn_cv_;
 
   std::mutex answer_mu_;

@@ -1,6 +1,7 @@
 // What the hub stores per accepted message, per delivery and per journal stage.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -77,6 +78,8 @@ struct OutboxEntry {
   std::string interface_id;
   bool replay = false;     // requeued: published with D0.replayIndicator true
   std::string requeue_id;  // the requeue that put it back, if any
+  // When the group commit handed it to delivery (not stored; unset when read from the store).
+  std::chrono::steady_clock::time_point handed_off{};
 };
 std::string EncodeOutboxValue(const OutboxEntry& e);
 void DecodeOutboxValue(std::string_view value, OutboxEntry* e);

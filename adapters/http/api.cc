@@ -206,6 +206,7 @@ void Answer(Responder& responder, SubmitResponse r) {
 void HandleSend(broker::HubApi& hub, dip::Verifier& verifier, Request&& req, std::string channel,
                 std::shared_ptr<Responder> responder, std::string_view scheme) {
   broker::SubmitRequest submit;
+  submit.received = std::chrono::steady_clock::now();
   if (auto refused = CheckSignature(hub, verifier, req, &submit.signer, scheme)) {
     return responder->Send(std::move(*refused));
   }

@@ -1,22 +1,25 @@
 #include "adapters/http/webhook_sink.h"
 
+#include <algorithm>
+
 #include "dip/signature.h"
 
 namespace diphub::adapters::http {
 namespace bhttp = boost::beast::http;
 
 WebhookSink::WebhookSink(std::string host, std::uint16_t port,
-                         std::function<int(const SinkDelivery&)> on_delivery, TlsConfig tls)
+                         std::function<int(const SinkDelivery&)> on_delivery, TlsConfig tls,
+                         std::size_t threads)
     : host_(std::move(host)), on_delivery_(std::move(on_delivery)) {
   config_.tls = std::move(tls);
   config_.host = host_;
   config_.port = port;
-  config_.threads = 1;
+  config_.threads = std::max<std::size_t>(threads, 1);
 }
 
 WebhookSink::~WebhookSink() {
   io_.stop();
-  if (thread_.joinable()) thread_.join();
+  for (std::thread& t : threads_) t.join();
 }
 
 std::string WebhookSink::Url() const { return Origin() + "/dip"; }
@@ -30,6 +33,7 @@ dip::Status WebhookSink::Start() {
   server_ =
       std::make_unique<Server>(io_, config_, [this](Request&& req, std::shared_ptr<Responder> r) {
         SinkDelivery d;
+        d.received = std::chrono::steady_clock::now();
         d.target = std::string(req.target());
         auto header = [&req](const char* name) {
           auto it = req.find(name);
@@ -48,10 +52,12 @@ dip::Status WebhookSink::Start() {
         r->Send(std::move(res));
       });
   if (dip::Status s = server_->Listen(); !s.ok()) return s;
-  thread_ = std::thread([this] {
-    auto guard = boost::asio::make_work_guard(io_);
-    io_.run();
-  });
+  for (std::size_t i = 0; i < config_.threads; ++i) {
+    threads_.emplace_back([this] {
+      auto guard = boost::asio::make_work_guard(io_);
+      io_.run();
+    });
+  }
   return dip::Status::Ok();
 }
 

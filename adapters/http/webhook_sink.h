@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "adapters/http/server.h"
 #include "adapters/http/sink_delivery.h"
@@ -17,10 +18,12 @@ namespace diphub::adapters::http {
 
 class WebhookSink {
  public:
-  // `on_delivery` runs on the sink's thread; it returns the HTTP status to answer (201 = taken).
-  // With `tls.certificate_file` set the sink is an HTTPS receiver presenting that certificate.
+  // `on_delivery` runs on one of the sink's `threads` threads (concurrently when more than
+  // one); it returns the HTTP status to answer (201 = taken). With `tls.certificate_file` set
+  // the sink is an HTTPS receiver presenting that certificate.
   WebhookSink(std::string host, std::uint16_t port,
-              std::function<int(const SinkDelivery&)> on_delivery, TlsConfig tls = {});
+              std::function<int(const SinkDelivery&)> on_delivery, TlsConfig tls = {},
+              std::size_t threads = 1);
   ~WebhookSink();
 
   dip::Status Start();
@@ -35,7 +38,7 @@ class WebhookSink {
   std::function<int(const SinkDelivery&)> on_delivery_;
   boost::asio::io_context io_;
   std::unique_ptr<Server> server_;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace diphub::adapters::http

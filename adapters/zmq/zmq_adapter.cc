@@ -63,6 +63,7 @@ struct ZmqAdapter::PendingSend {
   std::size_t bytes = 0;        // its size, counted against the byte window until the ACK
   std::uint32_t overloads = 0;  // 429 answers so far (each doubles the wait)
   std::size_t ingest = 0;       // the ingest thread of its connection
+  std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
 };
 
 // A thread that runs tasks in the order they were added.
@@ -486,6 +487,7 @@ void ZmqAdapter::Submit(std::shared_ptr<PendingSend> send) {
     // The CURVE key is the participant's credential and its signature (docs/zmq-protocol.md).
     req.signer = send->dip_id;
     req.authenticated = send->dip_id;
+    req.received = send->received;
     hub_.Submit(std::move(req), [this, send](SubmitResponse response) mutable {
       Post([this, send = std::move(send), response = std::move(response)]() mutable {
         OnSubmitted(std::move(send), std::move(response));

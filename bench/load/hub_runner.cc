@@ -7,6 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -72,6 +77,9 @@ dip::Status HubRunner::Start(const std::string& config_yaml, std::chrono::second
           http_port_ = static_cast<std::uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
         }
         if (line.rfind("zmq=", 0) == 0) zmq_endpoint_ = line.substr(4);
+        if (line.rfind("metrics=", 0) == 0) {
+          metrics_port_ = static_cast<std::uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
+        }
       }
       if (http_port_ != 0) return dip::Status::Ok();
       return dip::Status::Config("the hub's ready file names no http endpoint: " + ready);
@@ -104,6 +112,26 @@ std::uint64_t HubRunner::PeakResidentBytes() const {
     if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;  // kB
   }
   return 0;
+}
+
+std::string HubRunner::FetchMetrics() const {
+  namespace asio = boost::asio;
+  namespace http = boost::beast::http;
+  if (pid_ <= 0 || metrics_port_ == 0) return "";
+  try {
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    socket.connect({asio::ip::address_v4::loopback(), metrics_port_});
+    http::request<http::empty_body> req{http::verb::get, "/metrics", 11};
+    req.set(http::field::host, "127.0.0.1");
+    http::write(socket, req);
+    boost::beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(socket, buffer, res);
+    return res.result_int() == 200 ? res.body() : "";
+  } catch (const std::exception&) {
+    return "";
+  }
 }
 
 std::uint64_t DiskUsage(const std::string& dir) {

@@ -30,12 +30,15 @@ class HubRunner {
   const std::string& log_path() const { return log_; }
   // VmHWM of the running hub, in bytes (0 when not running).
   std::uint64_t PeakResidentBytes() const;
+  // The hub's Prometheus text (GET /metrics on its metrics endpoint); "" when it cannot be read.
+  std::string FetchMetrics() const;
 
  private:
   std::string binary_, work_dir_, config_, log_, ready_;
   pid_t pid_ = -1;
   std::uint16_t http_port_ = 0;
   std::string zmq_endpoint_;
+  std::uint16_t metrics_port_ = 0;
 };
 
 // Bytes used on disk by the files under `dir` (allocated blocks, as du counts them).

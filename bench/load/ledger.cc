@@ -6,8 +6,9 @@
 
 namespace diphub::load {
 
-Ledger::Ledger(std::uint64_t messages) : sent_at_(messages), seen_(messages) {
+Ledger::Ledger(std::uint64_t messages) : sent_at_(messages), acked_at_(messages), seen_(messages) {
   for (auto& t : sent_at_) t.store(-1, std::memory_order_relaxed);
+  for (auto& t : acked_at_) t.store(-1, std::memory_order_relaxed);
 }
 
 std::int64_t Ledger::Now() const {
@@ -22,7 +23,21 @@ void Ledger::Sent(std::uint64_t first, std::size_t count, std::int64_t at_us) {
   sent_.fetch_add(count, std::memory_order_relaxed);
 }
 
-void Ledger::Acked(std::size_t count, std::int64_t latency_us) {
+void Ledger::Written(std::int64_t late_us) {
+  std::lock_guard lock(mu_);
+  send_lateness_.Record(late_us);
+}
+
+void Ledger::SinkHandled(std::int64_t us) {
+  std::lock_guard lock(mu_);
+  sink_handling_.Record(us);
+}
+
+void Ledger::Acked(std::uint64_t first, std::size_t count, std::int64_t latency_us) {
+  const std::int64_t now = Now();
+  for (std::uint64_t s = first; s < first + count && s < acked_at_.size(); ++s) {
+    acked_at_[s].store(now, std::memory_order_release);
+  }
   {
     std::lock_guard lock(mu_);
     ack_latency_.Record(latency_us);
@@ -55,9 +70,13 @@ void Ledger::Delivered(std::uint64_t seq) {
     return;
   }
   const std::int64_t sent = sent_at_[seq].load(std::memory_order_acquire);
-  if (sent >= 0) {
+  const std::int64_t acked = acked_at_[seq].load(std::memory_order_acquire);
+  if (acked < 0) before_ack_.fetch_add(1, std::memory_order_relaxed);
+  if (sent >= 0 || acked >= 0) {
+    const std::int64_t now = Now();
     std::lock_guard lock(mu_);
-    delivery_latency_.Record(Now() - sent);
+    if (sent >= 0) delivery_latency_.Record(now - sent);
+    if (acked >= 0) ack_to_delivery_.Record(now - acked);
   }
   delivered_count_.fetch_add(1, std::memory_order_relaxed);
   last_delivery_us_.store(Now(), std::memory_order_relaxed);
@@ -76,6 +95,21 @@ Histogram Ledger::AckLatency() const {
 Histogram Ledger::DeliveryLatency() const {
   std::lock_guard lock(mu_);
   return delivery_latency_;
+}
+
+Histogram Ledger::SendLateness() const {
+  std::lock_guard lock(mu_);
+  return send_lateness_;
+}
+
+Histogram Ledger::SinkHandling() const {
+  std::lock_guard lock(mu_);
+  return sink_handling_;
+}
+
+Histogram Ledger::AckToDelivery() const {
+  std::lock_guard lock(mu_);
+  return ack_to_delivery_;
 }
 
 Source::Source(const Plan& plan, const std::vector<Sender>& senders, std::int64_t start_us)

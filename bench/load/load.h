@@ -78,7 +78,13 @@ class Ledger {
   // Microseconds on the steady clock since the ledger was made.
   std::int64_t Now() const;
   void Sent(std::uint64_t first, std::size_t count, std::int64_t at_us);
-  void Acked(std::size_t count, std::int64_t latency_us);
+  // Stage timing (the generator's own share of the latency, reported apart):
+  // a request went out `late_us` after its due time (signing, a busy I/O thread);
+  void Written(std::int64_t late_us);
+  // the webhook receiver spent `us` on one POST before counting its messages (its signature
+  // check and the scan for sequence numbers).
+  void SinkHandled(std::int64_t us);
+  void Acked(std::uint64_t first, std::size_t count, std::int64_t latency_us);
   void Rejected(std::size_t count, int status, const std::string& body);
   void Overloaded() { overloaded_.fetch_add(1, std::memory_order_relaxed); }
   void ConnectionError(const std::string& what);
@@ -106,18 +112,29 @@ class Ledger {
   std::string FirstProblem() const;
   Histogram AckLatency() const;
   Histogram DeliveryLatency() const;
+  Histogram SendLateness() const;
+  Histogram SinkHandling() const;
+  // From the acknowledgement's arrival to the delivery's, per message; deliveries that came
+  // before their acknowledgement was read count in delivered_before_ack() instead.
+  Histogram AckToDelivery() const;
+  std::uint64_t delivered_before_ack() const { return before_ack_.load(std::memory_order_relaxed); }
 
  private:
   const SteadyClock::time_point origin_ = SteadyClock::now();
-  std::vector<std::atomic<std::int64_t>> sent_at_;  // [seq]: due or write time, us; -1 = unsent
-  std::vector<std::atomic<std::uint8_t>> seen_;     // [seq]: delivered at least once
+  std::vector<std::atomic<std::int64_t>> sent_at_;   // [seq]: due or write time, us; -1 = unsent
+  std::vector<std::atomic<std::int64_t>> acked_at_;  // [seq]: when acknowledged, us; -1 = not
+  std::vector<std::atomic<std::uint8_t>> seen_;      // [seq]: delivered at least once
   std::atomic<std::uint64_t> sent_{0}, acked_{0}, rejected_{0}, overloaded_{0};
   std::atomic<std::uint64_t> delivered_count_{0}, duplicates_{0}, unknown_{0};
   std::atomic<std::uint64_t> bad_signatures_{0}, connection_errors_{0};
   std::atomic<std::int64_t> last_ack_us_{0}, last_delivery_us_{0};
+  std::atomic<std::uint64_t> before_ack_{0};
   mutable std::mutex mu_;
   Histogram ack_latency_;       // guarded by mu_
   Histogram delivery_latency_;  // guarded by mu_
+  Histogram send_lateness_;     // guarded by mu_
+  Histogram sink_handling_;     // guarded by mu_
+  Histogram ack_to_delivery_;   // guarded by mu_
   std::string first_problem_;   // guarded by mu_
 };
 

@@ -11,9 +11,12 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <sstream>
 #include <thread>
 #include <tuple>
 
@@ -137,6 +140,44 @@ std::string Ms(std::uint64_t us) {
   return buf;
 }
 
+// The hub's diphub_stage_seconds histograms (docs/metrics.md), read from its /metrics before
+// it stops: per stage, the count and the bucket bounds holding the 50th and 99th percentiles.
+void PrintHubStages(const std::string& metrics) {
+  struct Stage {
+    std::string name;
+    std::vector<std::pair<double, double>> buckets;  // (le, cumulative count)
+  };
+  std::vector<Stage> stages;
+  constexpr std::string_view kPrefix = "diphub_stage_seconds_bucket{";
+  std::istringstream lines(metrics);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(kPrefix, 0) != 0) continue;
+    const std::size_t s = line.find("stage=\"");
+    const std::size_t le = line.find("le=\"");
+    const std::size_t close = line.rfind('}');
+    if (s == std::string::npos || le == std::string::npos || close == std::string::npos) continue;
+    const std::string name = line.substr(s + 7, line.find('"', s + 7) - s - 7);
+    const std::string bound = line.substr(le + 4, line.find('"', le + 4) - le - 4);
+    const double count = std::atof(line.c_str() + close + 1);
+    if (stages.empty() || stages.back().name != name) stages.push_back({name, {}});
+    stages.back().buckets.push_back(
+        {bound == "+Inf" ? std::numeric_limits<double>::infinity() : std::atof(bound.c_str()),
+         count});
+  }
+  for (const Stage& st : stages) {
+    const double total = st.buckets.empty() ? 0 : st.buckets.back().second;
+    if (total == 0) continue;
+    auto at = [&](double q) {
+      for (const auto& [le, c] : st.buckets) {
+        if (c >= q * total) return le;
+      }
+      return std::numeric_limits<double>::infinity();
+    };
+    std::printf("  hub stage %-14s n %-8.0f p50 <= %g ms  p99 <= %g ms  p99.9 <= %g ms\n",
+                st.name.c_str(), total, at(0.5) * 1000, at(0.99) * 1000, at(0.999) * 1000);
+  }
+}
+
 int Run(Options& o) {
   Plan& plan = o.plan;
   if (o.national_day) {
@@ -199,11 +240,22 @@ int Run(Options& o) {
   }
 
   Ledger ledger(plan.messages);
-  diphub::adapters::http::WebhookSink sink("127.0.0.1", 0, [&](const auto& d) {
-    if (!d.signature.ok()) ledger.BadSignature();
-    ForEachDeliveredSequence(d.body, [&](std::uint64_t seq) { ledger.Delivered(seq); });
-    return 201;
-  });
+  // One receiver thread per SDS up to the cores: the hub delivers to each SDS concurrently,
+  // and one thread verifying every POST's signature in turn would queue them (the generator's
+  // own latency, not the hub's).
+  const std::size_t sink_threads =
+      std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, plan.pairs);
+  diphub::adapters::http::WebhookSink sink(
+      "127.0.0.1", 0,
+      [&](const auto& d) {
+        if (!d.signature.ok()) ledger.BadSignature();
+        ForEachDeliveredSequence(d.body, [&](std::uint64_t seq) { ledger.Delivered(seq); });
+        ledger.SinkHandled(
+            std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - d.received)
+                .count());
+        return 201;
+      },
+      {}, sink_threads);
   if (Status s = sink.Start(); !s.ok()) {
     std::fprintf(stderr, "diphub-load: webhook receiver: %s\n", s.ToString().c_str());
     return 2;
@@ -293,6 +345,7 @@ int Run(Options& o) {
   const double hub_cpu = ProcessCpuSeconds(hub.pid()) - hub_cpu0;
   const double self_cpu = SelfCpuSeconds() - self_cpu0;
   const std::uint64_t peak_rss = hub.PeakResidentBytes();
+  const std::string metrics = hub.FetchMetrics();
   const std::uint64_t disk = DiskUsage(data_dir);
   const int hub_exit = hub.Stop();
 
@@ -320,6 +373,31 @@ int Run(Options& o) {
   std::printf("  send -> delivery p50 %s  p99 %s  p99.9 %s  max %s (per message)\n",
               Ms(delivery.Percentile(0.5)).c_str(), Ms(delivery.Percentile(0.99)).c_str(),
               Ms(delivery.Percentile(0.999)).c_str(), Ms(delivery.max()).c_str());
+  // The generator's own stages: what of the latency is not the hub's.
+  const Histogram late = ledger.SendLateness();
+  const Histogram ack_to_delivery = ledger.AckToDelivery();
+  const Histogram sink_handling = ledger.SinkHandling();
+  if (late.count() > 0) {
+    std::printf(
+        "  stage: due -> written   p50 %s  p99 %s  p99.9 %s  max %s (generator: signing, "
+        "its I/O thread)\n",
+        Ms(late.Percentile(0.5)).c_str(), Ms(late.Percentile(0.99)).c_str(),
+        Ms(late.Percentile(0.999)).c_str(), Ms(late.max()).c_str());
+  }
+  std::printf(
+      "  stage: ack -> delivery  p50 %s  p99 %s  p99.9 %s  max %s (%llu delivered "
+      "before their ack was read)\n",
+      Ms(ack_to_delivery.Percentile(0.5)).c_str(), Ms(ack_to_delivery.Percentile(0.99)).c_str(),
+      Ms(ack_to_delivery.Percentile(0.999)).c_str(), Ms(ack_to_delivery.max()).c_str(),
+      static_cast<unsigned long long>(ledger.delivered_before_ack()));
+  if (sink_handling.count() > 0) {
+    std::printf(
+        "  stage: sink handling    p50 %s  p99 %s  p99.9 %s  max %s (generator: "
+        "verifying each webhook POST)\n",
+        Ms(sink_handling.Percentile(0.5)).c_str(), Ms(sink_handling.Percentile(0.99)).c_str(),
+        Ms(sink_handling.Percentile(0.999)).c_str(), Ms(sink_handling.max()).c_str());
+  }
+  PrintHubStages(metrics);
   std::printf(
       "  refused %llu, 429/503 answers %llu, connection errors %llu, lost %llu, "
       "duplicates %llu, bad signatures %llu\n",
@@ -364,6 +442,9 @@ int Run(Options& o) {
     Percentiles(w, "send_to_delivery", delivery);
     w.Key("hub_cpu_seconds").Raw(Num(hub_cpu));
     w.Key("load_cpu_seconds").Raw(Num(self_cpu));
+    Percentiles(w, "due_to_written", late);
+    Percentiles(w, "ack_to_delivery", ack_to_delivery);
+    Percentiles(w, "sink_handling", sink_handling);
     w.Key("hub_start_seconds").Raw(Num(start_s));
     w.Key("hub_peak_resident_bytes").Int(I(peak_rss));
     w.Key("hub_disk_bytes").Int(I(disk));

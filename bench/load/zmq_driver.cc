@@ -90,6 +90,7 @@ dip::Status ZmqLoad::StartReceivers() {
 dip::Status ZmqLoad::Send(const Plan& plan) {
   Ledger& ledger = impl_->ledger;
   struct Pending {
+    std::uint64_t first = 0;
     std::size_t count = 0;
     std::int64_t start_us = 0;
   };
@@ -105,7 +106,7 @@ dip::Status ZmqLoad::Send(const Plan& plan) {
       auto it = map.find(ack.seq);
       if (it == map.end()) return;
       if (ack.status == 201) {
-        ledger.Acked(it->second.count, ledger.Now() - it->second.start_us);
+        ledger.Acked(it->second.first, it->second.count, ledger.Now() - it->second.start_us);
       } else {
         ledger.Rejected(it->second.count, ack.status, ack.response);
       }
@@ -140,7 +141,8 @@ dip::Status ZmqLoad::Send(const Plan& plan) {
       ledger.Rejected(r->count, 0, "zmq send: " + seq.status().ToString());
       continue;
     }
-    pending[r->sender][seq.value()] = {r->count, start};
+    if (r->due_us >= 0) ledger.Written(ledger.Now() - r->due_us);
+    pending[r->sender][seq.value()] = {r->first, r->count, start};
     poll_all();
   }
   for (auto& client : clients) {

@@ -163,6 +163,28 @@ TEST(SendDeliver, RetriesOn503ThenDelivers) {
       << metrics.body;
 }
 
+// Every stage of a delivered send is timed (docs/metrics.md, diphub_stage_seconds): an operator
+// tracing a latency tail sees one observation per send, commit and delivery batch.
+TEST(SendDeliver, StagesOfADeliveredSendAreTimed) {
+  TempDir dir;
+  RecordingSink sink;
+  HubProcess hub(dir, sink.Url());
+  std::string error;
+  ASSERT_TRUE(hub.Start(&error)) << error;
+  ASSERT_EQ(hub.Send("IF-061", MdrStart("S-IF-061-1100000001-SDS-20261122-t1")).status, 201);
+  ASSERT_EQ(sink.WaitFor(1, 10s).size(), 1u) << hub.Log();
+  ASSERT_TRUE(hub.WaitForMetric("diphub_stage_seconds_count{stage=\"delivery_post\"} 1", 10s))
+      << HttpRequest("127.0.0.1", hub.metrics_port(), "GET", "/metrics").body;
+  const std::string metrics = HttpRequest("127.0.0.1", hub.metrics_port(), "GET", "/metrics").body;
+  for (const char* stage : {"ingest", "commit_queue", "commit_checks", "commit_write",
+                            "commit_answer", "delivery_wait", "delivery_post"}) {
+    EXPECT_NE(metrics.find("diphub_stage_seconds_count{stage=\"" + std::string(stage) + "\"} 1"),
+              std::string::npos)
+        << stage << "\n"
+        << metrics;
+  }
+}
+
 TEST(SendDeliver, NoRetryOn400RejectedByRecipient) {
   TempDir dir;
   RecordingSink sink;
