@@ -323,10 +323,11 @@ dip::Result<Config> ParseConfigImpl(const std::string& yaml_text, const std::str
         top.remove(name.as<std::string>());
     }
   }
-  if (dip::Status s = CheckKeys(top,
-                                {"hub", "storage", "http", "zmq", "metrics", "auth", "delivery",
-                                 "log", "sla", "routing", "webhooks", "adapters", "participants"},
-                                origin);
+  if (dip::Status s =
+          CheckKeys(top,
+                    {"hub", "storage", "http", "zmq", "metrics", "auth", "delivery", "log", "sla",
+                     "routing", "webhooks", "cluster", "adapters", "participants"},
+                    origin);
       !s.ok()) {
     return s;
   }
@@ -411,6 +412,8 @@ dip::Result<Config> ParseConfigImpl(const std::string& yaml_text, const std::str
     }
   }
   if (c.storage.data_dir.empty()) return Bad("storage.data_dir", "must not be empty");
+
+  if (dip::Status s = ParseClusterSection(root["cluster"], &c.cluster); !s.ok()) return s;
 
   const YAML::Node me = root["metrics"];
   if (dip::Status s = CheckKeys(me, {"listen"}, "metrics"); !s.ok()) return s;
