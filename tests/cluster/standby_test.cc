@@ -36,16 +36,16 @@ class Node {
         DIPHUB_BINARY,
         std::vector<std::string>{"--config", config_, "--data-dir", dir_.File(name_ + "-data"),
                                  "--http-listen", "127.0.0.1:" + std::to_string(http_port_),
-                                 "--metrics-listen",
-                                 "127.0.0.1:" + std::to_string(metrics_port_), "--ready-file",
-                                 ready_file()},
+                                 "--metrics-listen", "127.0.0.1:" + std::to_string(metrics_port_),
+                                 "--ready-file", ready_file()},
         dir_.File(name_ + ".log"));
     return process_->Start();
   }
   bool WaitReady(milliseconds timeout) { return !WaitForFile(ready_file(), timeout).empty(); }
   HttpResult Get(const std::string& path, bool metrics = false) const {
-    return HttpRequest("127.0.0.1", static_cast<std::uint16_t>(metrics ? metrics_port_ : http_port_),
-                       "GET", path, "", {}, seconds(2));
+    return HttpRequest("127.0.0.1",
+                       static_cast<std::uint16_t>(metrics ? metrics_port_ : http_port_), "GET",
+                       path, "", {}, seconds(2));
   }
   // Polls GET /readyz until it answers `status`.
   bool WaitReadyz(int status, milliseconds timeout) const {
@@ -119,8 +119,8 @@ TEST_F(StandbyTest, TheStandbyIsNotReadyUntilTheLeaderDiesThenTakesOver) {
   a.process().Wait(seconds(5));
   ASSERT_TRUE(b.WaitReady(seconds(20))) << b.Log();
   ASSERT_TRUE(b.WaitReadyz(200, seconds(10))) << b.Log();
-  const auto took = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() -
-                                                             killed_at);
+  const auto took =
+      std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - killed_at);
   std::printf("standby diphub ready %lld ms after the leader was killed -9 (lease TTL 3000 ms)\n",
               static_cast<long long>(took.count()));
   EXPECT_NE(b.Log().find("holds the leader lease"), std::string::npos) << b.Log();
