@@ -351,6 +351,7 @@ int main(int argc, char** argv) {
   SetUpLogging(c.log);
   sigset_t signals = BlockStopSignals();
   std::unique_ptr<diphub::broker::LeaderLease> lease;
+  const std::string node = c.cluster.node;
   if (c.cluster.enabled) {
     sigaddset(&signals, SIGUSR1);  // the lease was lost
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
@@ -376,9 +377,9 @@ int main(int argc, char** argv) {
   int sig = WaitForStopSignal(signals);
   if (sig == SIGUSR1) {
     spdlog::error(
-        "cluster: node lost the leader lease ({}); stopping and exiting with status {} so the "
+        "cluster: node {} lost the leader lease ({}); stopping and exiting with status {} so the "
         "supervisor restarts it as a standby",
-        lease->lost_reason(), kLostLeadership);
+        node, lease->lost_reason(), kLostLeadership);
     hub.Stop();
     return kLostLeadership;
   }

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 #include <tuple>
 
@@ -42,7 +43,16 @@ struct Options {
   int drain_seconds = 120;
   std::size_t shards = 0;
   std::uint64_t zmq_credit_bytes = 0;  // 0: the hub's default
+  std::string storage_yaml;            // a file of keys added to the hub's storage section
+  std::string append_yaml;             // a file of top-level sections appended to the hub's config
 };
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 std::string Yaml(const Options& o, const std::vector<Sender>& senders,
                  const std::vector<std::string>& cert_files, const std::string& data_dir,
@@ -59,6 +69,10 @@ std::string Yaml(const Options& o, const std::vector<Sender>& senders,
   y += "hub:\n  dip_id: \"0000000000\"\n  environment_tag: DEV\n";
   y += "  shards: " + std::to_string(o.shards) + "\n";
   y += "storage:\n  data_dir: " + data_dir + "\n  durability: fsync\n";
+  if (!o.storage_yaml.empty()) {  // indented under storage:
+    std::istringstream lines(Slurp(o.storage_yaml));
+    for (std::string line; std::getline(lines, line);) y += "  " + line + "\n";
+  }
   y += "auth:\n  require_api_key: true\n  admin_token: load-admin-token\n";
   y += "  signatures: require\n";
   y += "log:\n  level: warn\n";
@@ -81,6 +95,7 @@ std::string Yaml(const Options& o, const std::vector<Sender>& senders,
   for (const Sender& s : senders) {
     y += "    - {sds: \"" + s.sds + "\", mdr: \"" + s.mdr + "\"}\n";
   }
+  if (!o.append_yaml.empty()) y += Slurp(o.append_yaml);
   return y;
 }
 
@@ -392,6 +407,12 @@ int main(int argc, char** argv) {
                  "how long to wait for deliveries after the last answer")
       ->capture_default_str();
   app.add_option("--json", o.json_path, "write the result as JSON here");
+  app.add_option("--storage-yaml", o.storage_yaml,
+                 "a file of keys added under the hub's storage section (e.g. engine: jetstream)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--append-yaml", o.append_yaml,
+                 "a file of top-level sections appended to the hub's configuration (e.g. cluster)")
+      ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
   return Run(o);
 }
