@@ -108,7 +108,7 @@ YAML
   for k in $(seq 2 "$n"); do
     for _ in $(seq 100); do grep -q "lease held by" "$run/node-$k.log" && break; sleep 0.1; done
     grep -q "lease held by" "$run/node-$k.log" ||
-      { echo "scaleout: node-$k did not wait as a standby:" >&2; tail -5 "$run/node-$k.log" >&2; }
+      { echo "scaleout: node-$k did not wait as a standby:" >&2; tail -5 "$run/node-$k.log" >&2; exit 1; }
   done
   result[$n]=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.0f acked/s, %.0f delivered/s" % (d["ack_per_second"], d["delivered_per_second"]))' "$run/result.json")
   tail -8 "$run/load.out"
