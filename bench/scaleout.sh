@@ -6,6 +6,7 @@
 # Usage:
 #   bench/scaleout.sh [MESSAGES] [NODES...]       (defaults: 20000 "1 2 3")
 #   DIPHUB_BUILD_DIR  the build directory (default: build)
+#   SCALEOUT_KEEP     set: keep the work directory (configs, logs)
 #   SCALEOUT_ENGINE   jetstream (default) or rocksdb: the lease and standbys only, each node on
 #                     its own local RocksDB (a baseline, and a check of the script without the
 #                     JetStream store)
@@ -33,7 +34,7 @@ cleanup() {
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   pids=()
 }
-trap 'cleanup; rm -rf "$work"' EXIT
+trap 'cleanup; [ -n "${SCALEOUT_KEEP:-}" ] && echo "scaleout: kept $work" >&2 || rm -rf "$work"' EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 start_nats() {  # $1: directory
@@ -94,7 +95,8 @@ YAML
   # Standbys join once the leader is ready, with the leader's configuration and their own names.
   for _ in $(seq 600); do [ -s "$run/load/ready" ] && break; sleep 0.1; done
   for k in $(seq 2 "$n"); do
-    sed "s/node: node-1/node: node-$k/" "$run/load/diphub.yaml" >"$run/node-$k.yaml"
+    sed -e "s/node: node-1/node: node-$k/" -e "s/level: warn/level: info/" "$run/load/diphub.yaml" \
+      >"$run/node-$k.yaml"
     "$diphub" --config "$run/node-$k.yaml" --data-dir "$run/data-$k" --http-listen 127.0.0.1:0 \
       --metrics-listen "" >"$run/node-$k.log" 2>&1 &
     pids+=($!)

@@ -101,6 +101,10 @@ bool NatsTestClient::ReadAll(const std::string& stream, std::set<std::string>* o
   for (std::uint64_t seq = first; seq <= last && first > 0; ++seq) {
     natsMsg* msg = nullptr;
     s = js_GetMsg(&msg, js_, stream.c_str(), seq, nullptr, &jerr);
+    for (int attempt = 0; attempt < 50 && s != NATS_OK && s != NATS_NOT_FOUND; ++attempt) {
+      nats_Sleep(200);  // a stream leader being elected after a node was killed
+      s = js_GetMsg(&msg, js_, stream.c_str(), seq, nullptr, &jerr);
+    }
     if (s == NATS_NOT_FOUND) continue;
     if (s != NATS_OK) return Fail("get message " + std::to_string(seq), s);
     out->emplace(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));

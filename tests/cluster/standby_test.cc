@@ -151,6 +151,24 @@ TEST_F(StandbyTest, ANodeThatLosesTheLeaseExitsWithStatus3) {
   EXPECT_NE(a.Log().find("exiting with status 3"), std::string::npos) << a.Log();
 }
 
+TEST_F(StandbyTest, TheLeaderStaysLeaderWhenTheLeaseBucketsNatsLeaderIsKilled) {
+  Node a(dir_, "node-a", cluster_);
+  ASSERT_TRUE(a.Start());
+  ASSERT_TRUE(a.WaitReady(seconds(30))) << a.Log();
+  Node b(dir_, "node-b", cluster_);
+  ASSERT_TRUE(b.Start());
+  ASSERT_TRUE(b.WaitReadyz(503, seconds(15))) << b.Log();
+  NatsTestClient client(cluster_.UrlList());
+  const int victim = cluster_.NodeNamed(client.StreamLeader("KV_diphub_leader"));
+  ASSERT_NE(victim, -1);
+  cluster_.Kill(victim);  // renewals wait for the bucket's new stream leader (5 to 9 s)
+  std::this_thread::sleep_for(seconds(15));
+  EXPECT_FALSE(a.process().Wait(milliseconds(0)).has_value()) << a.Log();
+  EXPECT_EQ(a.Get("/readyz").status, 200);
+  EXPECT_EQ(b.Get("/readyz").status, 503);
+  EXPECT_EQ(a.Log().find("lost the leader lease"), std::string::npos) << a.Log();
+}
+
 TEST_F(StandbyTest, AStandbyStopsAtOnceOnSigterm) {
   Node a(dir_, "node-a", cluster_);
   ASSERT_TRUE(a.Start());
