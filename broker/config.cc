@@ -401,10 +401,11 @@ dip::Result<Config> ParseConfigImpl(const std::string& yaml_text, const std::str
         top.remove(name.as<std::string>());
     }
   }
-  if (dip::Status s = CheckKeys(top,
-                                {"hub", "storage", "http", "zmq", "metrics", "auth", "delivery",
-                                 "log", "sla", "routing", "webhooks", "adapters", "participants"},
-                                origin);
+  if (dip::Status s =
+          CheckKeys(top,
+                    {"hub", "storage", "http", "zmq", "metrics", "auth", "delivery", "log", "sla",
+                     "routing", "webhooks", "cluster", "adapters", "participants"},
+                    origin);
       !s.ok()) {
     return s;
   }
@@ -495,6 +496,19 @@ dip::Result<Config> ParseConfigImpl(const std::string& yaml_text, const std::str
     if (dip::Status s = ParseJetStream(st["jetstream"], c.storage); !s.ok()) return s;
   }
   if (c.storage.data_dir.empty()) return Bad("storage.data_dir", "must not be empty");
+
+  if (dip::Status s = ParseClusterSection(root["cluster"], &c.cluster); !s.ok()) return s;
+  if (c.cluster.enabled) {
+    // A standby takes over from the leader's replicated log; on a local RocksDB it would start
+    // without any message the leader acknowledged.
+    if (c.storage.engine != "jetstream") {
+      return Bad("cluster.enabled",
+                 "needs storage.engine: jetstream (a standby takes over from the leader's "
+                 "replicated log; with storage.engine " +
+                     c.storage.engine + " it would start without the leader's messages)");
+    }
+    if (c.cluster.servers.empty()) c.cluster.servers = c.storage.jetstream.servers;
+  }
 
   const YAML::Node me = root["metrics"];
   if (dip::Status s = CheckKeys(me, {"listen"}, "metrics"); !s.ok()) return s;

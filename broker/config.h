@@ -98,6 +98,21 @@ struct WebhookOptions {
   std::string ca_file;
 };
 
+// Active/standby over one replicated log (docs/scaleout.md): with `enabled`, diphub waits for the
+// leader lease (broker/leader_lease.h) before it opens storage and starts the adapters, renews it
+// while it runs and exits with status 3 when it loses it.
+struct ClusterOptions {
+  bool enabled = false;  // Default: false (a single node, no lease)
+  std::string node;      // this node's name in the lease. Default: "" = the host name
+  std::int64_t lease_ttl_ms =
+      3000;  // lease time: a dead leader is replaced after it. Default: 3000
+  // nats:// (or tls://) URLs of the NATS cluster holding the lease; required when enabled.
+  // Default: none
+  std::vector<std::string> servers;
+  std::string lease_bucket = "diphub_leader";  // the KV bucket of the lease. Default: diphub_leader
+  int lease_replicas = 3;  // replicas of the bucket when this node creates it. Default: 3
+};
+
 struct LogOptions {
   std::string level = "info";    // trace, debug, info, warn, error. Default: info
   std::string format = "plain";  // plain or json. Default: plain
@@ -113,6 +128,7 @@ struct Config {
   SlaOptions sla;
   RoutingOptions routing;
   WebhookOptions webhooks;
+  ClusterOptions cluster;
   std::vector<std::string> adapters = {"http"};  // edge adapters to start. Default: [http]
   YAML::Node adapter_sections;  // the whole document; each adapter reads its own section
   std::vector<routing::Participant> participants;
@@ -139,6 +155,8 @@ std::string ParticipantToJson(const routing::Participant& p);
 dip::Status ParseRoutingSection(const YAML::Node& node,
                                 const std::vector<routing::Participant>& participants,
                                 RoutingOptions* out);
+// The `cluster` section into `out` (broker/cluster_config.cc); an empty node becomes the host name.
+dip::Status ParseClusterSection(const YAML::Node& node, ClusterOptions* out);
 // The hub.shards setting as a thread count (0 = the number of cores).
 std::size_t ShardCount(const HubOptions& hub);
 

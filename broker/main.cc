@@ -7,8 +7,10 @@
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -21,7 +23,9 @@
 #include "adapters/zmq/client.h"
 #include "broker/config.h"
 #include "broker/hub.h"
+#include "broker/leader_lease.h"
 #include "broker/probe.h"
+#include "broker/standby_server.h"
 #include "dip/json_writer.h"
 
 namespace {
@@ -52,6 +56,56 @@ sigset_t BlockStopSignals() {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
+}
+
+// Exit status of a node that lost the leader lease: its supervisor restarts it as a standby.
+constexpr int kLostLeadership = 3;
+
+// With cluster.enabled: waits for the leader lease, answering not ready meanwhile, and starts
+// renewing it; SIGUSR1 (in `signals`, blocked) is raised when the lease is lost. nullptr when a
+// stop signal came first (*stopped set) or the standby listener cannot bind (*failed set).
+std::unique_ptr<diphub::broker::LeaderLease> WaitForLeadership(const diphub::broker::Config& c,
+                                                               sigset_t signals, bool* stopped,
+                                                               int* failed) {
+  diphub::broker::LeaseOptions lo;
+  lo.servers = c.cluster.servers;
+  lo.bucket = c.cluster.lease_bucket;
+  lo.node = c.cluster.node;
+  lo.ttl = std::chrono::milliseconds(c.cluster.lease_ttl_ms);
+  lo.replicas = c.cluster.lease_replicas;
+  auto lease = std::make_unique<diphub::broker::LeaderLease>(
+      lo, [](const std::string&) { ::kill(::getpid(), SIGUSR1); });
+  std::string http_listen;
+  if (const YAML::Node h = c.adapter_sections["http"]; h && h["listen"] && h["listen"].IsScalar()) {
+    http_listen = h["listen"].as<std::string>();
+  }
+  const bool http_on = std::find(c.adapters.begin(), c.adapters.end(), "http") != c.adapters.end();
+  auto* raw = lease.get();
+  diphub::broker::StandbyServer standby(http_on ? http_listen : "", c.metrics.listen,
+                                        c.cluster.node, [raw] { return raw->holder_seen(); });
+  if (Status s = standby.Start(); !s.ok()) {
+    spdlog::error("cannot start: {}", s.ToString());
+    *failed = 1;
+    return nullptr;
+  }
+  spdlog::info("cluster: node {} is a standby until it holds the leader lease", c.cluster.node);
+  int sig = 0;
+  Status s = lease->Acquire([&] {
+    timespec zero{};
+    sig = sigtimedwait(&signals, nullptr, &zero);
+    return sig == SIGINT || sig == SIGTERM;
+  });
+  if (!s.ok()) {
+    if (s.code() == Status::kConfigCode) {
+      spdlog::error("cannot start: {}", s.ToString());
+      *failed = 1;
+    } else {
+      spdlog::info("received {} while standby; stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      *stopped = true;
+    }
+    return nullptr;
+  }
+  return lease;  // the standby listener closes here, before the hub binds the same addresses
 }
 
 int WaitForStopSignal(sigset_t set) {
@@ -296,9 +350,20 @@ int main(int argc, char** argv) {
 
   SetUpLogging(c.log);
   sigset_t signals = BlockStopSignals();
+  std::unique_ptr<diphub::broker::LeaderLease> lease;
+  const std::string node = c.cluster.node;
+  if (c.cluster.enabled) {
+    sigaddset(&signals, SIGUSR1);  // the lease was lost
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    bool stopped = false;
+    int failed = 0;
+    lease = WaitForLeadership(c, signals, &stopped, &failed);
+    if (!lease) return stopped ? 0 : failed;
+  }
   diphub::broker::Hub hub(std::move(c));
   if (Status s = hub.Start(); !s.ok()) {
     spdlog::error("cannot start: {}", s.ToString());
+    if (lease) lease->Release();
     return 1;
   }
   std::string endpoints;
@@ -310,9 +375,18 @@ int main(int argc, char** argv) {
     std::rename(tmp.c_str(), ready_file.c_str());
   }
   int sig = WaitForStopSignal(signals);
+  if (sig == SIGUSR1) {
+    spdlog::error(
+        "cluster: node {} lost the leader lease ({}); stopping and exiting with status {} so the "
+        "supervisor restarts it as a standby",
+        node, lease->lost_reason(), kLostLeadership);
+    hub.Stop();
+    return kLostLeadership;
+  }
   spdlog::info("received {}; finishing the commit in progress and stopping",
                sig == SIGINT ? "SIGINT" : "SIGTERM");
   hub.Stop();
+  if (lease) lease->Release();  // after the last commit: the successor starts at once
   spdlog::info("stopped");
   return 0;
 }

@@ -51,7 +51,16 @@ struct Options {
   int jetstream_replicas = 1;
   std::string jetstream_stream = "DIPHUB_LOAD";
   std::string zmq_security = "curve";
+  std::string storage_yaml;  // a file of keys added to the hub's storage section
+  std::string append_yaml;   // a file of top-level sections appended to the hub's config
 };
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 std::string Yaml(const Options& o, const std::vector<Sender>& senders,
                  const std::vector<std::string>& cert_files, const std::string& data_dir,
@@ -74,6 +83,10 @@ std::string Yaml(const Options& o, const std::vector<Sender>& senders,
          "]\n    replicas: " + std::to_string(o.jetstream_replicas) +
          "\n    stream: " + o.jetstream_stream + "\n    subject: load." + o.jetstream_stream + "\n";
   }
+  if (!o.storage_yaml.empty()) {  // indented under storage:
+    std::istringstream lines(Slurp(o.storage_yaml));
+    for (std::string line; std::getline(lines, line);) y += "  " + line + "\n";
+  }
   y += "auth:\n  require_api_key: true\n  admin_token: load-admin-token\n";
   y += "  signatures: require\n";
   y += "log:\n  level: warn\n";
@@ -95,6 +108,7 @@ std::string Yaml(const Options& o, const std::vector<Sender>& senders,
   for (const Sender& s : senders) {
     y += "    - {sds: \"" + s.sds + "\", mdr: \"" + s.mdr + "\"}\n";
   }
+  if (!o.append_yaml.empty()) y += Slurp(o.append_yaml);
   return y;
 }
 
@@ -509,6 +523,12 @@ int main(int argc, char** argv) {
                  "how long to wait for deliveries after the last answer")
       ->capture_default_str();
   app.add_option("--json", o.json_path, "write the result as JSON here");
+  app.add_option("--storage-yaml", o.storage_yaml,
+                 "a file of keys added under the hub's storage section (e.g. engine: jetstream)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--append-yaml", o.append_yaml,
+                 "a file of top-level sections appended to the hub's configuration (e.g. cluster)")
+      ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
   return Run(o);
 }

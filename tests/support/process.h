@@ -16,7 +16,9 @@ class ChildProcess {
   ChildProcess(std::string program, std::vector<std::string> args, std::string log_file);
   ~ChildProcess();  // SIGKILLs if still running
 
-  bool Start();
+  // With `die_with_parent`, the child gets SIGKILL when the thread that started it exits (the
+  // test runner killed by a timeout leaves no server behind).
+  bool Start(bool die_with_parent = false);
   void Signal(int sig);
   // The exit code (or 128+signal), or nullopt when still running after `timeout`.
   std::optional<int> Wait(std::chrono::milliseconds timeout);

@@ -390,3 +390,68 @@ TEST(ParseConfigTest, ZmqPublicKeyAndSection) {
 
 }  // namespace
 }  // namespace diphub::broker
+
+namespace diphub::broker {
+namespace {
+
+TEST(ClusterConfigTest, OffByDefaultWithTheHostNameAsNode) {
+  dip::Result<Config> c = Parse("hub: {}\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(c.value().cluster.enabled);
+  EXPECT_FALSE(c.value().cluster.node.empty());
+  EXPECT_EQ(c.value().cluster.lease_ttl_ms, 3000);
+  EXPECT_EQ(c.value().cluster.lease_bucket, "diphub_leader");
+}
+
+const char* const kJetStream =
+    "storage:\n  engine: jetstream\n  jetstream:\n    servers: [nats://10.0.0.9:4222]\n";
+
+TEST(ClusterConfigTest, ReadsEveryKey) {
+  dip::Result<Config> c =
+      Parse(std::string(kJetStream) +
+            "cluster:\n  enabled: true\n  node: hub-1\n  lease_ttl_ms: 5000\n  lease_bucket: hubs\n"
+            "  lease_replicas: 1\n  servers: [nats://10.0.0.1:4222, tls://nats-2:4222]\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const ClusterOptions& cl = c.value().cluster;
+  EXPECT_TRUE(cl.enabled);
+  EXPECT_EQ(cl.node, "hub-1");
+  EXPECT_EQ(cl.lease_ttl_ms, 5000);
+  EXPECT_EQ(cl.lease_bucket, "hubs");
+  EXPECT_EQ(cl.lease_replicas, 1);
+  EXPECT_EQ(cl.servers, (std::vector<std::string>{"nats://10.0.0.1:4222", "tls://nats-2:4222"}));
+}
+
+TEST(ClusterConfigTest, TheLeaseUsesTheStreamsServersUnlessToldOtherwise) {
+  dip::Result<Config> c = Parse(std::string(kJetStream) + "cluster:\n  enabled: true\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c.value().cluster.servers, (std::vector<std::string>{"nats://10.0.0.9:4222"}));
+}
+
+TEST(ClusterConfigTest, BadValuesNameTheKeyAndTheRule) {
+  EXPECT_NE(Rejection("cluster:\n  enabled: true\n")
+                .find("cluster.enabled: needs storage.engine: jetstream"),
+            std::string::npos);
+  EXPECT_NE(
+      Rejection("cluster:\n  servers: [http://x:4222]\n").find("cluster.servers: expected nats://"),
+      std::string::npos);
+  EXPECT_NE(
+      Rejection("cluster:\n  servers: nats://x:4222\n").find("cluster.servers: expected a list"),
+      std::string::npos);
+  EXPECT_NE(Rejection("cluster:\n  lease_ttl_ms: 100\n").find("cluster.lease_ttl_ms: must be 500"),
+            std::string::npos);
+  EXPECT_NE(
+      Rejection("cluster:\n  lease_ttl_ms: soon\n").find("cluster.lease_ttl_ms: expected a whole"),
+      std::string::npos);
+  EXPECT_NE(Rejection("cluster:\n  node: \"a b\"\n").find("cluster.node: must be 1 to 64"),
+            std::string::npos);
+  EXPECT_NE(Rejection("cluster:\n  lease_bucket: a.b\n").find("cluster.lease_bucket"),
+            std::string::npos);
+  EXPECT_NE(
+      Rejection("cluster:\n  lease_replicas: 7\n").find("cluster.lease_replicas: must be 1 to 5"),
+      std::string::npos);
+  EXPECT_NE(Rejection("cluster:\n  enable: true\n").find("unknown key \"enable\""),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace diphub::broker

@@ -1,0 +1,190 @@
+// diphub nodes with cluster.enabled against a real 3-node nats-server cluster: the second node
+// waits as a standby answering /readyz 503 (naming the holder); when the leader is killed -9 the
+// standby takes over and becomes ready; a clean stop hands over at once; a node whose lease is
+// taken from it exits with status 3.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "tests/cluster/nats_test_client.h"
+#include "tests/support/http_client.h"
+#include "tests/support/nats_cluster.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
+namespace diphub::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+class Node {
+ public:
+  Node(const TempDir& dir, const std::string& name, const NatsCluster& cluster)
+      : dir_(dir), name_(name), http_port_(PickFreePort()), metrics_port_(PickFreePort()) {
+    std::string servers;
+    for (const std::string& u : cluster.Urls()) servers += "\n      - " + u;
+    config_ = dir.File(name + ".yaml");
+    // The nodes share one R3 stream (storage.engine: jetstream); the lease finds the cluster
+    // through the stream's servers.
+    WriteFile(config_, std::string(kBase) +
+                           "storage:\n  durability: fsync\n  engine: jetstream\n  jetstream:\n"
+                           "    servers:" +
+                           servers + "\ncluster:\n  enabled: true\n  node: " + name +
+                           "\n  lease_ttl_ms: 3000\n");
+  }
+  bool Start() {
+    std::remove(ready_file().c_str());
+    process_ = std::make_unique<ChildProcess>(
+        DIPHUB_BINARY,
+        std::vector<std::string>{"--config", config_, "--data-dir", dir_.File(name_ + "-data"),
+                                 "--http-listen", "127.0.0.1:" + std::to_string(http_port_),
+                                 "--metrics-listen", "127.0.0.1:" + std::to_string(metrics_port_),
+                                 "--ready-file", ready_file()},
+        dir_.File(name_ + ".log"));
+    return process_->Start();
+  }
+  bool WaitReady(milliseconds timeout) { return !WaitForFile(ready_file(), timeout).empty(); }
+  HttpResult Get(const std::string& path, bool metrics = false) const {
+    return HttpRequest("127.0.0.1",
+                       static_cast<std::uint16_t>(metrics ? metrics_port_ : http_port_), "GET",
+                       path, "", {}, seconds(2));
+  }
+  // Polls GET /readyz until it answers `status`.
+  bool WaitReadyz(int status, milliseconds timeout) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Get("/readyz").status == status) return true;
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+    return false;
+  }
+  ChildProcess& process() { return *process_; }
+  std::string Log() const { return ReadFile(dir_.File(name_ + ".log")); }
+  std::string ready_file() const { return dir_.File(name_ + ".ready"); }
+
+ private:
+  static constexpr const char* kBase = R"yaml(
+hub:
+  dip_id: "0000000000"
+  environment_tag: DEV
+auth:
+  require_api_key: true
+  admin_token: test-admin-token
+  signatures: verify-if-present
+participants:
+  - dip_id: "1100000001"
+    role: SDS
+    mpid: DSDS
+    api_key: demo-sds-key
+log:
+  level: info
+)yaml";
+  const TempDir& dir_;
+  std::string name_;
+  int http_port_, metrics_port_;
+  std::string config_;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+class StandbyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    ASSERT_TRUE(cluster_.Start(&error)) << error;
+  }
+  NatsCluster cluster_;
+  TempDir dir_;
+};
+
+TEST_F(StandbyTest, TheStandbyIsNotReadyUntilTheLeaderDiesThenTakesOver) {
+  Node a(dir_, "node-a", cluster_);
+  ASSERT_TRUE(a.Start());
+  ASSERT_TRUE(a.WaitReady(seconds(30))) << a.Log();
+  EXPECT_EQ(a.Get("/readyz").status, 200);
+
+  Node b(dir_, "node-b", cluster_);
+  ASSERT_TRUE(b.Start());
+  ASSERT_TRUE(b.WaitReadyz(503, seconds(15))) << b.Log();
+  std::this_thread::sleep_for(seconds(4));  // longer than the lease: a keeps renewing
+  HttpResult r = b.Get("/readyz");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_NE(r.body.find("held by node-a"), std::string::npos) << r.body;
+  EXPECT_EQ(b.Get("/healthz").status, 200);  // alive: the supervisor leaves it running
+  HttpResult m = b.Get("/metrics", /*metrics=*/true);
+  EXPECT_NE(m.body.find("diphub_ready 0"), std::string::npos) << m.body;
+  EXPECT_TRUE(WaitForFile(b.ready_file(), milliseconds(0)).empty());
+
+  const auto killed_at = std::chrono::steady_clock::now();
+  a.process().Signal(SIGKILL);
+  a.process().Wait(seconds(5));
+  ASSERT_TRUE(b.WaitReady(seconds(20))) << b.Log();
+  ASSERT_TRUE(b.WaitReadyz(200, seconds(10))) << b.Log();
+  const auto took =
+      std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - killed_at);
+  std::printf("standby diphub ready %lld ms after the leader was killed -9 (lease TTL 3000 ms)\n",
+              static_cast<long long>(took.count()));
+  EXPECT_NE(b.Log().find("holds the leader lease"), std::string::npos) << b.Log();
+
+  // The old leader comes back as a standby.
+  ASSERT_TRUE(a.Start());
+  ASSERT_TRUE(a.WaitReadyz(503, seconds(15))) << a.Log();
+  EXPECT_NE(a.Get("/readyz").body.find("held by node-b"), std::string::npos);
+
+  // A clean stop of the leader releases the lease: the standby is ready well within a TTL of
+  // observation plus its start.
+  b.process().Signal(SIGTERM);
+  EXPECT_EQ(b.process().Wait(seconds(20)), std::optional<int>(0)) << b.Log();
+  ASSERT_TRUE(a.WaitReady(seconds(20))) << a.Log();
+  EXPECT_NE(a.Log().find("released by its holder"), std::string::npos) << a.Log();
+  a.process().Signal(SIGTERM);
+  EXPECT_EQ(a.process().Wait(seconds(20)), std::optional<int>(0)) << a.Log();
+}
+
+TEST_F(StandbyTest, ANodeThatLosesTheLeaseExitsWithStatus3) {
+  Node a(dir_, "node-a", cluster_);
+  ASSERT_TRUE(a.Start());
+  ASSERT_TRUE(a.WaitReady(seconds(30))) << a.Log();
+  NatsTestClient intruder(cluster_.UrlList());
+  ASSERT_TRUE(intruder.Publish("$KV.diphub_leader.leader", "node-x")) << intruder.error();
+  EXPECT_EQ(a.process().Wait(seconds(20)), std::optional<int>(3)) << a.Log();
+  EXPECT_NE(a.Log().find("lost the leader lease"), std::string::npos) << a.Log();
+  EXPECT_NE(a.Log().find("exiting with status 3"), std::string::npos) << a.Log();
+}
+
+TEST_F(StandbyTest, TheLeaderStaysLeaderWhenTheLeaseBucketsNatsLeaderIsKilled) {
+  Node a(dir_, "node-a", cluster_);
+  ASSERT_TRUE(a.Start());
+  ASSERT_TRUE(a.WaitReady(seconds(30))) << a.Log();
+  Node b(dir_, "node-b", cluster_);
+  ASSERT_TRUE(b.Start());
+  ASSERT_TRUE(b.WaitReadyz(503, seconds(15))) << b.Log();
+  NatsTestClient client(cluster_.UrlList());
+  const int victim = cluster_.NodeNamed(client.StreamLeader("KV_diphub_leader"));
+  ASSERT_NE(victim, -1);
+  cluster_.Kill(victim);  // renewals wait for the bucket's new stream leader (5 to 9 s)
+  std::this_thread::sleep_for(seconds(15));
+  EXPECT_FALSE(a.process().Wait(milliseconds(0)).has_value()) << a.Log();
+  EXPECT_EQ(a.Get("/readyz").status, 200);
+  EXPECT_EQ(b.Get("/readyz").status, 503);
+  EXPECT_EQ(a.Log().find("lost the leader lease"), std::string::npos) << a.Log();
+}
+
+TEST_F(StandbyTest, AStandbyStopsAtOnceOnSigterm) {
+  Node a(dir_, "node-a", cluster_);
+  ASSERT_TRUE(a.Start());
+  ASSERT_TRUE(a.WaitReady(seconds(30))) << a.Log();
+  Node b(dir_, "node-b", cluster_);
+  ASSERT_TRUE(b.Start());
+  ASSERT_TRUE(b.WaitReadyz(503, seconds(15))) << b.Log();
+  b.process().Signal(SIGTERM);
+  EXPECT_EQ(b.process().Wait(seconds(5)), std::optional<int>(0)) << b.Log();
+  EXPECT_EQ(a.Get("/readyz").status, 200);
+  a.process().Signal(SIGTERM);
+  EXPECT_EQ(a.process().Wait(seconds(20)), std::optional<int>(0)) << a.Log();
+}
+
+}  // namespace
+}  // namespace diphub::testing
