@@ -6,7 +6,7 @@
 namespace diphub::broker {
 namespace {
 
-dip::Status Bad(const std::string& where, const std::string& what) {
+dip::Status ClusterBad(const std::string& where, const std::string& what) {
   return dip::Status::Config(where + ": " + what);
 }
 
@@ -18,7 +18,7 @@ dip::Status ReadScalar(const YAML::Node& node, const char* key, T* out, const ch
     if (!v.IsScalar()) throw YAML::Exception(YAML::Mark::null_mark(), "not a scalar");
     *out = v.as<T>();
   } catch (const YAML::Exception&) {
-    return Bad(std::string("cluster.") + key, std::string("expected ") + expected);
+    return ClusterBad(std::string("cluster.") + key, std::string("expected ") + expected);
   }
   return dip::Status::Ok();
 }
@@ -70,14 +70,14 @@ dip::Status ParseClusterSection(const YAML::Node& node, ClusterOptions* out) {
     }
     if (const YAML::Node servers = node["servers"]; servers && !servers.IsNull()) {
       if (!servers.IsSequence()) {
-        return Bad("cluster.servers", "expected a list of nats:// URLs");
+        return ClusterBad("cluster.servers", "expected a list of nats:// URLs");
       }
       out->servers.clear();
       for (const YAML::Node& u : servers) {
         const std::string url = u.IsScalar() ? u.as<std::string>() : "";
         if (!IsNatsUrl(url)) {
-          return Bad("cluster.servers",
-                     "expected nats://host:port or tls://host:port, got \"" + url + "\"");
+          return ClusterBad("cluster.servers",
+                            "expected nats://host:port or tls://host:port, got \"" + url + "\"");
         }
         out->servers.push_back(url);
       }
@@ -88,19 +88,20 @@ dip::Status ParseClusterSection(const YAML::Node& node, ClusterOptions* out) {
     if (::gethostname(host, sizeof host - 1) == 0) out->node = host;
   }
   if (!IsName(out->node, /*allow_dot=*/true)) {
-    return Bad("cluster.node",
-               "must be 1 to 64 letters, digits, '-', '_' or '.', got \"" + out->node + "\"");
+    return ClusterBad("cluster.node", "must be 1 to 64 letters, digits, '-', '_' or '.', got \"" +
+                                          out->node + "\"");
   }
   if (out->lease_ttl_ms < 500 || out->lease_ttl_ms > 600000) {
-    return Bad("cluster.lease_ttl_ms",
-               "must be 500 to 600000 (ms), got " + std::to_string(out->lease_ttl_ms));
+    return ClusterBad("cluster.lease_ttl_ms",
+                      "must be 500 to 600000 (ms), got " + std::to_string(out->lease_ttl_ms));
   }
   if (!IsName(out->lease_bucket, /*allow_dot=*/false)) {
-    return Bad("cluster.lease_bucket",
-               "must be 1 to 64 letters, digits, '-' or '_', got \"" + out->lease_bucket + "\"");
+    return ClusterBad(
+        "cluster.lease_bucket",
+        "must be 1 to 64 letters, digits, '-' or '_', got \"" + out->lease_bucket + "\"");
   }
   if (out->lease_replicas < 1 || out->lease_replicas > 5) {
-    return Bad("cluster.lease_replicas", "must be 1 to 5 (JetStream's limit)");
+    return ClusterBad("cluster.lease_replicas", "must be 1 to 5 (JetStream's limit)");
   }
   return dip::Status::Ok();
 }

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <simdjson.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -86,7 +87,23 @@ bool HubProcess::EditConfig(const std::string& from, const std::string& to) {
   return true;
 }
 
-bool HubProcess::Start(std::string* error) {
+std::vector<std::string> RefsIn(const std::vector<adapters::http::SinkDelivery>& deliveries) {
+  std::vector<std::string> out;
+  simdjson::dom::parser parser;
+  for (const auto& d : deliveries) {
+    simdjson::dom::array messages;
+    if (parser.parse(d.body).get_array().get(messages)) continue;
+    for (simdjson::dom::element m : messages) {
+      std::string_view ref;
+      if (!m.at_pointer("/payload/CommonBlock/S1/senderUniqueReference").get_string().get(ref)) {
+        out.emplace_back(ref);
+      }
+    }
+  }
+  return out;
+}
+
+bool HubProcess::Start(std::string* error, std::chrono::seconds ready_timeout) {
   std::remove(ready_.c_str());
   process_ = std::make_unique<ChildProcess>(
       DIPHUB_BINARY,
@@ -98,7 +115,7 @@ bool HubProcess::Start(std::string* error) {
     return false;
   }
   std::string ready;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  auto deadline = std::chrono::steady_clock::now() + ready_timeout;
   while (ready.empty() && std::chrono::steady_clock::now() < deadline) {
     ready = WaitForFile(ready_, std::chrono::milliseconds(100));
     if (ready.empty() && !process_->running()) break;
@@ -110,7 +127,7 @@ bool HubProcess::Start(std::string* error) {
     }
   }
   if (ready.empty()) {
-    *error = "no ready file within 20 s; log:\n" + Log();
+    *error = "no ready file within " + std::to_string(ready_timeout.count()) + " s; log:\n" + Log();
     return false;
   }
   std::istringstream lines(ready);

@@ -42,6 +42,10 @@ class RecordingSink {
   std::unique_ptr<adapters::http::WebhookSink> sink_;
 };
 
+// The S1.senderUniqueReference of every message in `deliveries` (webhook POST bodies), in
+// delivery order, repeats kept.
+std::vector<std::string> RefsIn(const std::vector<adapters::http::SinkDelivery>& deliveries);
+
 class HubProcess {
  public:
   // `extra_yaml` is appended to a base config (fsync durability, fast retries, webhooks allowed
@@ -54,8 +58,9 @@ class HubProcess {
   bool EditConfig(const std::string& from, const std::string& to);
   const std::string& config_path() const { return config_; }
 
-  // Starts diphub and waits for its ready file; false with the log in `error` on failure.
-  bool Start(std::string* error);
+  // Starts diphub and waits for its ready file (a standby writes it once it leads); false with
+  // the log in `error` on failure.
+  bool Start(std::string* error, std::chrono::seconds ready_timeout = std::chrono::seconds(20));
   void Kill();      // SIGKILL: a crash
   int Terminate();  // SIGTERM, then the exit code
   std::uint16_t http_port() const { return http_port_; }

@@ -18,23 +18,6 @@ namespace {
 using namespace std::chrono_literals;
 using namespace demo;
 
-// The senderUniqueReferences in `deliveries`, in the order they were delivered.
-std::vector<std::string> RefsIn(const std::vector<adapters::http::SinkDelivery>& deliveries) {
-  std::vector<std::string> out;
-  simdjson::dom::parser parser;
-  for (const auto& d : deliveries) {
-    simdjson::dom::array messages;
-    if (parser.parse(d.body).get_array().get(messages)) continue;
-    for (simdjson::dom::element m : messages) {
-      std::string_view ref;
-      if (!m.at_pointer("/payload/CommonBlock/S1/senderUniqueReference").get_string().get(ref)) {
-        out.emplace_back(ref);
-      }
-    }
-  }
-  return out;
-}
-
 std::string TransactionId(HubProcess& hub, const std::string& ref) {
   HttpResult r = hub.Call(
       "GET", "/dip-channel/IF-061/deliveryStatus/" + std::string(kSds) + "/" + ref, "", kSdsKey);
