@@ -5,27 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/storage/sample_record.h"
+
 namespace diphub::storage::jetstream {
 namespace {
 
-MessageRecord Record(std::uint64_t seq) {
-  MessageRecord r;
-  r.seq = seq;
-  r.transaction_id = "T" + std::to_string(seq);
-  r.transaction_timestamp = "2026-12-07T08:00:00.000Z";
-  r.accepted_unix_ms = 1700000000000 + static_cast<std::int64_t>(seq);
-  r.interface_id = "IF-061";
-  r.event_code = "[MDRStart]";
-  r.mpan = "1234567890123";
-  r.sender_dip_id = "1000000001";
-  r.sender_role = "SUPPLIER";
-  r.sender_unique_reference = "ref-" + std::to_string(seq);
-  r.primary_recipients = {"2000000002"};
-  r.recipients = {"2000000002", "3000000003"};
-  r.appointments = {{1234567890123u, 2, 20000, "2000000002"}};
-  r.raw = R"({"CommonBlock":{"S0":{}}})";
-  return r;
-}
+MessageRecord Record(std::uint64_t seq) { return diphub::testing::SampleRecord(seq); }
 
 std::string SampleEntry() {
   MessageRecord r7 = Record(7), r8 = Record(8);
@@ -61,7 +46,7 @@ TEST(JetStreamEntry, EveryMutationRoundTrips) {
   EXPECT_EQ(r.recipients, (std::vector<std::string>{"2000000002", "3000000003"}));
   EXPECT_EQ(r.raw, Record(8).raw);
   ASSERT_EQ(r.appointments.size(), 1u);
-  EXPECT_EQ(r.appointments[0].mpan, 1234567890123u);
+  EXPECT_EQ(r.appointments[0].mpan, Record(8).appointments[0].mpan);
   EXPECT_EQ(r.appointments[0].slot, 2);
   EXPECT_EQ(r.appointments[0].from_day, 20000);
   EXPECT_EQ(r.appointments[0].party, "2000000002");

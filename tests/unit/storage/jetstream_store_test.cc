@@ -12,31 +12,17 @@
 
 #include "tests/support/jetstream_server.h"
 #include "tests/support/temp_dir.h"
+#include "tests/unit/storage/sample_record.h"
 
 namespace diphub::storage {
 namespace {
 
-constexpr const char* kTo1 = "2000000002";
-constexpr const char* kTo2 = "3000000003";
-constexpr const char* kSender = "1000000001";
+constexpr const char* kTo1 = diphub::testing::kRecordTo1;
+constexpr const char* kTo2 = diphub::testing::kRecordTo2;
+constexpr const char* kSender = diphub::testing::kRecordSender;
 
 MessageRecord Record(std::uint64_t seq, std::size_t raw_bytes = 0) {
-  MessageRecord r;
-  r.seq = seq;
-  r.transaction_id = "T" + std::to_string(seq);
-  r.transaction_timestamp = "2026-12-07T08:00:00.000Z";
-  r.accepted_unix_ms = 1700000000000 + static_cast<std::int64_t>(seq);
-  r.interface_id = "IF-061";
-  r.event_code = "[MDRStart]";
-  r.mpan = "1234567890123";
-  r.sender_dip_id = kSender;
-  r.sender_role = "SUPPLIER";
-  r.sender_unique_reference = "ref-" + std::to_string(seq);
-  r.primary_recipients = {kTo1};
-  r.recipients = {kTo1, kTo2};
-  r.appointments = {{1234567890000u + seq, 2, 20000, kTo1}};
-  r.raw = raw_bytes == 0 ? R"({"n":)" + std::to_string(seq) + "}" : std::string(raw_bytes, 'x');
-  return r;
+  return diphub::testing::SampleRecord(seq, raw_bytes);
 }
 
 // Everything a user of the hub could see of a store, as one comparable text.
