@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_record.h"
 #include "bench/load/histogram.h"
 #include "storage/group_commit.h"
 #include "storage/store.h"
@@ -71,16 +72,7 @@ int main(int argc, char** argv) {
           start + std::chrono::microseconds(interval_us * static_cast<std::int64_t>(i));
       storage::GroupCommitter::Request req;
       for (std::size_t k = 0; k < messages; ++k) {
-        storage::MessageRecord m;
-        m.interface_id = "IF-064";
-        m.event_code = "[MDRConsumption]";
-        m.sender_dip_id = "1200000001";
-        m.sender_role = "MDR";
-        m.sender_unique_reference = "S-" + std::to_string(n++);
-        m.recipients = {"1100000001"};
-        m.primary_recipients = {"1100000001"};
-        m.raw = raw;
-        req.records.push_back(std::move(m));
+        req.records.push_back(bench::BenchRecord("S-" + std::to_string(n++), raw));
       }
       req.done = [&, due](const dip::Status& s, std::size_t, std::vector<storage::MessageRecord>&) {
         const auto us =

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "bench/bench_record.h"
 #include "broker/delivery_queries.h"
 #include "dip/catalogue.h"
 #include "dip/egress.h"
@@ -295,15 +296,7 @@ void BM_GroupCommitFsync(benchmark::State& state) {
       std::size_t done = 0;
       for (std::size_t i = 0; i < batch; ++i) {
         storage::GroupCommitter::Request req;
-        storage::MessageRecord m;
-        m.interface_id = "IF-064";
-        m.event_code = "[MDRConsumption]";
-        m.sender_dip_id = "1200000001";
-        m.sender_role = "MDR";
-        m.sender_unique_reference = "S-" + std::to_string(n++);
-        m.recipients = {"1100000001"};
-        m.raw = raw;
-        req.records.push_back(std::move(m));
+        req.records.push_back(bench::BenchRecord("S-" + std::to_string(n++), raw));
         req.done = [&](const dip::Status&, std::size_t, std::vector<storage::MessageRecord>&) {
           std::lock_guard lock(mu);
           if (++done == batch) cv.notify_one();
@@ -385,16 +378,8 @@ void BM_GroupCommitCpu(benchmark::State& state) {
       std::vector<storage::GroupCommitter::Request> requests(sends);
       for (storage::GroupCommitter::Request& req : requests) {
         for (std::size_t k = 0; k < kPerSend; ++k) {
-          storage::MessageRecord m;
-          m.interface_id = "IF-064";
-          m.event_code = "[MDRConsumption]";
-          m.sender_dip_id = "1200000001";
-          m.sender_role = "MDR";
-          m.sender_unique_reference = "S-IF-064-1200000001-MDR-20261122-L" + std::to_string(n++);
-          m.primary_recipients = {"1100000001"};
-          m.recipients = {"1100000001"};
-          m.raw = raw;
-          req.records.push_back(std::move(m));
+          req.records.push_back(
+              bench::BenchRecord("S-IF-064-1200000001-MDR-20261122-L" + std::to_string(n++), raw));
         }
         req.done = [&](const dip::Status&, std::size_t, std::vector<storage::MessageRecord>&) {
           std::lock_guard lock(mu);

@@ -95,19 +95,28 @@ class StandbyTest : public ::testing::Test {
     std::string error;
     ASSERT_TRUE(cluster_.Start(&error)) << error;
   }
+  // The first node to start takes the lease and becomes ready.
+  static void StartLeader(Node& node) {
+    ASSERT_TRUE(node.Start());
+    ASSERT_TRUE(node.WaitReady(seconds(30))) << node.Log();
+  }
+  // A node started while another leads waits as a standby, not ready.
+  static void StartStandby(Node& node) {
+    ASSERT_TRUE(node.Start());
+    ASSERT_TRUE(node.WaitReadyz(503, seconds(15))) << node.Log();
+  }
+
   NatsCluster cluster_;
   TempDir dir_;
 };
 
 TEST_F(StandbyTest, TheStandbyIsNotReadyUntilTheLeaderDiesThenTakesOver) {
   Node a(dir_, "node-a", cluster_);
-  ASSERT_TRUE(a.Start());
-  ASSERT_TRUE(a.WaitReady(seconds(30))) << a.Log();
+  ASSERT_NO_FATAL_FAILURE(StartLeader(a));
   EXPECT_EQ(a.Get("/readyz").status, 200);
 
   Node b(dir_, "node-b", cluster_);
-  ASSERT_TRUE(b.Start());
-  ASSERT_TRUE(b.WaitReadyz(503, seconds(15))) << b.Log();
+  ASSERT_NO_FATAL_FAILURE(StartStandby(b));
   std::this_thread::sleep_for(seconds(4));  // longer than the lease: a keeps renewing
   HttpResult r = b.Get("/readyz");
   EXPECT_EQ(r.status, 503);
@@ -145,8 +154,7 @@ TEST_F(StandbyTest, TheStandbyIsNotReadyUntilTheLeaderDiesThenTakesOver) {
 
 TEST_F(StandbyTest, ANodeThatLosesTheLeaseExitsWithStatus3) {
   Node a(dir_, "node-a", cluster_);
-  ASSERT_TRUE(a.Start());
-  ASSERT_TRUE(a.WaitReady(seconds(30))) << a.Log();
+  ASSERT_NO_FATAL_FAILURE(StartLeader(a));
   NatsTestClient intruder(cluster_.UrlList());
   ASSERT_TRUE(intruder.Publish("$KV.diphub_leader.leader", "node-x")) << intruder.error();
   EXPECT_EQ(a.process().Wait(seconds(20)), std::optional<int>(3)) << a.Log();
@@ -156,11 +164,9 @@ TEST_F(StandbyTest, ANodeThatLosesTheLeaseExitsWithStatus3) {
 
 TEST_F(StandbyTest, TheLeaderStaysLeaderWhenTheLeaseBucketsNatsLeaderIsKilled) {
   Node a(dir_, "node-a", cluster_);
-  ASSERT_TRUE(a.Start());
-  ASSERT_TRUE(a.WaitReady(seconds(30))) << a.Log();
+  ASSERT_NO_FATAL_FAILURE(StartLeader(a));
   Node b(dir_, "node-b", cluster_);
-  ASSERT_TRUE(b.Start());
-  ASSERT_TRUE(b.WaitReadyz(503, seconds(15))) << b.Log();
+  ASSERT_NO_FATAL_FAILURE(StartStandby(b));
   NatsTestClient client(cluster_.UrlList());
   const int victim = cluster_.NodeNamed(client.StreamLeader("KV_diphub_leader"));
   ASSERT_NE(victim, -1);
@@ -174,11 +180,9 @@ TEST_F(StandbyTest, TheLeaderStaysLeaderWhenTheLeaseBucketsNatsLeaderIsKilled) {
 
 TEST_F(StandbyTest, AStandbyStopsAtOnceOnSigterm) {
   Node a(dir_, "node-a", cluster_);
-  ASSERT_TRUE(a.Start());
-  ASSERT_TRUE(a.WaitReady(seconds(30))) << a.Log();
+  ASSERT_NO_FATAL_FAILURE(StartLeader(a));
   Node b(dir_, "node-b", cluster_);
-  ASSERT_TRUE(b.Start());
-  ASSERT_TRUE(b.WaitReadyz(503, seconds(15))) << b.Log();
+  ASSERT_NO_FATAL_FAILURE(StartStandby(b));
   b.process().Signal(SIGTERM);
   EXPECT_EQ(b.process().Wait(seconds(5)), std::optional<int>(0)) << b.Log();
   EXPECT_EQ(a.Get("/readyz").status, 200);
