@@ -50,7 +50,8 @@ bool IsNatsUrl(const std::string& url) {
 
 dip::Status ParseClusterSection(const YAML::Node& node, ClusterOptions* out) {
   if (dip::Status s = CheckKeys(
-          node, {"enabled", "node", "lease_ttl_ms", "servers", "lease_bucket", "lease_replicas"},
+          node, {"enabled", "node", "lease_ttl_ms", "servers", "lease_bucket", "lease_replicas",
+                 "unreachable_after_ms"},
           "cluster");
       !s.ok()) {
     return s;
@@ -65,6 +66,11 @@ dip::Status ParseClusterSection(const YAML::Node& node, ClusterOptions* out) {
       return s;
     }
     if (auto s = ReadScalar(node, "lease_replicas", &out->lease_replicas, "a whole number");
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = ReadScalar(node, "unreachable_after_ms", &out->unreachable_after_ms,
+                            "a whole number");
         !s.ok()) {
       return s;
     }
@@ -94,6 +100,12 @@ dip::Status ParseClusterSection(const YAML::Node& node, ClusterOptions* out) {
   if (out->lease_ttl_ms < 500 || out->lease_ttl_ms > 600000) {
     return ClusterBad("cluster.lease_ttl_ms",
                       "must be 500 to 600000 (ms), got " + std::to_string(out->lease_ttl_ms));
+  }
+  if (out->unreachable_after_ms < out->lease_ttl_ms || out->unreachable_after_ms > 3600000) {
+    return ClusterBad("cluster.unreachable_after_ms",
+                      "must be at least cluster.lease_ttl_ms (" + std::to_string(out->lease_ttl_ms) +
+                          ") and at most 3600000 (ms), got " +
+                          std::to_string(out->unreachable_after_ms));
   }
   if (!IsName(out->lease_bucket, /*allow_dot=*/false)) {
     return ClusterBad(

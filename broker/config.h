@@ -111,6 +111,9 @@ struct ClusterOptions {
   std::vector<std::string> servers;
   std::string lease_bucket = "diphub_leader";  // the KV bucket of the lease. Default: diphub_leader
   int lease_replicas = 3;  // replicas of the bucket when this node creates it. Default: 3
+  // The leader gives the lease up (and exits with status 3) when its renewals have had no answer
+  // for this long; at least lease_ttl_ms. Default: 15000
+  std::int64_t unreachable_after_ms = 15000;
 };
 
 struct LogOptions {

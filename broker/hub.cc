@@ -184,6 +184,8 @@ dip::Status Hub::Start() {
     }
     exposer_->RegisterCollectable(probe_.registry());
   }
+  // A clustered hub is started only once its node holds the leader lease (broker/main.cc).
+  if (config_.cluster.enabled) probe_.SetClusterLeader(true);
 
   storage::GroupCommitOptions gc;
   gc.max_messages = config_.storage.group_commit_max_messages;
@@ -277,6 +279,7 @@ void Hub::Stop() {
   sampler_cv_.notify_all();
   if (sampler_.joinable()) sampler_.join();
   probe_.SetReady(false);
+  if (config_.cluster.enabled) probe_.SetClusterLeader(false);
   for (auto& a : adapters_) a->Stop();  // no new sends
   if (routing_) routing_->Stop();       // route what is queued (it goes on to the committer)
   if (committer_) committer_->Stop();   // finish and answer what is queued

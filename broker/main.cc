@@ -73,6 +73,7 @@ std::unique_ptr<diphub::broker::LeaderLease> WaitForLeadership(const diphub::bro
   lo.node = c.cluster.node;
   lo.ttl = std::chrono::milliseconds(c.cluster.lease_ttl_ms);
   lo.replicas = c.cluster.lease_replicas;
+  lo.unreachable_after = std::chrono::milliseconds(c.cluster.unreachable_after_ms);
   auto lease = std::make_unique<diphub::broker::LeaderLease>(
       lo, [](const std::string&) { ::kill(::getpid(), SIGUSR1); });
   std::string http_listen;

@@ -200,6 +200,11 @@ Probe::Probe() : registry_(std::make_shared<prometheus::Registry>()) {
                 .Help("1 when storage is open, delivery shards run and adapters are up")
                 .Register(reg)
                 .Add({});
+  cluster_leader_family_ =
+      &prometheus::BuildGauge()
+           .Name(Named("diphub_cluster_leader"))
+           .Help("1 on the node holding the cluster's leader lease (cluster.enabled only)")
+           .Register(reg);
   auto gauge = [&reg, &Named](const char* name, const char* help) {
     return &prometheus::BuildGauge().Name(Named(name)).Help(help).Register(reg).Add({});
   };
@@ -348,6 +353,11 @@ void Probe::SampleProcess() {
   open_fds_->Set(fds);
   rlimit lim{};
   if (getrlimit(RLIMIT_NOFILE, &lim) == 0) max_fds_->Set(static_cast<double>(lim.rlim_cur));
+}
+
+void Probe::SetClusterLeader(bool leader) {
+  if (cluster_leader_ == nullptr) cluster_leader_ = &cluster_leader_family_->Add({});
+  cluster_leader_->Set(leader ? 1 : 0);
 }
 
 std::vector<std::string> Probe::FamilyNames() const { return names_; }

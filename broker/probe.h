@@ -126,6 +126,9 @@ class Probe {
   void SlaBreach(std::size_t pair, const std::string& participant);
 
   void SetReady(bool ready) { ready_->Set(ready ? 1 : 0); }
+  // With cluster.enabled: diphub_cluster_leader 1 while this node holds the leader lease (a
+  // standby's metrics address answers 0). A single node exports no diphub_cluster_leader.
+  void SetClusterLeader(bool leader);
   void SetStorage(const StorageGauges& g);
   // The routing shards' appointment maps: MPANs held and bytes allocated.
   void SetRouting(double mpans, double memory_bytes) {
@@ -161,6 +164,8 @@ class Probe {
   std::vector<prometheus::Histogram*> sla_by_pair_;
   std::vector<std::string> sla_names_;
   prometheus::Gauge* ready_;
+  prometheus::Family<prometheus::Gauge>* cluster_leader_family_;
+  prometheus::Gauge* cluster_leader_ = nullptr;  // added by the first SetClusterLeader()
   prometheus::Gauge* sst_bytes_;
   prometheus::Gauge* memtable_bytes_;
   prometheus::Gauge* pending_compaction_bytes_;

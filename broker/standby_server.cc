@@ -92,7 +92,10 @@ StandbyServer::StandbyServer(std::string http_listen, std::string metrics_listen
     if (target != "/metrics") return Text(http::status::not_found, "not found\n");
     return Text(http::status::ok,
                 "# HELP diphub_ready 1 when storage is open, delivery shards run and every "
-                "adapter is up (as /readyz)\n# TYPE diphub_ready gauge\ndiphub_ready 0\n",
+                "adapter is up (as /readyz)\n# TYPE diphub_ready gauge\ndiphub_ready 0\n"
+                "# HELP diphub_cluster_leader 1 on the node holding the cluster's leader lease "
+                "(cluster.enabled only)\n# TYPE diphub_cluster_leader gauge\n"
+                "diphub_cluster_leader 0\n",
                 "text/plain; version=0.0.4");
   };
   if (!http_listen.empty()) {

@@ -124,6 +124,9 @@ TEST_F(StandbyTest, TheStandbyIsNotReadyUntilTheLeaderDiesThenTakesOver) {
   EXPECT_EQ(b.Get("/healthz").status, 200);  // alive: the supervisor leaves it running
   HttpResult m = b.Get("/metrics", /*metrics=*/true);
   EXPECT_NE(m.body.find("diphub_ready 0"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("\ndiphub_cluster_leader 0"), std::string::npos) << m.body;
+  EXPECT_NE(a.Get("/metrics", /*metrics=*/true).body.find("\ndiphub_cluster_leader 1"),
+            std::string::npos);
   EXPECT_TRUE(WaitForFile(b.ready_file(), milliseconds(0)).empty());
 
   const auto killed_at = std::chrono::steady_clock::now();
@@ -131,6 +134,8 @@ TEST_F(StandbyTest, TheStandbyIsNotReadyUntilTheLeaderDiesThenTakesOver) {
   a.process().Wait(seconds(5));
   ASSERT_TRUE(b.WaitReady(seconds(20))) << b.Log();
   ASSERT_TRUE(b.WaitReadyz(200, seconds(10))) << b.Log();
+  EXPECT_NE(b.Get("/metrics", /*metrics=*/true).body.find("\ndiphub_cluster_leader 1"),
+            std::string::npos);
   const auto took =
       std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - killed_at);
   std::printf("standby diphub ready %lld ms after the leader was killed -9 (lease TTL 3000 ms)\n",

@@ -401,6 +401,7 @@ TEST(ClusterConfigTest, OffByDefaultWithTheHostNameAsNode) {
   EXPECT_FALSE(c.value().cluster.node.empty());
   EXPECT_EQ(c.value().cluster.lease_ttl_ms, 3000);
   EXPECT_EQ(c.value().cluster.lease_bucket, "diphub_leader");
+  EXPECT_EQ(c.value().cluster.unreachable_after_ms, 15000);
 }
 
 const char* const kJetStream =
@@ -410,7 +411,8 @@ TEST(ClusterConfigTest, ReadsEveryKey) {
   dip::Result<Config> c =
       Parse(std::string(kJetStream) +
             "cluster:\n  enabled: true\n  node: hub-1\n  lease_ttl_ms: 5000\n  lease_bucket: hubs\n"
-            "  lease_replicas: 1\n  servers: [nats://10.0.0.1:4222, tls://nats-2:4222]\n");
+            "  lease_replicas: 1\n  unreachable_after_ms: 30000\n"
+            "  servers: [nats://10.0.0.1:4222, tls://nats-2:4222]\n");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   const ClusterOptions& cl = c.value().cluster;
   EXPECT_TRUE(cl.enabled);
@@ -418,6 +420,7 @@ TEST(ClusterConfigTest, ReadsEveryKey) {
   EXPECT_EQ(cl.lease_ttl_ms, 5000);
   EXPECT_EQ(cl.lease_bucket, "hubs");
   EXPECT_EQ(cl.lease_replicas, 1);
+  EXPECT_EQ(cl.unreachable_after_ms, 30000);
   EXPECT_EQ(cl.servers, (std::vector<std::string>{"nats://10.0.0.1:4222", "tls://nats-2:4222"}));
 }
 
@@ -449,6 +452,9 @@ TEST(ClusterConfigTest, BadValuesNameTheKeyAndTheRule) {
   EXPECT_NE(
       Rejection("cluster:\n  lease_replicas: 7\n").find("cluster.lease_replicas: must be 1 to 5"),
       std::string::npos);
+  EXPECT_NE(Rejection("cluster:\n  lease_ttl_ms: 5000\n  unreachable_after_ms: 4000\n")
+                .find("cluster.unreachable_after_ms: must be at least cluster.lease_ttl_ms (5000)"),
+            std::string::npos);
   EXPECT_NE(Rejection("cluster:\n  enable: true\n").find("unknown key \"enable\""),
             std::string::npos);
 }
