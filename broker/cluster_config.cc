@@ -49,10 +49,10 @@ bool IsNatsUrl(const std::string& url) {
 }  // namespace
 
 dip::Status ParseClusterSection(const YAML::Node& node, ClusterOptions* out) {
-  if (dip::Status s = CheckKeys(
-          node, {"enabled", "node", "lease_ttl_ms", "servers", "lease_bucket", "lease_replicas",
-                 "unreachable_after_ms"},
-          "cluster");
+  if (dip::Status s = CheckKeys(node,
+                                {"enabled", "node", "lease_ttl_ms", "servers", "lease_bucket",
+                                 "lease_replicas", "unreachable_after_ms"},
+                                "cluster");
       !s.ok()) {
     return s;
   }
@@ -69,8 +69,8 @@ dip::Status ParseClusterSection(const YAML::Node& node, ClusterOptions* out) {
         !s.ok()) {
       return s;
     }
-    if (auto s = ReadScalar(node, "unreachable_after_ms", &out->unreachable_after_ms,
-                            "a whole number");
+    if (auto s =
+            ReadScalar(node, "unreachable_after_ms", &out->unreachable_after_ms, "a whole number");
         !s.ok()) {
       return s;
     }
@@ -103,8 +103,8 @@ dip::Status ParseClusterSection(const YAML::Node& node, ClusterOptions* out) {
   }
   if (out->unreachable_after_ms < out->lease_ttl_ms || out->unreachable_after_ms > 3600000) {
     return ClusterBad("cluster.unreachable_after_ms",
-                      "must be at least cluster.lease_ttl_ms (" + std::to_string(out->lease_ttl_ms) +
-                          ") and at most 3600000 (ms), got " +
+                      "must be at least cluster.lease_ttl_ms (" +
+                          std::to_string(out->lease_ttl_ms) + ") and at most 3600000 (ms), got " +
                           std::to_string(out->unreachable_after_ms));
   }
   if (!IsName(out->lease_bucket, /*allow_dot=*/false)) {
