@@ -87,6 +87,24 @@ std::size_t CodePoints(std::string_view s) {
   return s.size() - continuation;
 }
 
+// Byte comparisons inline: enum values are a few bytes, shorter than a call to memcmp.
+bool SameBytes(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+// a < b in byte order (unsigned bytes, a prefix first), as std::string_view compares.
+bool ByteLess(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size() < b.size() ? a.size() : b.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]);
+  }
+  return a.size() < b.size();
+}
+
 bool InEnum(const gen::SchemaNode& n, const std::string_view* s) {
   if (s == nullptr) {
     for (std::uint32_t i = 0; i < n.enum_count; ++i) {
@@ -98,10 +116,7 @@ bool InEnum(const gen::SchemaNode& n, const std::string_view* s) {
   if (n.enum_count <= 8) {
     for (std::uint32_t i = 0; i < n.enum_count; ++i) {
       std::string_view e = gen::kEnumValues[n.first_enum + i];
-      if (e.data() == nullptr || e.size() != s->size()) continue;
-      std::size_t j = 0;
-      while (j < e.size() && e[j] == (*s)[j]) ++j;
-      if (j == e.size()) return true;
+      if (e.data() != nullptr && SameBytes(e, *s)) return true;
     }
     return false;
   }
@@ -110,9 +125,9 @@ bool InEnum(const gen::SchemaNode& n, const std::string_view* s) {
   const std::uint32_t* last = first + n.enum_count;
   const std::uint32_t* it = std::lower_bound(first, last, *s, [](std::uint32_t i, auto v) {
     std::string_view e = gen::kEnumValues[i];
-    return e.data() == nullptr || e < v;
+    return e.data() == nullptr || ByteLess(e, v);
   });
-  return it != last && gen::kEnumValues[*it] == *s;
+  return it != last && SameBytes(gen::kEnumValues[*it], *s);
 }
 
 // Where a structural failure is reported: "CustomBlock", "S1.senderDIPID",
