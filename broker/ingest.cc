@@ -437,21 +437,36 @@ void Ingest::Finish(Job& job, std::function<void(SubmitResponse)> done) {
     return;
   }
 
+  // The envelope's response fields are needed after the commit; keep a copy per message.
+  struct Echo {
+    std::optional<std::string> correlation, provider;
+    const dip::generated::EventRow* event;
+  };
+  std::vector<Echo> echoes;
+  echoes.reserve(parsed.items.size());
+  for (const dip::ParsedItem& item : parsed.items) {
+    echoes.push_back({item.envelope.sender_correlation_id.opt(),
+                      item.envelope.connection_provider_id.opt(),
+                      dip::FindEvent(iface, item.envelope.event_code.value)});
+  }
   storage::GroupCommitter::Request commit;
   commit.records.reserve(parsed.items.size());
   // The records view their messages where they were parsed (the body or the parser's copy of
   // it): the job stays alive until the records are gone, and each message is copied once, into
-  // the store's write.
+  // the store's write. The envelopes' strings are moved into the records: the envelopes are
+  // dropped below.
   const std::shared_ptr<const void> owner = job.shared_from_this();
   for (std::size_t i = 0; i < parsed.items.size(); ++i) {
-    const dip::Envelope& env = parsed.items[i].envelope;
+    dip::Envelope& env = parsed.items[i].envelope;
     storage::MessageRecord m;
     m.interface_id = std::string(iface);
-    m.sender_dip_id = env.sender_dip_id.value;
-    m.sender_role = env.sender_role_id.value;
-    m.sender_unique_reference = env.sender_unique_reference.value;
-    m.correlation_id = env.sender_correlation_id.opt();
-    m.primary_recipients = env.primary_recipients;
+    m.sender_dip_id = std::move(env.sender_dip_id.value);
+    m.sender_role = std::move(env.sender_role_id.value);
+    m.sender_unique_reference = std::move(env.sender_unique_reference.value);
+    if (env.sender_correlation_id.is_string()) {
+      m.correlation_id = std::move(env.sender_correlation_id.value);
+    }
+    m.primary_recipients = std::move(env.primary_recipients);
     for (routing::Recipient& r : routes[i].recipients) {
       if (r.kind == routing::Recipient::Kind::kSecondary)
         m.secondary_recipients.push_back(r.dip_id);
@@ -464,24 +479,12 @@ void Ingest::Finish(Job& job, std::function<void(SubmitResponse)> done) {
           m.appointments.push_back({*key, static_cast<std::uint8_t>(c.slot), c.from, c.party});
         }
       }
+      m.mpan = std::move(env.mpan_core.value);
     }
     m.raw_owner = owner;
     m.raw_view = env.raw;
-    m.event_code = env.event_code.value;
-    m.mpan = env.mpan_core.opt();
+    m.event_code = std::move(env.event_code.value);
     commit.records.push_back(std::move(m));
-  }
-  // The envelope's response fields are needed after the commit; keep a copy per message.
-  struct Echo {
-    std::optional<std::string> correlation, provider;
-    const dip::generated::EventRow* event;
-  };
-  std::vector<Echo> echoes;
-  echoes.reserve(parsed.items.size());
-  for (const dip::ParsedItem& item : parsed.items) {
-    echoes.push_back({item.envelope.sender_correlation_id.opt(),
-                      item.envelope.connection_provider_id.opt(),
-                      dip::FindEvent(iface, item.envelope.event_code.value)});
   }
   // The job now stays alive for its buffers only (the records view them): the rest goes.
   parsed.items = {};

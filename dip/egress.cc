@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <array>
 #include <vector>
 
 #include "dip/codes.h"
@@ -48,31 +49,43 @@ void AppendKey(std::string* out, std::string_view key) {
   out->push_back(':');
 }
 
-void AppendIds(JsonWriter& w, const std::vector<std::string>& ids) {
-  w.BeginArray();
-  for (const std::string& id : ids) w.String(id);
-  w.EndArray();
+void AppendIds(const std::vector<std::string>& ids, std::string* out) {
+  out->push_back('[');
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    AppendJsonString(*out, ids[i]);
+  }
+  out->push_back(']');
 }
 
-std::string RenderA0D0(const Addressing& a0, const DipBlock& d0) {
-  JsonWriter w;
-  w.Key("A0").BeginObject();
-  w.Key("primaryRecipients");
-  AppendIds(w, a0.primary_recipients);
-  w.Key("secondaryRecipients");
-  AppendIds(w, a0.secondary_recipients);
-  w.Key("always");
-  AppendIds(w, a0.always);
-  w.EndObject();
-  w.Key("D0").BeginObject();
-  w.Key("transactionID").String(d0.transaction_id);
-  w.Key("transactionTimestamp").String(d0.transaction_timestamp);
-  w.Key("publicationID").String(d0.publication_id);
-  w.Key("initialCorrelationID").OptString(d0.initial_correlation_id);
-  w.Key("replayIndicator").Bool(d0.replay_indicator);
-  w.Key("serviceTicketURL").OptString(d0.service_ticket_url);
-  w.EndObject();
-  return w.Take();
+void AppendOptString(const std::optional<std::string>& v, std::string* out) {
+  if (v) {
+    AppendJsonString(*out, *v);
+  } else {
+    out->append("null");
+  }
+}
+
+// Appends "A0":{...},"D0":{...}, written straight into `out` (no string of its own per message).
+void AppendA0D0(const Addressing& a0, const DipBlock& d0, std::string* out) {
+  out->append(R"("A0":{"primaryRecipients":)");
+  AppendIds(a0.primary_recipients, out);
+  out->append(R"(,"secondaryRecipients":)");
+  AppendIds(a0.secondary_recipients, out);
+  out->append(R"(,"always":)");
+  AppendIds(a0.always, out);
+  out->append(R"(},"D0":{"transactionID":)");
+  AppendJsonString(*out, d0.transaction_id);
+  out->append(R"(,"transactionTimestamp":)");
+  AppendJsonString(*out, d0.transaction_timestamp);
+  out->append(R"(,"publicationID":)");
+  AppendJsonString(*out, d0.publication_id);
+  out->append(R"(,"initialCorrelationID":)");
+  AppendOptString(d0.initial_correlation_id, out);
+  out->append(d0.replay_indicator ? R"(,"replayIndicator":true)" : R"(,"replayIndicator":false)");
+  out->append(R"(,"serviceTicketURL":)");
+  AppendOptString(d0.service_ticket_url, out);
+  out->push_back('}');
 }
 
 Status AppendCommonBlock(od::value v, const Addressing& a0, const DipBlock& d0, std::string* out) {
@@ -98,7 +111,7 @@ Status AppendCommonBlock(od::value v, const Addressing& a0, const DipBlock& d0, 
     out->append(raw);
   }
   if (!first) out->push_back(',');
-  out->append(RenderA0D0(a0, d0));
+  AppendA0D0(a0, d0, out);
   out->push_back('}');
   return Status::Ok();
 }
@@ -123,7 +136,10 @@ bool Splice(od::document& doc, const char* base, std::string_view raw_item, cons
   if (doc.get_object().get(item) != simdjson::SUCCESS) return false;
   const char* open = nullptr;   // CommonBlock's '{'
   const char* close = nullptr;  // and its '}'
-  std::vector<std::string_view> kept;
+  // The CommonBlock fields kept, inline for the few blocks a message has (no allocation).
+  std::array<std::string_view, 16> kept;
+  std::size_t kept_count = 0;
+  std::vector<std::string_view> kept_more;
   std::size_t fields = 0;
   for (auto field : item) {
     od::field f;
@@ -152,7 +168,12 @@ bool Splice(od::document& doc, const char* base, std::string_view raw_item, cons
         if (RawValue(c.value(), &value) != simdjson::SUCCESS) return false;
         end = value.data() + value.size();
         if (EqualsIgnoreCase(key, "A0") || EqualsIgnoreCase(key, "D0")) continue;  // replaced
-        kept.emplace_back(begin, static_cast<std::size_t>(end - begin));
+        const std::string_view kept_field(begin, static_cast<std::size_t>(end - begin));
+        if (kept_count < kept.size()) {
+          kept[kept_count++] = kept_field;
+        } else {
+          kept_more.push_back(kept_field);
+        }
       }
       close = end;
       while (*close == ' ' || *close == '\n' || *close == '\r' || *close == '\t') ++close;
@@ -161,12 +182,13 @@ bool Splice(od::document& doc, const char* base, std::string_view raw_item, cons
   }
   if (open == nullptr) return false;
   out->append(raw_item.substr(0, static_cast<std::size_t>(open + 1 - base)));
-  for (std::size_t i = 0; i < kept.size(); ++i) {
+  for (std::size_t i = 0; i < kept_count; ++i) {
     if (i > 0) out->push_back(',');
     out->append(kept[i]);
   }
-  if (!kept.empty()) out->push_back(',');
-  out->append(RenderA0D0(a0, d0));
+  for (std::string_view field : kept_more) out->append(",").append(field);
+  if (kept_count > 0) out->push_back(',');
+  AppendA0D0(a0, d0, out);
   out->append(raw_item.substr(static_cast<std::size_t>(close - base)));
   return true;
 }

@@ -12,6 +12,7 @@
 #include "dip/codes.h"
 #include "dip/json_type.h"
 #include "dip/key_set.h"
+#include "dip/pattern_match.h"
 #include "dip/text.h"
 
 namespace diphub::dip {
@@ -86,13 +87,22 @@ std::size_t CodePoints(std::string_view s) {
   return s.size() - continuation;
 }
 
-bool Matches(const gen::PatternRow& p, std::string_view s) {
-  std::uint32_t state = p.start;
-  for (unsigned char c : s) {
-    state = p.next[state * p.class_count + p.byte_class[c]];
-    if (state == 0) return false;
+// Byte comparisons inline: enum values are a few bytes, shorter than a call to memcmp.
+bool SameBytes(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
   }
-  return p.accept[state] != 0;
+  return true;
+}
+
+// a < b in byte order (unsigned bytes, a prefix first), as std::string_view compares.
+bool ByteLess(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size() < b.size() ? a.size() : b.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]);
+  }
+  return a.size() < b.size();
 }
 
 bool InEnum(const gen::SchemaNode& n, const std::string_view* s) {
@@ -102,14 +112,22 @@ bool InEnum(const gen::SchemaNode& n, const std::string_view* s) {
     }
     return false;
   }
+  // A short list is scanned (an inline compare of a few bytes beats the calls of a search).
+  if (n.enum_count <= 8) {
+    for (std::uint32_t i = 0; i < n.enum_count; ++i) {
+      std::string_view e = gen::kEnumValues[n.first_enum + i];
+      if (e.data() != nullptr && SameBytes(e, *s)) return true;
+    }
+    return false;
+  }
   // kEnumSorted lists the node's values in byte order, nulls first: a binary search.
   const std::uint32_t* first = gen::kEnumSorted + n.first_enum;
   const std::uint32_t* last = first + n.enum_count;
   const std::uint32_t* it = std::lower_bound(first, last, *s, [](std::uint32_t i, auto v) {
     std::string_view e = gen::kEnumValues[i];
-    return e.data() == nullptr || e < v;
+    return e.data() == nullptr || ByteLess(e, v);
   });
-  return it != last && gen::kEnumValues[*it] == *s;
+  return it != last && SameBytes(gen::kEnumValues[*it], *s);
 }
 
 // Where a structural failure is reported: "CustomBlock", "S1.senderDIPID",
@@ -183,13 +201,13 @@ class Walker {
  private:
   // ---- failures ----
 
-  bool Structure(const Where& where, std::string_view rule) {
+  [[gnu::cold, gnu::noinline]] bool Structure(const Where& where, std::string_view rule) {
     structure_ = Status::Dip(codes::kSchemaFailure, where.Text() + ": " + std::string(rule));
     return false;
   }
 
   // A key given twice in one object (KeySet): "where.key: field appears more than once".
-  bool Repeated(const Where& where, std::string_view key) {
+  [[gnu::cold, gnu::noinline]] bool Repeated(const Where& where, std::string_view key) {
     std::string text = where.Text();
     if (!text.empty()) text += ".";
     text.append(key).append(": field appears more than once");
@@ -198,11 +216,11 @@ class Walker {
   }
 
   // The same for a block of the payload or of CommonBlock: "key: block appears more than once".
-  bool RepeatedBlock(std::string_view key) {
+  [[gnu::cold, gnu::noinline]] bool RepeatedBlock(std::string_view key) {
     return Structure({key}, "block appears more than once");
   }
 
-  bool Malformed(const Where& where, simdjson::error_code e) {
+  [[gnu::cold, gnu::noinline]] bool Malformed(const Where& where, simdjson::error_code e) {
     if (!envelope_) {
       // A plain schema check names the schema path, as the walk did before it had envelope
       // rules.
@@ -220,7 +238,7 @@ class Walker {
   void Pop() { --depth_; }
 
   // Records the first schema failure at the current path; the schema rules are off after it.
-  void SchemaFail(std::string_view rule) {
+  [[gnu::cold, gnu::noinline]] void SchemaFail(std::string_view rule) {
     if (!schema_.ok()) return;
     std::string where;
     std::size_t first = 0;
@@ -246,11 +264,11 @@ class Walker {
     schema_ = Status::Dip(code, where + ": " + std::string(rule));
   }
 
-  void WrongType(const gen::SchemaNode& n, std::string_view got) {
+  [[gnu::cold, gnu::noinline]] void WrongType(const gen::SchemaNode& n, std::string_view got) {
     SchemaFail("expected " + TypeList(n.types) + ", got " + std::string(got));
   }
 
-  void EnumFailure(const gen::SchemaNode& n, const std::string& got) {
+  [[gnu::cold, gnu::noinline]] void EnumFailure(const gen::SchemaNode& n, const std::string& got) {
     std::string allowed;
     for (std::uint32_t i = 0; i < n.enum_count; ++i) {
       if (i == 12) {
@@ -273,28 +291,31 @@ class Walker {
     if (n.enum_count != 0 && !InEnum(n, &s)) return EnumFailure(n, Shown(s));
     if (n.min_length != 0 || n.max_length != gen::kNoLimit) {
       std::size_t len = CodePoints(s);
-      if (len < n.min_length || len > n.max_length) {
-        std::string rule;
-        if (n.min_length == n.max_length) {
-          rule = "a string of " + std::to_string(n.min_length) + " characters";
-        } else if (n.max_length == gen::kNoLimit) {
-          rule = "a string of at least " + std::to_string(n.min_length) + " characters";
-        } else if (n.min_length == 0) {
-          rule = "a string of at most " + std::to_string(n.max_length) + " characters";
-        } else {
-          rule = "a string of " + std::to_string(n.min_length) + " to " +
-                 std::to_string(n.max_length) + " characters";
-        }
-        return SchemaFail("expected " + rule + ", got " + Shown(s) + " (" + std::to_string(len) +
-                          ")");
-      }
+      if (len < n.min_length || len > n.max_length) return LengthFailure(n, s, len);
     }
-    if (n.pattern >= 0) {
-      const gen::PatternRow& p = gen::kPatterns[n.pattern];
-      if (!Matches(p, s)) {
-        SchemaFail("expected a value matching " + std::string(p.source) + ", got " + Shown(s));
-      }
+    if (n.pattern >= 0 && !MatchesPattern(n.pattern, s)) PatternFailure(n, s);
+  }
+
+  // The failures of SchemaString, out of its way (their text building needs a large frame).
+  [[gnu::cold, gnu::noinline]] void LengthFailure(const gen::SchemaNode& n, std::string_view s,
+                                                  std::size_t len) {
+    std::string rule;
+    if (n.min_length == n.max_length) {
+      rule = "a string of " + std::to_string(n.min_length) + " characters";
+    } else if (n.max_length == gen::kNoLimit) {
+      rule = "a string of at least " + std::to_string(n.min_length) + " characters";
+    } else if (n.min_length == 0) {
+      rule = "a string of at most " + std::to_string(n.max_length) + " characters";
+    } else {
+      rule = "a string of " + std::to_string(n.min_length) + " to " + std::to_string(n.max_length) +
+             " characters";
     }
+    SchemaFail("expected " + rule + ", got " + Shown(s) + " (" + std::to_string(len) + ")");
+  }
+
+  [[gnu::cold, gnu::noinline]] void PatternFailure(const gen::SchemaNode& n, std::string_view s) {
+    SchemaFail("expected a value matching " + std::string(gen::kPatterns[n.pattern].source) +
+               ", got " + Shown(s));
   }
 
   void SchemaNumber(std::uint32_t node, od::number num) {
@@ -333,24 +354,31 @@ class Walker {
 
   // Matches an object's field against the node's properties: its schema node (kNoSchema when
   // none or after a failure); `*pushed` when the property's name was pushed on the path.
+  // `next` is where the next field's name is looked for first: the property after the last one
+  // matched, since a message lists an object's fields mostly in the spec's order. The names of
+  // one node's properties differ case-insensitively (catalogue_test checks the generated
+  // tables), so where the search starts does not change which property a key matches.
   struct Seen {
     std::array<std::uint64_t, 4> bits{};
+    std::uint32_t next = 0;
   };
   std::uint32_t Property(std::uint32_t node, std::string_view key, Seen* seen, bool* pushed) {
     *pushed = false;
     if (!On(node)) return kNoSchema;
     const gen::SchemaNode& n = gen::kSchemaNodes[node];
     const gen::PropertyRow* props = gen::kProperties + n.first_property;
-    std::uint32_t i = 0;
-    while (i < n.property_count && !EqualsIgnoreCase(props[i].name, key)) ++i;
-    if (i == n.property_count) {
-      if (n.closed) {
-        Push(key);
-        SchemaFail("unexpected field (not in the DIP schema)");
-        Pop();
-      }
+    const std::uint32_t count = n.property_count;
+    std::uint32_t i = seen->next < count ? seen->next : 0;
+    std::uint32_t tried = 0;
+    while (tried < count && !EqualsIgnoreCase(props[i].name, key)) {
+      ++tried;
+      i = i + 1 == count ? 0 : i + 1;
+    }
+    if (tried == count) {
+      if (n.closed) UnknownField(key);
       return kNoSchema;
     }
+    seen->next = i + 1;
     Push(props[i].name);
     std::uint64_t bit = std::uint64_t{1} << (i % 64);
     if ((seen->bits[i / 64] & bit) != 0) {
@@ -361,6 +389,12 @@ class Walker {
     seen->bits[i / 64] |= bit;
     *pushed = true;
     return props[i].node;
+  }
+
+  [[gnu::cold, gnu::noinline]] void UnknownField(std::string_view key) {
+    Push(key);
+    SchemaFail("unexpected field (not in the DIP schema)");
+    Pop();
   }
 
   void TooWide(std::uint32_t node) {
@@ -411,45 +445,10 @@ class Walker {
     od::json_type t;
     if (auto e = v.type().get(t)) return Malformed(where, e);
     switch (t) {
-      case od::json_type::object: {
-        std::uint32_t n = Container(node, gen::kTypeObject, "an object");
-        od::object o;
-        if (auto e = v.get_object().get(o)) return Malformed(where, e);
-        Seen seen;
-        TooWide(n);
-        KeySet keys;
-        for (auto field : o) {
-          od::field f;
-          if (auto e = std::move(field).get(f)) return Malformed(where, e);
-          std::string_view key;
-          if (auto e = KeyOf(f, &key)) return Malformed(where, e);
-          if (envelope_ && !keys.Insert(key)) return Repeated(where, key);
-          bool pushed;
-          std::uint32_t child = Property(n, key, &seen, &pushed);
-          if (!Value(f.value(), child, where, depth + 1)) return false;
-          if (pushed) Pop();
-        }
-        Required(n, seen);
-        return true;
-      }
-      case od::json_type::array: {
-        std::uint32_t n = Container(node, gen::kTypeArray, "an array");
-        od::array a;
-        if (auto e = v.get_array().get(a)) return Malformed(where, e);
-        std::size_t count = 0;
-        for (auto element : a) {
-          od::value ev;
-          if (auto e = std::move(element).get(ev)) return Malformed(where, e);
-          std::uint32_t child = Items(n);
-          bool pushed = child != kNoSchema;
-          if (pushed) PushIndex(count);
-          if (!Value(ev, child, where, depth + 1)) return false;
-          if (pushed) Pop();
-          ++count;
-        }
-        ItemCount(n, count);
-        return true;
-      }
+      case od::json_type::object:
+        return Object(v, node, where, depth);
+      case od::json_type::array:
+        return Array(v, node, where, depth);
       case od::json_type::string: {
         std::string_view s;
         if (auto e = StringOf(v, &s)) return Malformed(where, e);
@@ -491,6 +490,49 @@ class Walker {
         return true;
       }
     }
+    return true;
+  }
+
+  // The object and array cases of Value, apart so that the frame of Value (called for every
+  // scalar) stays small.
+  [[gnu::noinline]] bool Object(od::value v, std::uint32_t node, const Where& where, int depth) {
+    std::uint32_t n = Container(node, gen::kTypeObject, "an object");
+    od::object o;
+    if (auto e = v.get_object().get(o)) return Malformed(where, e);
+    Seen seen;
+    TooWide(n);
+    KeySet keys;
+    for (auto field : o) {
+      od::field f;
+      if (auto e = std::move(field).get(f)) return Malformed(where, e);
+      std::string_view key;
+      if (auto e = KeyOf(f, &key)) return Malformed(where, e);
+      if (envelope_ && !keys.Insert(key)) return Repeated(where, key);
+      bool pushed;
+      std::uint32_t child = Property(n, key, &seen, &pushed);
+      if (!Value(f.value(), child, where, depth + 1)) return false;
+      if (pushed) Pop();
+    }
+    Required(n, seen);
+    return true;
+  }
+
+  [[gnu::noinline]] bool Array(od::value v, std::uint32_t node, const Where& where, int depth) {
+    std::uint32_t n = Container(node, gen::kTypeArray, "an array");
+    od::array a;
+    if (auto e = v.get_array().get(a)) return Malformed(where, e);
+    std::size_t count = 0;
+    for (auto element : a) {
+      od::value ev;
+      if (auto e = std::move(element).get(ev)) return Malformed(where, e);
+      std::uint32_t child = Items(n);
+      bool pushed = child != kNoSchema;
+      if (pushed) PushIndex(count);
+      if (!Value(ev, child, where, depth + 1)) return false;
+      if (pushed) Pop();
+      ++count;
+    }
+    ItemCount(n, count);
     return true;
   }
 

@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 
+#include "dip/catalogue_data.h"
 #include "dip/codes.h"
 #include "dip/text.h"
 
@@ -75,6 +76,22 @@ TEST(CatalogueTest, EveryEventBelongsToAKnownInterface) {
               std::string_view(row.interface_id));
     EXPECT_TRUE(KnowsSchemaVersion(row.interface_id, row.schema_version)) << row.interface_id;
     EXPECT_NE(row.required_blocks & generated::kS0, 0u) << row.interface_id;
+  }
+}
+
+// The schema walk looks a field's name up starting after the property it matched last
+// (message_walk.cc): that finds the same property as a search from the first only while no
+// schema has two properties whose names match case-insensitively.
+TEST(CatalogueTest, NoSchemaHasTwoPropertiesOfOneNameIgnoringCase) {
+  namespace gen = diphub::dip::generated;
+  for (std::size_t node = 0; node < gen::kSchemaNodeCount; ++node) {
+    const gen::SchemaNode& n = gen::kSchemaNodes[node];
+    std::set<std::string> names;
+    for (std::uint32_t i = 0; i < n.property_count; ++i) {
+      std::string_view name = gen::kProperties[n.first_property + i].name;
+      EXPECT_TRUE(names.insert(diphub::dip::ToLowerAscii(name)).second)
+          << "node " << node << " lists " << name << " twice (ignoring case)";
+    }
   }
 }
 

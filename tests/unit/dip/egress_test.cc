@@ -6,6 +6,7 @@
 #include <string>
 
 #include "dip/envelope.h"
+#include "dip/json_writer.h"
 #include "tests/unit/dip/test_messages.h"
 
 namespace diphub::dip {
@@ -73,6 +74,38 @@ TEST(EgressTest, AddsD0AndCompletesA0) {
   EXPECT_EQ(always.size(), 1u);
   ASSERT_EQ(cb["S0"]["interfaceID"].get(iface), simdjson::SUCCESS);
   EXPECT_EQ(iface, "IF-061");
+}
+
+// The hub's A0 and D0 as a recipient reads them: the spec's field names and order, each ID and
+// string JSON-escaped, absent optionals as null, several recipients of each kind.
+TEST(EgressTest, WritesA0AndD0ExactlyAsTheSpecNamesThem) {
+  Addressing a;
+  a.primary_recipients = {"1200000001", "12\"quoted\""};
+  a.secondary_recipients = {"1300000001", "1300000002"};
+  DipBlock d = D0();
+  d.initial_correlation_id = "corr-\\1";
+  d.replay_indicator = true;
+  std::string out;
+  ASSERT_TRUE(
+      AppendEgressMessage(std::string(R"({"payload":{"CommonBlock":{"S0":{}}}})"), a, d, &out)
+          .ok());
+  JsonWriter w;  // the reference: the same blocks through the general writer
+  w.Key("A0").BeginObject().Key("primaryRecipients").BeginArray();
+  for (const std::string& id : a.primary_recipients) w.String(id);
+  w.EndArray().Key("secondaryRecipients").BeginArray();
+  for (const std::string& id : a.secondary_recipients) w.String(id);
+  w.EndArray().Key("always").BeginArray().EndArray().EndObject();
+  w.Key("D0").BeginObject();
+  w.Key("transactionID").String(d.transaction_id);
+  w.Key("transactionTimestamp").String(d.transaction_timestamp);
+  w.Key("publicationID").String(d.publication_id);
+  w.Key("initialCorrelationID").OptString(d.initial_correlation_id);
+  w.Key("replayIndicator").Bool(d.replay_indicator);
+  w.Key("serviceTicketURL").OptString(d.service_ticket_url);
+  w.EndObject();
+  EXPECT_EQ(out, R"({"payload":{"CommonBlock":{"S0":{},)" + w.str() + "}}}");
+  EXPECT_NE(out.find(R"("always":[])"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("serviceTicketURL":null})"), std::string::npos) << out;
 }
 
 TEST(EgressTest, KeepsCustomBlockExactly) {
