@@ -33,7 +33,11 @@ struct Shared {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(asio::io_context& io, Shared& shared) : stream_(io), timer_(io), shared_(shared) {}
+  // The read buffer has room for a whole answer (a StandardResponse of 50 items is ~15 KB): Beast
+  // reads into its free space, and a default one reads such an answer 512 bytes at a time.
+  Connection(asio::io_context& io, Shared& shared) : stream_(io), timer_(io), shared_(shared) {
+    buffer_.reserve(64 * 1024);
+  }
 
   void Start() { Connect(); }
 
