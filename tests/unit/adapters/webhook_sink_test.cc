@@ -194,5 +194,29 @@ TEST_F(WebhookSinkTest, PipelinedRequestsAreBothAnswered) {
   EXPECT_TRUE(d.signature.ok()) << d.signature.ToString();
 }
 
+// The sink keeps certificates it has parsed: a POST that presents an already-seen certificate
+// with a signature made by another key still fails, and so does one whose certificate differs
+// from a seen one in one byte.
+TEST_F(WebhookSinkTest, SeenCertificateDoesNotPassAnotherKeysSignature) {
+  ASSERT_EQ(Post("/dip", kBody, Signed(sink_->Url(), kBody)).status, 201);
+  ASSERT_TRUE(Last().signature.ok());
+
+  auto other_kc = dip::GenerateSelfSigned("sink-test-other");
+  ASSERT_TRUE(other_kc.ok());
+  auto other = dip::Signer::FromPem(other_kc.value().key_pem, other_kc.value().cert_pem);
+  ASSERT_TRUE(other.ok());
+  dip::SignatureHeaders h = other.value()->SignRequest("POST", sink_->Url(), kBody, kDate);
+  std::map<std::string, std::string> forged = Signed(sink_->Url(), kBody);
+  forged["X-DIP-Signature"] = h.signature;  // the seen certificate, another key's signature
+  ASSERT_EQ(Post("/dip", kBody, forged).status, 201);
+  EXPECT_EQ(Last().signature.code(), "RCP9999");
+
+  std::map<std::string, std::string> altered = Signed(sink_->Url(), kBody);
+  std::string& cert = altered["X-DIP-Signature-Certificate"];
+  cert[cert.size() / 2] = cert[cert.size() / 2] == 'A' ? 'B' : 'A';
+  ASSERT_EQ(Post("/dip", kBody, altered).status, 201);
+  EXPECT_EQ(Last().signature.code(), "RCP9999");
+}
+
 }  // namespace
 }  // namespace diphub::adapters::http
