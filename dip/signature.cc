@@ -108,10 +108,45 @@ EVP_PKEY_CTX* ThreadVerifyContext(const std::shared_ptr<EVP_PKEY>& key) {
   return prepared.back().ctx.get();
 }
 
+// A signing context for a private key, prepared once: PKCS#1 v1.5 padding (for RSA keys) over a
+// SHA-256 digest, as PrepareVerify. EVP_PKEY_sign may be called on it any number of times.
+PkeyCtxPtr PrepareSign(EVP_PKEY* key) {
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
+  if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1) return nullptr;
+  if (EVP_PKEY_is_a(key, "RSA") &&
+      EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1) {
+    return nullptr;
+  }
+  if (EVP_PKEY_CTX_set_signature_md(ctx.get(), Sha256()) != 1) return nullptr;
+  return ctx;
+}
+
 }  // namespace
 
+// The private key and its prepared signing contexts: one is taken for each signature and given
+// back after it, so a context is used by one thread at a time and set up once per concurrent
+// signer rather than once per signature (EVP_DigestSignInit fetched the algorithm and made a
+// context each time).
 struct Signer::Key {
   PkeyPtr pkey;
+  std::mutex mu;
+  std::vector<PkeyCtxPtr> idle;  // guarded by mu
+
+  PkeyCtxPtr Take() {
+    {
+      std::lock_guard lock(mu);
+      if (!idle.empty()) {
+        PkeyCtxPtr ctx = std::move(idle.back());
+        idle.pop_back();
+        return ctx;
+      }
+    }
+    return PrepareSign(pkey.get());
+  }
+  void Give(PkeyCtxPtr ctx) {
+    std::lock_guard lock(mu);
+    idle.push_back(std::move(ctx));
+  }
 };
 
 std::string Base64Encode(std::string_view bytes) {
@@ -180,18 +215,15 @@ Result<std::shared_ptr<const Signer>> Signer::FromPem(std::string_view key_pem,
 }
 
 Result<std::string> Signer::Sign(std::string_view data) const {
-  MdCtxPtr ctx(EVP_MD_CTX_new());
-  std::size_t len = 0;
-  if (EVP_DigestSignInit(ctx.get(), nullptr, Sha256(), nullptr, key_->pkey.get()) != 1 ||
-      EVP_DigestSign(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(data.data()),
-                     data.size()) != 1) {
-    return Status::Io("signing failed");
-  }
+  Digest digest{};
+  PkeyCtxPtr ctx = key_->Take();
+  if (!ctx || !Sha256Of(data, &digest)) return Status::Io("signing failed");
+  std::size_t len = static_cast<std::size_t>(EVP_PKEY_get_size(key_->pkey.get()));
   std::string sig(len, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
-                     reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
-    return Status::Io("signing failed");
-  }
+  const bool ok = EVP_PKEY_sign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
+                                digest.data(), digest.size()) == 1;
+  if (!ok) return Status::Io("signing failed");  // the context is dropped, not reused
+  key_->Give(std::move(ctx));
   sig.resize(len);
   return Base64Encode(sig);
 }

@@ -34,7 +34,8 @@ struct SignatureHeaders {
 };
 
 // Holds a private key and its certificate. Immutable after construction; Sign() is safe from any
-// thread (each call makes its own OpenSSL context).
+// thread (concurrent calls use separate OpenSSL contexts, each prepared once and kept for reuse:
+// as many as calls ever ran at once).
 class Signer {
  public:
   static Result<std::shared_ptr<const Signer>> FromPem(std::string_view key_pem,

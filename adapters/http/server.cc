@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
@@ -97,6 +98,10 @@ dip::Result<std::unique_ptr<net::ssl::context>> MakeTlsContext(const TlsConfig& 
 template <class Stream>
 class Server::Session : public std::enable_shared_from_this<Session<Stream>>, public Responder {
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  // The read buffer: room for a request's header (a DIP send's is ~2.5 KB, most of it the
+  // certificate) while waiting for one; room for 64 KiB of body (Beast's most per read) during one.
+  static constexpr std::size_t kHeaderReadBytes = 4 * 1024;
+  static constexpr std::size_t kBodyReadBytes = 64 * 1024;
 
  public:
   template <class... TlsContext>
@@ -137,11 +142,27 @@ class Server::Session : public std::enable_shared_from_this<Session<Stream>>, pu
  private:
   beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
 
+  // A request is read in two steps, the header and then the body, so that the read buffer can be
+  // sized for the body: Beast reads into the free space of the buffer and grows it only when that
+  // is full, so a buffer sized for a header reads a 150 KB body in ~100 recv calls (each one a
+  // trip through the reactor and the strand); sized for the body it takes three.
   void Read() {
     parser_.emplace();
     parser_->body_limit(config_.max_body_bytes);
     parser_->header_limit(32 * 1024);
+    buffer_.reserve(kHeaderReadBytes);
     Lowest().expires_after(config_.idle_timeout);
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        beast::bind_front_handler(&Session::OnHeader, this->shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code ec, std::size_t n) {
+    if (ec || parser_->is_done()) return OnRead(ec, n);
+    // Room for the body (Beast reads at most 64 KiB at a time), or for a chunked one.
+    const std::uint64_t body = parser_->content_length_remaining().value_or(kBodyReadBytes);
+    buffer_.reserve(buffer_.size() +
+                    static_cast<std::size_t>(std::min<std::uint64_t>(body, kBodyReadBytes)));
     bhttp::async_read(stream_, buffer_, *parser_,
                       beast::bind_front_handler(&Session::OnRead, this->shared_from_this()));
   }
@@ -172,6 +193,8 @@ class Server::Session : public std::enable_shared_from_this<Session<Stream>>, pu
     }
     keep_alive_ = parser_->get().keep_alive();
     Lowest().expires_never();  // the answer may wait for a group commit
+    // An idle keep-alive connection holds no body-sized buffer (up to http.max_connections).
+    if (buffer_.size() == 0 && buffer_.capacity() > kHeaderReadBytes) buffer_.shrink_to_fit();
     Request req = parser_->release();
     ToOriginForm(req);
     handler_(std::move(req), this->shared_from_this());

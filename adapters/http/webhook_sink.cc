@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "dip/signature.h"
-
 namespace diphub::adapters::http {
 namespace bhttp = boost::beast::http;
 
@@ -43,7 +41,7 @@ dip::Status WebhookSink::Start() {
                                 header("X-DIP-Signature-Certificate"), header("X-DIP-Signature")};
         // The signed URL is the one the hub was given: rebuild it from our own address.
         std::string url = Origin() + d.target;
-        d.signature = dip::VerifyRequest(std::string(req.method_string()), url, req.body(), h);
+        d.signature = verifier_.Verify(std::string(req.method_string()), url, req.body(), h);
         d.body = std::move(req.body());
         int status = on_delivery_(d);
         Response res{static_cast<bhttp::status>(status), 11};

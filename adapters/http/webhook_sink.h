@@ -12,6 +12,7 @@
 
 #include "adapters/http/server.h"
 #include "adapters/http/sink_delivery.h"
+#include "dip/signature.h"
 #include "dip/status.h"
 
 namespace diphub::adapters::http {
@@ -36,6 +37,9 @@ class WebhookSink {
   std::string host_;
   HttpAdapterConfig config_;
   std::function<int(const SinkDelivery&)> on_delivery_;
+  // Checks each POST's signature; the hub sends the same certificate every time, so it is parsed
+  // once, not once per POST.
+  dip::Verifier verifier_;
   boost::asio::io_context io_;
   std::unique_ptr<Server> server_;
   std::vector<std::thread> threads_;

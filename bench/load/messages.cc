@@ -1,5 +1,6 @@
 #include "bench/load/messages.h"
 
+#include <array>
 #include <cstdio>
 #include <cstring>
 
@@ -12,6 +13,37 @@ std::string Id(const char* prefix, std::size_t pair) {
   char buf[32];  // room for any size_t: GCC checks that when the unity build inlines callers
   std::snprintf(buf, sizeof buf, "%s%08zu", prefix, pair + 1);
   return buf;
+}
+
+// The text of period p (0-based) of `day` up to its value: ',' (after the first), then
+// {"sp":"<day>T<end>+00:00","v":". Period p ends at 00:30 + p * 30 min; the last one at 24:00
+// is the next day's 00:00, which a consumption file writes as 23:59:59 of the day to stay inside
+// it.
+const std::array<std::string, 48>& PeriodOpenings(std::string_view day) {
+  thread_local std::string cached_day;
+  thread_local std::array<std::string, 48> openings;
+  if (cached_day == day && !openings[0].empty()) return openings;
+  cached_day.assign(day);
+  auto two = [](std::string& o, int v) {
+    o += static_cast<char>('0' + v / 10);
+    o += static_cast<char>('0' + v % 10);
+  };
+  for (int p = 0; p < 48; ++p) {
+    std::string& o = openings[static_cast<std::size_t>(p)];
+    o.clear();
+    const int end = (p + 1) * 30;
+    if (p) o += ',';
+    o += R"({"sp":")";
+    o += day;
+    o += 'T';
+    two(o, p == 47 ? 23 : end / 60);
+    o += ':';
+    two(o, p == 47 ? 59 : end % 60);
+    o += ':';
+    two(o, p == 47 ? 59 : 0);
+    o += R"(+00:00","v":")";
+  }
+  return openings;
 }
 
 }  // namespace
@@ -49,34 +81,24 @@ void AppendConsumption(const ConsumptionFields& f, std::string* out) {
   o += R"({"settlementDayDate":")";
   o += f.day;
   o += R"(T00:00:00+00:00","periodDuration":30},"MDRConsumptionPeriods":[)";
-  // Period p ends at 00:30 + p * 30 min; the last one at 24:00 is the next day's 00:00, which
-  // a consumption file writes as 23:59:59 of the day to stay inside it. Digits are written by
-  // hand: 48 snprintf calls per message were a tenth of the machine's CPU at the maximum rate,
-  // taken from the hub under test.
-  auto two = [&o](int v) {
-    o += static_cast<char>('0' + v / 10);
-    o += static_cast<char>('0' + v % 10);
-  };
+  // Everything of a period but its value is the same for every message of a settlement day, so
+  // those texts are made once per day (per thread) and each message only writes the 48 values:
+  // building the messages is the generator's CPU, taken from the hub under test.
+  const std::array<std::string, 48>& openings = PeriodOpenings(f.day);
   for (int p = 0; p < 48; ++p) {
-    const int end = (p + 1) * 30;
-    const int hh = p == 47 ? 23 : end / 60;
-    const int mm = p == 47 ? 59 : end % 60;
-    const int ss = p == 47 ? 59 : 0;
     const unsigned value = static_cast<unsigned>((f.sequence * 7919 + p * 104729) % 99999);
-    if (p) o += ',';
-    o += R"({"sp":")";
-    o += f.day;
-    o += 'T';
-    two(hh);
-    o += ':';
-    two(mm);
-    o += ':';
-    two(ss);
-    o += R"(+00:00","v":")";
-    o += std::to_string(value / 1000);
-    o += '.';
-    o += static_cast<char>('0' + value % 1000 / 100);
-    two(value % 100);
+    o += openings[static_cast<std::size_t>(p)];
+    // "dd.ddd" without leading zeros in the whole part: value / 1000 is at most 99.
+    char v[16];
+    std::size_t n = 0;
+    const unsigned whole = value / 1000, frac = value % 1000;
+    if (whole >= 10) v[n++] = static_cast<char>('0' + whole / 10);
+    v[n++] = static_cast<char>('0' + whole % 10);
+    v[n++] = '.';
+    v[n++] = static_cast<char>('0' + frac / 100);
+    v[n++] = static_cast<char>('0' + frac / 10 % 10);
+    v[n++] = static_cast<char>('0' + frac % 10);
+    o.append(v, n);
     o += R"(","q":"A"})";
   }
   o += "]}]}}}";

@@ -1,8 +1,12 @@
 #include "dip/signature.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace diphub::dip {
 namespace {
@@ -100,6 +104,54 @@ TEST_F(SignatureTest, FromPemRejectsMismatchedKeyAndCertificate) {
   EXPECT_NE(s.status().help().find("does not match"), std::string::npos) << s.status().help();
   EXPECT_FALSE(Signer::FromPem("garbage", key_->cert_pem).ok());
   EXPECT_FALSE(Signer::FromPem(key_->key_pem, "garbage").ok());
+}
+
+// RSA-SHA256 with PKCS#1 v1.5 padding as OpenSSL's one-shot EVP_DigestSign (what `openssl dgst
+// -sha256 -sign` does) makes it, straight from the key's PEM.
+std::string OneShotSignature(const std::string& key_pem, std::string_view data) {
+  BIO* bio = BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size()));
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  std::string sig(512, '\0');
+  std::size_t len = sig.size();
+  const bool ok =
+      key != nullptr && EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
+      EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
+                     reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  EVP_PKEY_free(key);
+  if (!ok) return "";
+  sig.resize(len);
+  return Base64Encode(sig);
+}
+
+// PKCS#1 v1.5 signatures are deterministic: the signer's, made on its kept contexts, are
+// OpenSSL's own one-shot signature of the same text, byte for byte, whichever thread signs and
+// however many sign at once.
+TEST_F(SignatureTest, SignatureIsOpenSslsOneShotSignatureFromAnyThread) {
+  constexpr int kThreads = 4, kEach = 8;
+  std::vector<std::string> texts;
+  for (int i = 0; i < kThreads * kEach; ++i) {
+    texts.push_back(SigningString("POST", kUrl, kDate, ContentHash(std::to_string(i))));
+  }
+  std::vector<std::string> expected;
+  for (const std::string& t : texts) expected.push_back(OneShotSignature(key_->key_pem, t));
+  ASSERT_FALSE(expected.front().empty());
+  ASSERT_NE(expected[0], expected[1]);
+
+  std::vector<std::string> got(texts.size());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = t; i < kThreads * kEach; i += kThreads) {
+        Result<std::string> sig = signer().Sign(texts[i]);
+        if (sig.ok()) got[i] = sig.value();
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(got, expected);
 }
 
 TEST(Base64Test, RoundTripsEveryPaddingLength) {
