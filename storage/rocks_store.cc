@@ -8,6 +8,7 @@
 #include <sys/statvfs.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -39,6 +40,12 @@ dip::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 // cursors, which opening creates).
 bool RequiredInEveryFormat(std::string_view name) {
   return name != "appointments" && name != "byref" && name != "cursors";
+}
+
+void RaiseTo(std::atomic<std::uint64_t>& a, std::uint64_t v) {
+  std::uint64_t seen = a.load();
+  while (v > seen && !a.compare_exchange_weak(seen, v)) {
+  }
 }
 
 // The seq of a recipient \0 seq key under `prefix`, or nullopt past the recipient's keys.
@@ -178,6 +185,8 @@ class RocksStore final : public RocksView {
     for (rocksdb::ColumnFamilyHandle* h : old) db->DestroyColumnFamilyHandle(h);
     if (!status.ok()) return status;
     if (auto loaded = store->LoadDeliveryState(); !loaded.ok()) return loaded;
+    store->durable_seq_ = store->LastSeq();  // what the log replayed at open is on disk
+    store->appended_seq_ = store->durable_seq_.load();
     return store;
   }
 
@@ -198,6 +207,11 @@ class RocksStore final : public RocksView {
   dip::Status Append(std::span<const MessageRecord* const> records,
                      Durability durability) override {
     if (records.empty()) return dip::Status::Ok();
+    if (sync_failed_.load()) {
+      return dip::Status::Io(
+          "the write-ahead log could not be fsync'd earlier; nothing is stored until the hub "
+          "restarts (its log replay decides what was)");
+    }
     // One statvfs per group commit keeps a reserve of free space (see StoreOptions).
     struct statvfs fs_stat {};
     if (statvfs(dir_.c_str(), &fs_stat) == 0) {
@@ -253,8 +267,25 @@ class RocksStore final : public RocksView {
     if (written.ok()) {
       const std::string& data = batch->Data();
       recent_.Add(std::move(batch), data, std::move(values));
+      // Appends come in seq order (the group commit's write slot).
+      const std::uint64_t last = records.back()->seq;
+      RaiseTo(appended_seq_, last);
+      if (durability != Durability::kSyncLater) RaiseTo(durable_seq_, last);  // synced, or never
     }
     return written;
+  }
+
+  dip::Status SyncWal() override {
+    const std::uint64_t covered = appended_seq_.load();  // every Append returned so far
+    rocksdb::Status s = fsync_ ? db_->SyncWAL() : rocksdb::Status::OK();
+    if (!s.ok()) {
+      // After a failed fsync the kernel may have dropped the unwritten pages: what is on disk
+      // is unknown until a restart replays the log, so nothing more is written meanwhile.
+      sync_failed_ = true;
+      return FromRocks(s, "sync the write-ahead log");
+    }
+    RaiseTo(durable_seq_, covered);
+    return dip::Status::Ok();
   }
 
   dip::Result<std::vector<MessageRecord>> GetMessages(
@@ -495,6 +526,8 @@ class RocksStore final : public RocksView {
       }
       if (!t->status().ok()) return FromRocks(t->status(), "time index");
     }
+    // Not past what is durable: a message written but not yet synced is not answered yet.
+    end = std::min(end, durable_seq_.load() + 1);
     std::vector<std::uint64_t> out;
     const std::string prefix = Prefix(recipient);
     std::unique_ptr<rocksdb::Iterator> it(NewIterator(kPublished));
@@ -821,6 +854,10 @@ class RocksStore final : public RocksView {
   std::string marker_value_;
   std::shared_mutex write_mu_;  // writes share it; Resume() takes it alone
   std::atomic<bool> needs_resume_{false};
+  std::atomic<bool> sync_failed_{false};  // a SyncWal() failed: Append refuses until a restart
+  // The highest seq appended, and the highest one durable (fsync'd, or written with kOsBuffered).
+  std::atomic<std::uint64_t> appended_seq_{0};
+  std::atomic<std::uint64_t> durable_seq_{0};
   std::mutex cursor_mu_;
   std::map<std::string, std::uint64_t, std::less<>> cursors_;  // guarded by cursor_mu_
   std::set<std::string, std::less<>> has_explicit_;            // guarded by cursor_mu_

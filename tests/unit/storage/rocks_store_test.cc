@@ -68,6 +68,25 @@ TEST_F(RocksStoreTest, AppendThenGetMessages) {
   EXPECT_FALSE(store_->GetMessages(missing).ok());
 }
 
+// Append(kSyncLater) is durable only after SyncWal(): a replay query (ScanPublished) does not
+// show such a message before (its sender has no answer yet; a crash could lose it).
+TEST_F(RocksStoreTest, ScanPublishedShowsASyncLaterAppendOnlyOnceSynced) {
+  auto published = [&] {
+    auto r = store_->ScanPublished("1200000001", "IF-061", 0, INT64_MAX, 0, 100);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r.value() : std::vector<std::uint64_t>{};
+  };
+  Append({Msg(1, "1100000001", "A", {"1200000001"})});
+  MessageRecord m = Msg(2, "1100000001", "B", {"1200000001"});
+  const MessageRecord* ptrs[] = {&m};
+  ASSERT_TRUE(store_->Append(ptrs, Durability::kSyncLater).ok());
+  EXPECT_EQ(published(), (std::vector<std::uint64_t>{1}));
+  ASSERT_TRUE(store_->SyncWal().ok());
+  EXPECT_EQ(published(), (std::vector<std::uint64_t>{1, 2}));
+  Open();  // a restart: what the log replays is on disk
+  EXPECT_EQ(published(), (std::vector<std::uint64_t>{1, 2}));
+}
+
 // Messages just appended are read from the batches that wrote them (RecentMessages); after a
 // restart, from RocksDB. Both give the same records, mixed in one call too, in the order asked.
 TEST_F(RocksStoreTest, RecentlyAppendedMessagesReadTheSameAsFromDisk) {
