@@ -100,6 +100,12 @@ class RocksStore final : public RocksView {
     // back as it is written (sync_file_range every MiB), it no longer queues in front of the
     // WAL. Not a durability setting: the WAL is fsync'd per group commit.
     options.bytes_per_sync = 1u << 20;
+    // The write-ahead log's records compressed with zstd, as one stream per log file: IF-064
+    // records are much alike, so a message's ~3.8 KB of log become ~0.2 KB, and the CPU spent
+    // compressing is about what the smaller write and checksum save (docs/performance.md, "Issue
+    // #15, third round"). RocksDB reads compressed and plain records whatever this setting, so a
+    // store written either way opens either way.
+    if (store_options.compress_wal) options.wal_compression = rocksdb::kZSTD;
     rocksdb::BlockBasedTableOptions table;
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     rocksdb::ColumnFamilyOptions cf_options(options);
