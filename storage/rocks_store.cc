@@ -496,6 +496,8 @@ class RocksStore final : public RocksView {
       }
       if (!it->status().ok()) return FromRocks(it->status(), "reference look-up");
     }
+    // Not past what is durable: a message written but not yet synced is not answered yet.
+    std::erase_if(seqs, [durable = durable_seq_.load()](std::uint64_t s) { return s > durable; });
     std::sort(seqs.begin(), seqs.end());
     std::vector<std::pair<std::uint64_t, std::vector<JournalRow>>> out;
     for (std::uint64_t seq : seqs) {

@@ -38,10 +38,10 @@ class Store {
   // Makes every Append() that returned before this call began durable (fsyncs the write-ahead
   // log), so Append(kSyncLater) then SyncWal() is Append(kFsync) in two steps; Appends may run
   // while it does. Until then what Append(kSyncLater) wrote is already seen by IsDuplicate,
-  // GetMessages and the outbox scans (not by ScanPublished): the caller must not act on it
-  // before the sync (group_commit.h). A failed sync leaves the store refusing every later
-  // Append (whether the unsynced writes survive is known only after a restart). A store whose
-  // Append is durable when it returns does nothing here.
+  // GetMessages and the outbox scans (not by ScanPublished or Journal): the caller must not act on
+  // it before the sync (group_commit.h). A failed sync leaves the store refusing every later Append
+  // (whether the unsynced writes survive is known only after a restart). A store whose Append is
+  // durable when it returns does nothing here.
   virtual dip::Status SyncWal() { return dip::Status::Ok(); }
 
   // The messages with these sequence numbers, in the same order. A missing one is an error.

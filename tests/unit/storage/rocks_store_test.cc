@@ -69,9 +69,10 @@ TEST_F(RocksStoreTest, AppendThenGetMessages) {
   EXPECT_FALSE(store_->GetMessages(missing).ok());
 }
 
-// Append(kSyncLater) is durable only after SyncWal(): a replay query (ScanPublished) does not
-// show such a message before (its sender has no answer yet; a crash could lose it).
-TEST_F(RocksStoreTest, ScanPublishedShowsASyncLaterAppendOnlyOnceSynced) {
+// Append(kSyncLater) is durable only after SyncWal(): a replay query (ScanPublished) and the
+// journal do not show such a message before (its sender has no answer yet; a crash could lose
+// it).
+TEST_F(RocksStoreTest, ScanPublishedAndJournalShowASyncLaterAppendOnlyOnceSynced) {
   auto published = [&] {
     auto r = store_->ScanPublished("1200000001", "IF-061", 0, INT64_MAX, 0, 100);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
@@ -81,9 +82,16 @@ TEST_F(RocksStoreTest, ScanPublishedShowsASyncLaterAppendOnlyOnceSynced) {
   MessageRecord m = Msg(2, "1100000001", "B", {"1200000001"});
   const MessageRecord* ptrs[] = {&m};
   ASSERT_TRUE(store_->Append(ptrs, Durability::kSyncLater).ok());
+  auto journal = [&] {
+    auto r = store_->Journal("B");
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r.value().size() : 0u;
+  };
   EXPECT_EQ(published(), (std::vector<std::uint64_t>{1}));
+  EXPECT_EQ(journal(), 0u);
   ASSERT_TRUE(store_->SyncWal().ok());
   EXPECT_EQ(published(), (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_EQ(journal(), 1u);
   Open();  // a restart: what the log replays is on disk
   EXPECT_EQ(published(), (std::vector<std::uint64_t>{1, 2}));
 }
