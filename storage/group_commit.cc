@@ -240,7 +240,9 @@ dip::Status GroupCommitter::AwaitSync(std::uint64_t take) {
   std::unique_lock lock(sync_mu_);
   for (;;) {
     if (synced_through_ && *synced_through_ >= take) return dip::Status::Ok();
-    if (failed_through_ && *failed_through_ >= take) return sync_error_;
+    // After a failed sync no later one can be trusted (the kernel may have dropped an earlier
+    // batch's pages, leaving a hole in the log before this one's): every unsynced batch fails.
+    if (failed_through_) return sync_error_;
     if (syncing_) {
       sync_cv_.wait(lock);
       continue;

@@ -18,7 +18,9 @@
 // batch's fsync. One sync runs at a time and covers every batch written before it began; a
 // batch written during a sync waits for the next one (started by whichever of its waiters gets
 // there first). A batch is answered, and its keys released, only once a sync covering it is
-// done. After a failed sync every later request is refused (MSG1000) until a restart.
+// done. After a failed sync every batch not yet synced (written during it too: a later fsync
+// could succeed past the hole the failed one left in the log) and every later request is
+// refused (MSG1000) until a restart.
 //
 // Invariants with several committers:
 // - Sequence numbers (and acceptance times) are assigned in take order, the order requests
@@ -138,7 +140,8 @@ class GroupCommitter {
   bool syncing_ = false;
   std::uint64_t written_through_ = 0;            // take number of the last batch written
   std::optional<std::uint64_t> synced_through_;  // batches up to here are durable
-  std::optional<std::uint64_t> failed_through_;  // a sync covering up to here failed
+  // A sync failed (covering up to here): no batch not yet synced is answered OK after it.
+  std::optional<std::uint64_t> failed_through_;
   dip::Status sync_error_ = dip::Status::Ok();
 
   std::mutex answer_mu_;

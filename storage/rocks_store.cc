@@ -282,6 +282,10 @@ class RocksStore final : public RocksView {
   }
 
   dip::Status SyncWal() override {
+    if (sync_failed_.load()) {
+      // A later fsync may succeed without the pages an earlier one failed to write.
+      return dip::Status::Io("the write-ahead log could not be fsync'd earlier; restart the hub");
+    }
     const std::uint64_t covered = appended_seq_.load();  // every Append returned so far
     rocksdb::Status s = fsync_ ? db_->SyncWAL() : rocksdb::Status::OK();
     if (!s.ok()) {
