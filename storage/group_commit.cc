@@ -240,9 +240,10 @@ dip::Status GroupCommitter::AwaitSync(std::uint64_t take) {
   std::unique_lock lock(sync_mu_);
   for (;;) {
     if (synced_through_ && *synced_through_ >= take) return dip::Status::Ok();
-    // After a failed sync no later one can be trusted (the kernel may have dropped an earlier
+    if (failed_through_ && *failed_through_ >= take) return sync_error_;
+    // After a failed fsync no later one can be trusted (the kernel may have dropped an earlier
     // batch's pages, leaving a hole in the log before this one's): every unsynced batch fails.
-    if (failed_through_) return sync_error_;
+    if (sync_broken_) return sync_error_;
     if (syncing_) {
       sync_cv_.wait(lock);
       continue;
@@ -258,8 +259,12 @@ dip::Status GroupCommitter::AwaitSync(std::uint64_t take) {
     if (s.ok()) {
       synced_through_ = target;
     } else {
-      failed_through_ = target;
+      // Every batch written so far fails, also one written while this sync ran. A full disk
+      // (a later write failed and RocksDB stopped the log; it recovers with free space) is
+      // not a lost fsync: batches written after it are synced again.
+      failed_through_ = written_through_;
       sync_error_ = s;
+      if (s.help().rfind("disk full", 0) != 0) sync_broken_ = true;
     }
     sync_cv_.notify_all();
   }
@@ -276,7 +281,7 @@ void GroupCommitter::CommitBatch(Batch& batch) {
     // After a failed sync the store's contents are unknown until a restart: no duplicate
     // check can be trusted, and the store refuses writes.
     std::lock_guard lock(sync_mu_);
-    if (failed_through_) {
+    if (sync_broken_) {
       for (Batch::Verdict& v : batch.verdicts) {
         if (v.status.ok()) {
           v = {dip::Status::Dip(dip::codes::kProcessingFailed,
@@ -393,9 +398,8 @@ void GroupCommitter::CommitBatch(Batch& batch) {
           batch.verdicts[ri] = {
               dip::Status::Dip(dip::codes::kProcessingFailed,
                                "storage: " + written.help() +
-                                   (unsynced ? "; the messages may or may not be stored: resend "
-                                               "them once the hub has restarted (a stored copy "
-                                               "is refused with MSG1006)"
+                                   (unsynced ? "; the messages may or may not be stored (a resent "
+                                               "copy that was stored is refused with MSG1006)"
                                              : "; nothing was stored")),
               0};
         }

@@ -18,9 +18,10 @@
 // batch's fsync. One sync runs at a time and covers every batch written before it began; a
 // batch written during a sync waits for the next one (started by whichever of its waiters gets
 // there first). A batch is answered, and its keys released, only once a sync covering it is
-// done. After a failed sync every batch not yet synced (written during it too: a later fsync
-// could succeed past the hole the failed one left in the log) and every later request is
-// refused (MSG1000) until a restart.
+// done. A failed sync fails every batch written so far (written during it too). Unless the
+// store says "disk full" (a later write failed and stopped the log; RocksDB recovers once space
+// returns), every later request is then refused (MSG1000) until a restart: a later fsync could
+// succeed past the hole the failed one left in the log.
 //
 // Invariants with several committers:
 // - Sequence numbers (and acceptance times) are assigned in take order, the order requests
@@ -140,8 +141,10 @@ class GroupCommitter {
   bool syncing_ = false;
   std::uint64_t written_through_ = 0;            // take number of the last batch written
   std::optional<std::uint64_t> synced_through_;  // batches up to here are durable
-  // A sync failed (covering up to here): no batch not yet synced is answered OK after it.
-  std::optional<std::uint64_t> failed_through_;
+  std::optional<std::uint64_t> failed_through_;  // a sync failed for the batches up to here
+  // A sync failed other than for a full disk: no batch not yet synced, and no later request,
+  // is answered OK (until a restart).
+  bool sync_broken_ = false;
   dip::Status sync_error_ = dip::Status::Ok();
 
   std::mutex answer_mu_;

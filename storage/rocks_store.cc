@@ -289,6 +289,17 @@ class RocksStore final : public RocksView {
     const std::uint64_t covered = appended_seq_.load();  // every Append returned so far
     rocksdb::Status s = fsync_ ? db_->SyncWAL() : rocksdb::Status::OK();
     if (!s.ok()) {
+      std::uint64_t bg_errors = 0;
+      db_->GetIntProperty("rocksdb.background-errors", &bg_errors);
+      if (needs_resume_.load() || bg_errors > 0) {
+        // A write after the ones to sync failed (a full disk) and RocksDB stopped writing the
+        // log: what was written before is in the memtable and becomes durable when RocksDB
+        // recovers (Resume flushes it). Not a lost fsync; writes resume with free space.
+        return dip::Status::Io(
+            "disk full: the write-ahead log could not be synced after a "
+            "failed write: " +
+            s.ToString());
+      }
       // After a failed fsync the kernel may have dropped the unwritten pages: what is on disk
       // is unknown until a restart replays the log, so nothing more is written meanwhile.
       sync_failed_ = true;

@@ -40,7 +40,9 @@ class Store {
   // while it does. Until then what Append(kSyncLater) wrote is already seen by IsDuplicate,
   // GetMessages and the outbox scans (not by ScanPublished or Journal): the caller must not act on
   // it before the sync (group_commit.h). A failed sync leaves the store refusing every later Append
-  // (whether the unsynced writes survive is known only after a restart). A store whose Append is
+  // (whether the unsynced writes survive is known only after a restart), unless its help starts
+  // "disk full": a later write failed and stopped the log, and RocksDB recovers once space
+  // returns (the unsynced writes are in the memtable, flushed then). A store whose Append is
   // durable when it returns does nothing here.
   virtual dip::Status SyncWal() { return dip::Status::Ok(); }
 

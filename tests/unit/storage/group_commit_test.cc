@@ -57,9 +57,10 @@ class GatedStore final : public Store {
     }
     cv_.notify_all();
   }
-  void FailNextSync() {
+  void FailNextSync(std::string help = "injected sync failure") {
     std::lock_guard l(mu_);
     fail_next_sync_ = true;
+    sync_failure_ = std::move(help);
   }
   // Waits up to 5 s until a sync waits at the closed gate and `appends` Appends have returned.
   bool AwaitBlockedSync(int appends) {
@@ -77,7 +78,7 @@ class GatedStore final : public Store {
       --syncs_waiting_;
       if (fail_next_sync_) {
         fail_next_sync_ = false;
-        return dip::Status::Io("injected sync failure");
+        return dip::Status::Io(sync_failure_);
       }
     }
     return inner_->SyncWal();
@@ -182,6 +183,7 @@ class GatedStore final : public Store {
   int waiting_ = 0;
   bool sync_open_ = true;
   bool fail_next_sync_ = false;
+  std::string sync_failure_;
   int syncs_waiting_ = 0;
   int appends_done_ = 0;
 };
@@ -582,6 +584,25 @@ TEST_F(PipelinedCommitTest, AfterAFailedSyncNothingIsRefusedAsDuplicateOrStored)
   Answer later = Send(gc, {Msg("1100000001", "G")}).get();
   EXPECT_EQ(later.status.code(), "MSG1000") << later.status.ToString();
   EXPECT_FALSE(Stored("1100000001", "G"));
+}
+
+// A sync that fails because a later write found the disk full (RocksDB then stops the log until
+// it recovers) fails the batches written so far, but not the hub: once writes work again,
+// sends are stored and answered as before.
+TEST_F(PipelinedCommitTest, ASyncFailedByAFullDiskFailsItsBatchesButNotLaterOnes) {
+  GroupCommitter gc(store_.get(), Options(), nullptr);
+  store_->CloseSync();
+  store_->FailNextSync("disk full: injected");
+  auto first = Send(gc, {Msg("1100000001", "D")});
+  ASSERT_TRUE(store_->AwaitBlockedSync(1));
+  store_->OpenSync();
+  Answer f = first.get();
+  EXPECT_EQ(f.status.code(), "MSG1000") << f.status.ToString();
+  EXPECT_NE(f.status.help().find("disk full"), std::string::npos) << f.status.help();
+  EXPECT_NE(f.status.help().find("may or may not be stored"), std::string::npos) << f.status.help();
+  Answer later = Send(gc, {Msg("1100000001", "E")}).get();
+  EXPECT_TRUE(later.status.ok()) << later.status.ToString();
+  EXPECT_TRUE(Stored("1100000001", "E"));
 }
 
 TEST_F(PipelinedCommitTest, TwoCommittersAnswerInSeqOrderWithFsync) {
