@@ -146,8 +146,9 @@ BENCHMARK(BM_VerifyRequestCached);
 // A schema-valid IF-064 [MDRConsumption] with `periods` half-hour periods, built from the
 // generated catalogue: 26 periods make the 2 KB message the issue's goals name (2,2xx bytes),
 // 48 periods a whole settlement day (3.5 KB).
-std::string If064Body(std::uint32_t periods) {
+std::string If064Body(std::uint32_t periods, std::uint32_t seed = 1) {
   dip::SampleOptions options;
+  options.seed = seed;
   options.optional_share = 0;
   options.null_share = 0;
   options.fixed = dip::HubEnvelope("1200000001", "MDR", "DEV");
@@ -262,7 +263,8 @@ struct TempStore {
   }
 };
 
-std::unique_ptr<TempStore> OpenTempStore(benchmark::State& state) {
+std::unique_ptr<TempStore> OpenTempStore(benchmark::State& state,
+                                         const storage::StoreOptions& options = {}) {
   auto t = std::make_unique<TempStore>();
   t->dir = (std::filesystem::temp_directory_path() / "diphub-bench-XXXXXX").string();
   if (mkdtemp(t->dir.data()) == nullptr) {
@@ -270,7 +272,7 @@ std::unique_ptr<TempStore> OpenTempStore(benchmark::State& state) {
     state.SkipWithError("mkdtemp failed");
     return nullptr;
   }
-  auto store = storage::OpenRocksStore(t->dir);
+  auto store = storage::OpenRocksStore(t->dir, options);
   if (!store.ok()) {
     state.SkipWithError(store.status().ToString().c_str());
     return nullptr;
@@ -358,14 +360,15 @@ BENCHMARK(BM_StoreAppend)->Arg(256)->Arg(1024);
 // the committer threads' CPU counted (MeasureProcessCPUTime): key hashing and duplicate
 // checks, sequence numbers and transaction IDs, the store's encoding and write, the answers,
 // and the records' destruction. range(0) sends are built untimed, then queued at once.
-void BM_GroupCommitCpu(benchmark::State& state) {
-  auto temp = OpenTempStore(state);
+// `raws` are the messages' bodies, used in turn; `store_options` opens the store.
+void GroupCommitCpu(benchmark::State& state, const std::vector<std::string>& raws,
+                    const storage::StoreOptions& store_options) {
+  auto temp = OpenTempStore(state, store_options);
   if (!temp) return;
   {
     storage::GroupCommitOptions options;
     options.durability = storage::Durability::kOsBuffered;
     storage::GroupCommitter committer(temp->store.get(), options, {});
-    const std::string raw(3400, 'x');
     constexpr std::size_t kPerSend = 50;
     std::uint64_t n = 0;
     const auto sends = static_cast<std::size_t>(state.range(0));
@@ -378,8 +381,9 @@ void BM_GroupCommitCpu(benchmark::State& state) {
       std::vector<storage::GroupCommitter::Request> requests(sends);
       for (storage::GroupCommitter::Request& req : requests) {
         for (std::size_t k = 0; k < kPerSend; ++k) {
-          req.records.push_back(
-              bench::BenchRecord("S-IF-064-1200000001-MDR-20261122-L" + std::to_string(n++), raw));
+          req.records.push_back(bench::BenchRecord(
+              "S-IF-064-1200000001-MDR-20261122-L" + std::to_string(n), raws[n % raws.size()]));
+          ++n;
         }
         req.done = [&](const dip::Status&, std::size_t, std::vector<storage::MessageRecord>&) {
           std::lock_guard lock(mu);
@@ -394,7 +398,30 @@ void BM_GroupCommitCpu(benchmark::State& state) {
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * sends * kPerSend));
   }
 }
+
+void BM_GroupCommitCpu(benchmark::State& state) {
+  GroupCommitCpu(state, {std::string(3400, 'x')}, {});
+}
 BENCHMARK(BM_GroupCommitCpu)->Arg(20)->MeasureProcessCPUTime();
+
+// The same with schema-valid IF-064 [MDRConsumption] of a whole day (48 periods, ~3.5 KB; 64
+// different ones, by seed, used in turn) instead of 'x's, with the write-ahead log compressed
+// (range(1) 1) or not (0): what StoreOptions::compress_wal costs or saves on the committer's
+// CPU with messages as alike as real ones (docs/performance.md, "Issue #15, third round").
+void BM_GroupCommitCpuIf064(benchmark::State& state) {
+  static const std::vector<std::string> raws = [] {
+    std::vector<std::string> v;
+    for (std::uint32_t seed = 1; seed <= 64; ++seed) {
+      std::string body = If064Body(48, seed);
+      v.push_back(body.substr(1, body.size() - 2));  // the element, without the array's [ ]
+    }
+    return v;
+  }();
+  storage::StoreOptions options;
+  options.compress_wal = state.range(1) != 0;
+  GroupCommitCpu(state, raws, options);
+}
+BENCHMARK(BM_GroupCommitCpuIf064)->Args({20, 0})->Args({20, 1})->MeasureProcessCPUTime();
 
 // Replay: pages of 100 publications read back through DeliveryQueries::Replay (index scan,
 // message reads, rendering with replayIndicator true) from a store of 20,000 2 KB messages.

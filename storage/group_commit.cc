@@ -236,12 +236,60 @@ std::string GroupCommitter::NextTransactionId(const MessageRecord& r, const std:
   return id;
 }
 
+dip::Status GroupCommitter::AwaitSync(std::uint64_t take) {
+  std::unique_lock lock(sync_mu_);
+  for (;;) {
+    if (synced_through_ && *synced_through_ >= take) return dip::Status::Ok();
+    if (failed_through_ && *failed_through_ >= take) return sync_error_;
+    // After a failed fsync no later one can be trusted (the kernel may have dropped an earlier
+    // batch's pages, leaving a hole in the log before this one's): every unsynced batch fails.
+    if (sync_broken_) return sync_error_;
+    if (syncing_) {
+      sync_cv_.wait(lock);
+      continue;
+    }
+    // No sync under way: this thread syncs, for every batch written so far (this one included;
+    // a sync covers every write that returned before it began).
+    syncing_ = true;
+    const std::uint64_t target = written_through_;
+    lock.unlock();
+    dip::Status s = store_->SyncWal();
+    lock.lock();
+    syncing_ = false;
+    if (s.ok()) {
+      synced_through_ = target;
+    } else {
+      // Every batch written so far fails, also one written while this sync ran. A full disk
+      // (a later write failed and RocksDB stopped the log; it recovers with free space) is
+      // not a lost fsync: batches written after it are synced again.
+      failed_through_ = written_through_;
+      sync_error_ = s;
+      if (s.help().rfind("disk full", 0) != 0) sync_broken_ = true;
+    }
+    sync_cv_.notify_all();
+  }
+}
+
 void GroupCommitter::CommitBatch(Batch& batch) {
   std::vector<Request>& requests = batch.requests;
   {
-    // Earlier batches holding one of these keys write (or fail) first; the store then says.
+    // Earlier batches holding one of these keys are durable (or fail) first; the store then says.
     std::unique_lock lock(mu_);
     released_.wait(lock, [&] { return FirstForKeys(batch); });
+  }
+  {
+    // After a failed sync the store's contents are unknown until a restart: no duplicate
+    // check can be trusted, and the store refuses writes.
+    std::lock_guard lock(sync_mu_);
+    if (sync_broken_) {
+      for (Batch::Verdict& v : batch.verdicts) {
+        if (v.status.ok()) {
+          v = {dip::Status::Dip(dip::codes::kProcessingFailed,
+                                "storage: " + sync_error_.help() + "; nothing was stored"),
+               0};
+        }
+      }
+    }
   }
   auto release = [&] {
     {
@@ -306,18 +354,42 @@ void GroupCommitter::CommitBatch(Batch& batch) {
   }
   seq_turn_cv_.notify_all();
 
-  // The write runs beside the other committers' writes (encoding included).
+  // With fsync the write is made in two steps: written (memtable and the OS's copy of the log)
+  // holding the write slot, then synced without it, so the next batch's checks, seqs and
+  // encoding run while this one's log is fsync'd.
+  const bool sync_later = options_.durability == Durability::kFsync;
   using Seconds = std::chrono::duration<double>;
   dip::Status written = dip::Status::Ok();
+  bool unsynced = false;  // written, but the sync failed: stored or not is known after a restart
   auto written_at = std::chrono::steady_clock::now();
-  if (!accepted.empty()) {
+  auto free_slot = [&] {
+    {
+      std::lock_guard lock(mu_);
+      writing_ = false;  // the next batch may close and write while this one is synced/answered
+    }
+    cv_.notify_all();
+  };
+  if (accepted.empty()) {
+    free_slot();
+  } else {
     auto t0 = written_at;
     stats.checks_seconds = Seconds(t0 - batch.taken).count();
     stats.queue_seconds.reserve(requests.size());
     for (const Request& r : requests) {
       stats.queue_seconds.push_back(Seconds(batch.taken - r.submitted).count());
     }
-    written = store_->Append(accepted, options_.durability);
+    written = store_->Append(accepted, sync_later ? Durability::kSyncLater : options_.durability);
+    if (sync_later && written.ok()) {
+      {
+        std::lock_guard lock(sync_mu_);
+        written_through_ = batch.take;  // writes are made in take order (the write slot)
+      }
+      free_slot();
+      written = AwaitSync(batch.take);
+      unsynced = !written.ok();
+    } else {
+      free_slot();
+    }
     written_at = std::chrono::steady_clock::now();
     stats.write_seconds = Seconds(written_at - t0).count();
     if (!written.ok()) {
@@ -325,18 +397,16 @@ void GroupCommitter::CommitBatch(Batch& batch) {
         if (batch.verdicts[ri].status.ok()) {
           batch.verdicts[ri] = {
               dip::Status::Dip(dip::codes::kProcessingFailed,
-                               "storage: " + written.help() + "; nothing was stored"),
+                               "storage: " + written.help() +
+                                   (unsynced ? "; the messages may or may not be stored (a resent "
+                                               "copy that was stored is refused with MSG1006)"
+                                             : "; nothing was stored")),
               0};
         }
       }
     }
   }
-  release();  // written (or failed): a later copy of these keys now asks the store
-  {
-    std::lock_guard lock(mu_);
-    writing_ = false;  // the next batch may close and write while this one is answered
-  }
-  cv_.notify_all();
+  release();  // durable (or failed): a later copy of these keys now asks the store
 
   // Answers in batch order.
   std::unique_lock lock(answer_mu_);

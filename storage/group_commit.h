@@ -7,21 +7,34 @@
 // senderUniqueReference) keys, checks them against the store, assigns sequence numbers,
 // transaction IDs and timestamps, encodes and writes the batch, frees the slot, and only then
 // calls each request's `done` — while the other committer takes and writes the next batch. So a
-// batch is closed only when it can be written: every send queued during one fsync goes into the
-// next, and none waits behind a batch that was itself waiting for an fsync (with two batches
+// batch is closed only when it can be written: every send queued during one write goes into the
+// next, and none waits behind a batch that was itself waiting for a write (with two batches
 // closed early, a send could wait for three fsyncs; docs/performance.md). Batches grow with load
 // and no wait is added when idle.
+//
+// With Durability::kFsync the write is pipelined: the slot covers only Append(kSyncLater) (the
+// memtable and the OS's copy of the log); the fsync (Store::SyncWal) runs after the slot is
+// freed, so the next batch's CPU work (checks, seqs, encoding, its own write) overlaps this
+// batch's fsync. One sync runs at a time and covers every batch written before it began; a
+// batch written during a sync waits for the next one (started by whichever of its waiters gets
+// there first). A batch is answered, and its keys released, only once a sync covering it is
+// done. A failed sync fails every batch written so far (written during it too). Unless the
+// store says "disk full" (a later write failed and stopped the log; RocksDB recovers once space
+// returns), every later request is then refused (MSG1000) until a restart: a later fsync could
+// succeed past the hole the failed one left in the log.
 //
 // Invariants with several committers:
 // - Sequence numbers (and acceptance times) are assigned in take order, the order requests
 //   were queued: a sender's sends (for one MPAN, say) keep their order across committers.
 // - `done` calls run in that same order, one batch after another: a batch that is written
 //   first waits for the batches taken before it, so the hand-off to delivery (made in `done`)
-//   stays in seq order. `done` calls never run concurrently.
+//   stays in seq order. `done` calls never run concurrently, and never before the batch is
+//   durable (its sync done): no 201 and no delivery of a message a crash could lose.
 // - A duplicate (sender, senderUniqueReference) is refused (MSG1006) even when the copies are
-//   in different batches in flight at once, and only when the other copy is stored: a batch
+//   in different batches in flight at once, and only when the other copy is durable: a batch
 //   looks its keys up in the store only once every batch taken before it and holding one of
-//   them has written (or failed). So a refusal always means "stored", never "being stored".
+//   them has been synced (or failed). So a refusal always means "stored", never "being
+//   stored" (the store already shows a written, unsynced batch's keys).
 //   Keys are matched by a 64-bit hash to find those earlier batches (a collision only makes a
 //   batch wait for one it need not wait for) and compared exactly to refuse a message.
 #pragma once
@@ -32,6 +45,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -56,7 +70,7 @@ struct BatchStats {
   std::size_t bytes = 0;
   std::vector<double> queue_seconds;  // per request: Submit() -> taken into this batch
   double checks_seconds = 0;       // taken -> write begins (duplicate checks, waiting for seq turn)
-  double write_seconds = 0;        // WriteBatch + fsync
+  double write_seconds = 0;        // WriteBatch + fsync (waiting for a sync under way included)
   double answer_wait_seconds = 0;  // written -> answered (waiting for earlier batches' answers)
 };
 
@@ -92,10 +106,13 @@ class GroupCommitter {
   void Run();
   // Takes queued requests into `batch` and queues it for their keys. REQUIRES: mu_ held.
   void Take(Batch& batch);
-  // True when no batch taken before `batch` and holding one of its keys is unwritten.
+  // True when no batch taken before `batch` and holding one of its keys is not yet durable.
   // REQUIRES: mu_ held.
   bool FirstForKeys(const Batch& batch) const;
   void CommitBatch(Batch& batch);
+  // Returns once a sync covering batch `take` (written) is done, syncing itself when no sync is
+  // under way: OK, or the failed sync's error.
+  dip::Status AwaitSync(std::uint64_t take);
   std::string NextTransactionId(const MessageRecord& r, const std::string& yyyymmdd);
 
   Store* store_;
@@ -107,7 +124,7 @@ class GroupCommitter {
   std::deque<Request> queue_;      // guarded by mu_
   std::size_t pending_bytes_ = 0;  // guarded by mu_
   bool stopping_ = false;          // guarded by mu_
-  // Batches taken and not yet written (at most one per committer), each with the sorted
+  // Batches taken and not yet durable (at most one per committer), each with the sorted
   // hashes of its keys; a batch waits for the earlier ones among them that share a hash.
   // Guarded by mu_.
   std::vector<const Batch*> unwritten_;
@@ -117,6 +134,18 @@ class GroupCommitter {
   std::uint64_t next_seq_;      // guarded by mu_
   std::uint64_t seq_turn_ = 0;  // the take number whose seqs come next; guarded by mu_
   std::condition_variable seq_turn_cv_;
+
+  // Syncs: one at a time, each covering every batch written before it began. Guarded by sync_mu_.
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  bool syncing_ = false;
+  std::uint64_t written_through_ = 0;            // take number of the last batch written
+  std::optional<std::uint64_t> synced_through_;  // batches up to here are durable
+  std::optional<std::uint64_t> failed_through_;  // a sync failed for the batches up to here
+  // A sync failed other than for a full disk: no batch not yet synced, and no later request,
+  // is answered OK (until a restart).
+  bool sync_broken_ = false;
+  dip::Status sync_error_ = dip::Status::Ok();
 
   std::mutex answer_mu_;
   std::condition_variable answer_cv_;

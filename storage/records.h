@@ -16,6 +16,9 @@ namespace diphub::storage {
 enum class Durability {
   kFsync,       // every group commit is fsync'd before anyone is answered (default)
   kOsBuffered,  // written to the OS only: a power loss can lose acknowledged messages (tests)
+  // Written to the OS now, durable once a later Store::SyncWal() returns OK: the group commit
+  // writes the next batch while this one is synced (never a configured value).
+  kSyncLater,
 };
 
 // One effective-dated appointment: `party` (a DIP ID; "" = nobody) holds appointment slot

@@ -8,6 +8,7 @@
 #include <sys/statvfs.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -39,6 +40,12 @@ dip::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 // cursors, which opening creates).
 bool RequiredInEveryFormat(std::string_view name) {
   return name != "appointments" && name != "byref" && name != "cursors";
+}
+
+void RaiseTo(std::atomic<std::uint64_t>& a, std::uint64_t v) {
+  std::uint64_t seen = a.load();
+  while (v > seen && !a.compare_exchange_weak(seen, v)) {
+  }
 }
 
 // The seq of a recipient \0 seq key under `prefix`, or nullopt past the recipient's keys.
@@ -93,6 +100,12 @@ class RocksStore final : public RocksView {
     // back as it is written (sync_file_range every MiB), it no longer queues in front of the
     // WAL. Not a durability setting: the WAL is fsync'd per group commit.
     options.bytes_per_sync = 1u << 20;
+    // The write-ahead log's records compressed with zstd, as one stream per log file: IF-064
+    // records are much alike, so a message's ~3.8 KB of log become ~0.2 KB, and the CPU spent
+    // compressing is about what the smaller write and checksum save (docs/performance.md, "Issue
+    // #15, third round"). RocksDB reads compressed and plain records whatever this setting, so a
+    // store written either way opens either way.
+    if (store_options.compress_wal) options.wal_compression = rocksdb::kZSTD;
     rocksdb::BlockBasedTableOptions table;
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     rocksdb::ColumnFamilyOptions cf_options(options);
@@ -178,6 +191,8 @@ class RocksStore final : public RocksView {
     for (rocksdb::ColumnFamilyHandle* h : old) db->DestroyColumnFamilyHandle(h);
     if (!status.ok()) return status;
     if (auto loaded = store->LoadDeliveryState(); !loaded.ok()) return loaded;
+    store->durable_seq_ = store->LastSeq();  // what the log replayed at open is on disk
+    store->appended_seq_ = store->durable_seq_.load();
     return store;
   }
 
@@ -198,6 +213,11 @@ class RocksStore final : public RocksView {
   dip::Status Append(std::span<const MessageRecord* const> records,
                      Durability durability) override {
     if (records.empty()) return dip::Status::Ok();
+    if (sync_failed_.load()) {
+      return dip::Status::Io(
+          "the write-ahead log could not be fsync'd earlier; nothing is stored until the hub "
+          "restarts (its log replay decides what was)");
+    }
     // One statvfs per group commit keeps a reserve of free space (see StoreOptions).
     struct statvfs fs_stat {};
     if (statvfs(dir_.c_str(), &fs_stat) == 0) {
@@ -253,8 +273,40 @@ class RocksStore final : public RocksView {
     if (written.ok()) {
       const std::string& data = batch->Data();
       recent_.Add(std::move(batch), data, std::move(values));
+      // Appends come in seq order (the group commit's write slot).
+      const std::uint64_t last = records.back()->seq;
+      RaiseTo(appended_seq_, last);
+      if (durability != Durability::kSyncLater) RaiseTo(durable_seq_, last);  // synced, or never
     }
     return written;
+  }
+
+  dip::Status SyncWal() override {
+    if (sync_failed_.load()) {
+      // A later fsync may succeed without the pages an earlier one failed to write.
+      return dip::Status::Io("the write-ahead log could not be fsync'd earlier; restart the hub");
+    }
+    const std::uint64_t covered = appended_seq_.load();  // every Append returned so far
+    rocksdb::Status s = fsync_ ? db_->SyncWAL() : rocksdb::Status::OK();
+    if (!s.ok()) {
+      std::uint64_t bg_errors = 0;
+      db_->GetIntProperty("rocksdb.background-errors", &bg_errors);
+      if (needs_resume_.load() || bg_errors > 0) {
+        // A write after the ones to sync failed (a full disk) and RocksDB stopped writing the
+        // log: what was written before is in the memtable and becomes durable when RocksDB
+        // recovers (Resume flushes it). Not a lost fsync; writes resume with free space.
+        return dip::Status::Io(
+            "disk full: the write-ahead log could not be synced after a "
+            "failed write: " +
+            s.ToString());
+      }
+      // After a failed fsync the kernel may have dropped the unwritten pages: what is on disk
+      // is unknown until a restart replays the log, so nothing more is written meanwhile.
+      sync_failed_ = true;
+      return FromRocks(s, "sync the write-ahead log");
+    }
+    RaiseTo(durable_seq_, covered);
+    return dip::Status::Ok();
   }
 
   dip::Result<std::vector<MessageRecord>> GetMessages(
@@ -459,6 +511,8 @@ class RocksStore final : public RocksView {
       }
       if (!it->status().ok()) return FromRocks(it->status(), "reference look-up");
     }
+    // Not past what is durable: a message written but not yet synced is not answered yet.
+    std::erase_if(seqs, [durable = durable_seq_.load()](std::uint64_t s) { return s > durable; });
     std::sort(seqs.begin(), seqs.end());
     std::vector<std::pair<std::uint64_t, std::vector<JournalRow>>> out;
     for (std::uint64_t seq : seqs) {
@@ -495,6 +549,8 @@ class RocksStore final : public RocksView {
       }
       if (!t->status().ok()) return FromRocks(t->status(), "time index");
     }
+    // Not past what is durable: a message written but not yet synced is not answered yet.
+    end = std::min(end, durable_seq_.load() + 1);
     std::vector<std::uint64_t> out;
     const std::string prefix = Prefix(recipient);
     std::unique_ptr<rocksdb::Iterator> it(NewIterator(kPublished));
@@ -821,6 +877,10 @@ class RocksStore final : public RocksView {
   std::string marker_value_;
   std::shared_mutex write_mu_;  // writes share it; Resume() takes it alone
   std::atomic<bool> needs_resume_{false};
+  std::atomic<bool> sync_failed_{false};  // a SyncWal() failed: Append refuses until a restart
+  // The highest seq appended, and the highest one durable (fsync'd, or written with kOsBuffered).
+  std::atomic<std::uint64_t> appended_seq_{0};
+  std::atomic<std::uint64_t> durable_seq_{0};
   std::mutex cursor_mu_;
   std::map<std::string, std::uint64_t, std::less<>> cursors_;  // guarded by cursor_mu_
   std::set<std::string, std::less<>> has_explicit_;            // guarded by cursor_mu_

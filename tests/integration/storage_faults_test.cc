@@ -109,8 +109,21 @@ TEST(StorageFaults, DiskFullAnswers503LosesNothingAndRecovers) {
                               << hub.Log().substr(hub.Log().size() > 3000 ? hub.Log().size() - 3000
                                                                           : 0);
   EXPECT_NE(full.body.find("disk full"), std::string::npos) << full.body;
-  EXPECT_NE(full.body.find("nothing was stored"), std::string::npos) << full.body;
-  // Still full: still 503, and the hub stays up.
+  // "may or may not": a batch written (not yet synced) when another write found the disk full
+  // stays in RocksDB's memtable and is flushed once space returns (docs/architecture.md).
+  EXPECT_TRUE(full.body.find("nothing was stored") != std::string::npos ||
+              full.body.find("may or may not be stored") != std::string::npos)
+      << full.body;
+  // Still full: still 503, and the hub stays up. (Topped up first: a memtable flush that ends
+  // meanwhile deletes a write-ahead log file, which can free enough for one more commit.)
+  {
+    std::ofstream out(filler, std::ios::binary | std::ios::app);
+    std::string chunk(1 << 18, '\0');
+    while (FreeBytes(dir.File("data")) > (4u << 20)) {
+      out.write(chunk.data(), chunk.size());
+      out.flush();
+    }
+  }
   EXPECT_EQ(hub.Send("IF-061", MdrStart("S-IF-061-1100000001-SDS-20261122-dfx")).status, 503);
 
   fs::remove(filler);

@@ -45,7 +45,55 @@ class GatedStore final : public Store {
     fail_next_ = true;
   }
 
+  // The same for SyncWal: a closed sync gate holds every sync; FailNextSync fails the next one.
+  void CloseSync() {
+    std::lock_guard l(mu_);
+    sync_open_ = false;
+  }
+  void OpenSync() {
+    {
+      std::lock_guard l(mu_);
+      sync_open_ = true;
+    }
+    cv_.notify_all();
+  }
+  void FailNextSync(std::string help = "injected sync failure") {
+    std::lock_guard l(mu_);
+    fail_next_sync_ = true;
+    sync_failure_ = std::move(help);
+  }
+  // Waits up to 5 s until a sync waits at the closed gate and `appends` Appends have returned.
+  bool AwaitBlockedSync(int appends) {
+    std::unique_lock l(mu_);
+    return cv_.wait_for(l, std::chrono::seconds(5),
+                        [&] { return syncs_waiting_ > 0 && appends_done_ >= appends; });
+  }
+
+  dip::Status SyncWal() override {
+    {
+      std::unique_lock l(mu_);
+      ++syncs_waiting_;
+      cv_.notify_all();
+      cv_.wait(l, [this] { return sync_open_; });
+      --syncs_waiting_;
+      if (fail_next_sync_) {
+        fail_next_sync_ = false;
+        return dip::Status::Io(sync_failure_);
+      }
+    }
+    return inner_->SyncWal();
+  }
+
   dip::Status Append(std::span<const MessageRecord* const> records, Durability d) override {
+    dip::Status s = GatedAppend(records, d);
+    {
+      std::lock_guard l(mu_);
+      ++appends_done_;
+    }
+    cv_.notify_all();
+    return s;
+  }
+  dip::Status GatedAppend(std::span<const MessageRecord* const> records, Durability d) {
     {
       std::unique_lock l(mu_);
       ++waiting_;
@@ -133,6 +181,11 @@ class GatedStore final : public Store {
   bool open_ = true;
   bool fail_next_ = false;
   int waiting_ = 0;
+  bool sync_open_ = true;
+  bool fail_next_sync_ = false;
+  std::string sync_failure_;
+  int syncs_waiting_ = 0;
+  int appends_done_ = 0;
 };
 
 MessageRecord Msg(std::string sender, std::string ref, std::size_t raw_bytes = 20) {
@@ -457,6 +510,135 @@ TEST_F(GroupCommitTest, RacingCopiesOfAReferenceAreStoredOnce) {
     ASSERT_EQ(dup, kCopies - 1) << "round " << round;
   }
   EXPECT_EQ(store_->LastSeq(), static_cast<std::uint64_t>(kRounds));
+}
+
+// With fsync the commit is pipelined (group_commit.h): the next batch is written while one is
+// synced, and a batch is answered only once a sync covering it is done.
+class PipelinedCommitTest : public GroupCommitTest {
+ protected:
+  GroupCommitOptions Options() {
+    GroupCommitOptions o;
+    o.durability = Durability::kFsync;
+    o.committers = 2;
+    return o;
+  }
+};
+
+TEST_F(PipelinedCommitTest, NextBatchIsWrittenWhileOneIsSyncedAndNeitherIsAnsweredBefore) {
+  GroupCommitter gc(store_.get(), Options(), nullptr);
+  store_->CloseSync();
+  auto first = Send(gc, {Msg("1100000001", "S1")});
+  ASSERT_TRUE(store_->AwaitBlockedSync(1));  // "S1" written, its sync held
+  auto second = Send(gc, {Msg("1100000001", "S2")});
+  // The other committer takes, checks and writes "S2" while "S1" is being synced.
+  ASSERT_TRUE(store_->AwaitBlockedSync(2));
+  // Written is not durable: nobody is answered (no 201, no hand-off to delivery) yet.
+  EXPECT_EQ(first.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  EXPECT_EQ(second.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  store_->OpenSync();
+  Answer a = first.get(), b = second.get();
+  ASSERT_TRUE(a.status.ok()) << a.status.ToString();
+  ASSERT_TRUE(b.status.ok()) << b.status.ToString();
+  EXPECT_LT(a.records[0].seq, b.records[0].seq);
+}
+
+TEST_F(PipelinedCommitTest, CopyOfAWrittenMessageIsRefusedOnlyOnceItIsSynced) {
+  GroupCommitter gc(store_.get(), Options(), nullptr);
+  store_->CloseSync();
+  auto first = Send(gc, {Msg("1100000001", "K")});
+  ASSERT_TRUE(store_->AwaitBlockedSync(1));  // "K" is written (the store shows it), not synced
+  auto copy = Send(gc, {Msg("1100000001", "K2"), Msg("1100000001", "K")});
+  EXPECT_EQ(copy.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  store_->OpenSync();
+  EXPECT_TRUE(first.get().status.ok());
+  Answer a = copy.get();
+  EXPECT_EQ(a.status.code(), "MSG1006");
+  EXPECT_EQ(a.failed_index, 1u);
+  EXPECT_FALSE(Stored("1100000001", "K2"));
+}
+
+// MSG1006 means "stored": after a failed sync nobody knows whether the first copy is, so its
+// copy is not refused as a duplicate (both get MSG1000), nor is anything stored afterwards.
+TEST_F(PipelinedCommitTest, AfterAFailedSyncNothingIsRefusedAsDuplicateOrStored) {
+  GroupCommitter gc(store_.get(), Options(), nullptr);
+  store_->CloseSync();
+  store_->FailNextSync();
+  auto first = Send(gc, {Msg("1100000001", "F")});
+  ASSERT_TRUE(store_->AwaitBlockedSync(1));
+  // Written during the failing sync: a sync of its own could succeed, but the log may have a
+  // hole before it (the failed pages), so it is not answered OK either.
+  auto next = Send(gc, {Msg("1100000001", "H")});
+  ASSERT_TRUE(store_->AwaitBlockedSync(2));
+  auto copy = Send(gc, {Msg("1100000001", "F")});
+  // The other committer takes the copy, and must not ask the store (which shows "F") yet.
+  EXPECT_EQ(copy.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  store_->OpenSync();
+  Answer f = first.get();
+  EXPECT_EQ(f.status.code(), "MSG1000") << f.status.ToString();
+  EXPECT_NE(f.status.help().find("may or may not be stored"), std::string::npos) << f.status.help();
+  Answer n = next.get();
+  EXPECT_EQ(n.status.code(), "MSG1000") << n.status.ToString();
+  EXPECT_NE(n.status.help().find("may or may not be stored"), std::string::npos) << n.status.help();
+  Answer c = copy.get();
+  EXPECT_EQ(c.status.code(), "MSG1000") << c.status.ToString();
+  Answer later = Send(gc, {Msg("1100000001", "G")}).get();
+  EXPECT_EQ(later.status.code(), "MSG1000") << later.status.ToString();
+  EXPECT_FALSE(Stored("1100000001", "G"));
+}
+
+// A sync that fails because a later write found the disk full (RocksDB then stops the log until
+// it recovers) fails the batches written so far, but not the hub: once writes work again,
+// sends are stored and answered as before.
+TEST_F(PipelinedCommitTest, ASyncFailedByAFullDiskFailsItsBatchesButNotLaterOnes) {
+  GroupCommitter gc(store_.get(), Options(), nullptr);
+  store_->CloseSync();
+  store_->FailNextSync("disk full: injected");
+  auto first = Send(gc, {Msg("1100000001", "D")});
+  ASSERT_TRUE(store_->AwaitBlockedSync(1));
+  store_->OpenSync();
+  Answer f = first.get();
+  EXPECT_EQ(f.status.code(), "MSG1000") << f.status.ToString();
+  EXPECT_NE(f.status.help().find("disk full"), std::string::npos) << f.status.help();
+  EXPECT_NE(f.status.help().find("may or may not be stored"), std::string::npos) << f.status.help();
+  Answer later = Send(gc, {Msg("1100000001", "E")}).get();
+  EXPECT_TRUE(later.status.ok()) << later.status.ToString();
+  EXPECT_TRUE(Stored("1100000001", "E"));
+}
+
+TEST_F(PipelinedCommitTest, TwoCommittersAnswerInSeqOrderWithFsync) {
+  GroupCommitOptions o = Options();
+  o.max_messages = 8;  // many small batches, so writes and syncs overlap
+  GroupCommitter gc(store_.get(), o, nullptr);
+  std::mutex mu;
+  std::vector<std::uint64_t> answered;
+  constexpr int kThreads = 4, kPerThread = 40;
+  std::atomic<int> left{kThreads * kPerThread};
+  std::promise<void> all;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        GroupCommitter::Request req;
+        req.records = {Msg("110000000" + std::to_string(t), "Q" + std::to_string(i)),
+                       Msg("110000000" + std::to_string(t), "R" + std::to_string(i))};
+        req.done = [&](const dip::Status& s, std::size_t, std::vector<MessageRecord>& rs) {
+          if (s.ok()) {
+            std::lock_guard l(mu);
+            answered.push_back(rs[0].seq);
+          }
+          if (--left == 0) all.set_value();
+        };
+        ASSERT_TRUE(gc.Submit(std::move(req)));
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  all.get_future().wait();
+  ASSERT_EQ(answered.size(), static_cast<std::size_t>(kThreads * kPerThread));
+  for (std::size_t i = 1; i < answered.size(); ++i) {
+    ASSERT_LT(answered[i - 1], answered[i]) << "answer " << i << " overtook an earlier seq";
+  }
+  EXPECT_EQ(store_->LastSeq(), 2u * kThreads * kPerThread);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -66,6 +67,33 @@ TEST_F(RocksStoreTest, AppendThenGetMessages) {
 
   std::vector<std::uint64_t> missing = {1, 99};
   EXPECT_FALSE(store_->GetMessages(missing).ok());
+}
+
+// Append(kSyncLater) is durable only after SyncWal(): a replay query (ScanPublished) and the
+// journal do not show such a message before (its sender has no answer yet; a crash could lose
+// it).
+TEST_F(RocksStoreTest, ScanPublishedAndJournalShowASyncLaterAppendOnlyOnceSynced) {
+  auto published = [&] {
+    auto r = store_->ScanPublished("1200000001", "IF-061", 0, INT64_MAX, 0, 100);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r.value() : std::vector<std::uint64_t>{};
+  };
+  Append({Msg(1, "1100000001", "A", {"1200000001"})});
+  MessageRecord m = Msg(2, "1100000001", "B", {"1200000001"});
+  const MessageRecord* ptrs[] = {&m};
+  ASSERT_TRUE(store_->Append(ptrs, Durability::kSyncLater).ok());
+  auto journal = [&] {
+    auto r = store_->Journal("B");
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r.value().size() : 0u;
+  };
+  EXPECT_EQ(published(), (std::vector<std::uint64_t>{1}));
+  EXPECT_EQ(journal(), 0u);
+  ASSERT_TRUE(store_->SyncWal().ok());
+  EXPECT_EQ(published(), (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_EQ(journal(), 1u);
+  Open();  // a restart: what the log replays is on disk
+  EXPECT_EQ(published(), (std::vector<std::uint64_t>{1, 2}));
 }
 
 // Messages just appended are read from the batches that wrote them (RecentMessages); after a
@@ -157,6 +185,59 @@ TEST_F(RocksStoreTest, DataSurvivesCloseAndReopen) {
   ASSERT_TRUE(overrides.ok());
   ASSERT_EQ(overrides.value().size(), 1u);
   EXPECT_EQ(overrides.value()[0].first, "1200000001");
+}
+
+// The write-ahead log is compressed (StoreOptions::compress_wal): alike messages take a
+// fraction of their size in it, and a store written with or without compression reopens
+// either way, its messages replayed from the log.
+TEST_F(RocksStoreTest, CompressedWalIsSmallAndReopensEitherWay) {
+  const std::string dir = dir_.path() + "/wal";
+  auto open = [&](bool compress) {
+    StoreOptions o;
+    o.compress_wal = compress;
+    auto s = OpenRocksStore(dir, o);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(s).value() : nullptr;
+  };
+  auto log_bytes = [&] {
+    std::uintmax_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+      if (e.path().extension() == ".log") n += e.file_size();
+    }
+    return n;
+  };
+  constexpr std::uint64_t kMessages = 200;
+  std::size_t raw_bytes = 0;
+  {
+    std::unique_ptr<Store> store = open(true);
+    ASSERT_TRUE(store);
+    for (std::uint64_t seq = 1; seq <= kMessages; ++seq) {
+      MessageRecord m = Msg(seq, "1100000001", "C" + std::to_string(seq), {"1200000001"});
+      m.raw = "{\"payload\":{\"n\":" + std::to_string(seq) + ",\"pad\":\"" +
+              std::string(3000, 'a' + seq % 7) + "\"}}";
+      raw_bytes += m.raw.size();
+      const MessageRecord* ptrs[] = {&m};
+      ASSERT_TRUE(store->Append(ptrs, Durability::kFsync).ok());
+    }
+  }
+  EXPECT_LT(log_bytes(), raw_bytes / 4) << "the log holds " << log_bytes() << " bytes";
+  {
+    std::unique_ptr<Store> store = open(false);  // reads the compressed log
+    ASSERT_TRUE(store);
+    EXPECT_EQ(store->LastSeq(), kMessages);
+    std::vector<std::uint64_t> seqs = {kMessages};
+    auto got = store->GetMessages(seqs);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(got.value()[0].sender_unique_reference, "C200");
+    MessageRecord m = Msg(kMessages + 1, "1100000001", "PLAIN", {"1200000001"});
+    const MessageRecord* ptrs[] = {&m};
+    ASSERT_TRUE(store->Append(ptrs, Durability::kFsync).ok());
+  }
+  std::unique_ptr<Store> store = open(true);  // reads a log with plain records too
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->LastSeq(), kMessages + 1);
+  EXPECT_TRUE(store->IsDuplicate("1100000001", "PLAIN").value());
+  EXPECT_TRUE(store->IsDuplicate("1100000001", "C1").value());
 }
 
 TEST_F(RocksStoreTest, ParticipantOverridesRoundTrip) {
