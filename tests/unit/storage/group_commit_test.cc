@@ -410,23 +410,23 @@ TEST_F(GroupCommitTest, StopAnswersEverythingQueued) {
   EXPECT_EQ(store_->LastSeq(), 20u);
 }
 
-TEST_F(GroupCommitTest, TwoCommittersAnswerInSeqOrder) {
-  GroupCommitOptions o = Options();
-  o.committers = 2;
-  o.max_messages = 8;  // many small batches, so the two committers overlap
-  GroupCommitter gc(store_.get(), o, nullptr);
+// Four threads each submit `per_thread` requests of two messages (references `tag`1-i and
+// `tag`2-i) at once; every request must be accepted, the answers must come in seq order, and
+// the store must end at the last seq.
+void ExpectAnswersInSeqOrder(GroupCommitter& gc, Store& store, int per_thread,
+                             const std::string& tag) {
   std::mutex mu;
   std::vector<std::uint64_t> answered;  // first seq of each accepted request, in answer order
-  constexpr int kThreads = 4, kPerThread = 60;
-  std::atomic<int> left{kThreads * kPerThread};
+  constexpr int kThreads = 4;
+  std::atomic<int> left{kThreads * per_thread};
   std::promise<void> all;
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
-      for (int i = 0; i < kPerThread; ++i) {
+      for (int i = 0; i < per_thread; ++i) {
         GroupCommitter::Request req;
-        req.records = {Msg("110000000" + std::to_string(t), "O" + std::to_string(i)),
-                       Msg("110000000" + std::to_string(t), "P" + std::to_string(i))};
+        req.records = {Msg("110000000" + std::to_string(t), tag + "1-" + std::to_string(i)),
+                       Msg("110000000" + std::to_string(t), tag + "2-" + std::to_string(i))};
         req.done = [&](const dip::Status& s, std::size_t, std::vector<MessageRecord>& rs) {
           if (s.ok()) {
             std::lock_guard l(mu);
@@ -440,11 +440,19 @@ TEST_F(GroupCommitTest, TwoCommittersAnswerInSeqOrder) {
   }
   for (std::thread& th : threads) th.join();
   all.get_future().wait();
-  ASSERT_EQ(answered.size(), static_cast<std::size_t>(kThreads * kPerThread));
+  ASSERT_EQ(answered.size(), static_cast<std::size_t>(kThreads * per_thread));
   for (std::size_t i = 1; i < answered.size(); ++i) {
     ASSERT_LT(answered[i - 1], answered[i]) << "answer " << i << " overtook an earlier seq";
   }
-  EXPECT_EQ(store_->LastSeq(), 2u * kThreads * kPerThread);
+  EXPECT_EQ(store.LastSeq(), 2u * kThreads * per_thread);
+}
+
+TEST_F(GroupCommitTest, TwoCommittersAnswerInSeqOrder) {
+  GroupCommitOptions o = Options();
+  o.committers = 2;
+  o.max_messages = 8;  // many small batches, so the two committers overlap
+  GroupCommitter gc(store_.get(), o, nullptr);
+  ExpectAnswersInSeqOrder(gc, *store_, 60, "O");
 }
 
 TEST_F(GroupCommitTest, CopyInFlightInAnotherBatchIsRefusedOnceTheFirstIsStored) {
@@ -609,36 +617,7 @@ TEST_F(PipelinedCommitTest, TwoCommittersAnswerInSeqOrderWithFsync) {
   GroupCommitOptions o = Options();
   o.max_messages = 8;  // many small batches, so writes and syncs overlap
   GroupCommitter gc(store_.get(), o, nullptr);
-  std::mutex mu;
-  std::vector<std::uint64_t> answered;
-  constexpr int kThreads = 4, kPerThread = 40;
-  std::atomic<int> left{kThreads * kPerThread};
-  std::promise<void> all;
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kPerThread; ++i) {
-        GroupCommitter::Request req;
-        req.records = {Msg("110000000" + std::to_string(t), "Q" + std::to_string(i)),
-                       Msg("110000000" + std::to_string(t), "R" + std::to_string(i))};
-        req.done = [&](const dip::Status& s, std::size_t, std::vector<MessageRecord>& rs) {
-          if (s.ok()) {
-            std::lock_guard l(mu);
-            answered.push_back(rs[0].seq);
-          }
-          if (--left == 0) all.set_value();
-        };
-        ASSERT_TRUE(gc.Submit(std::move(req)));
-      }
-    });
-  }
-  for (std::thread& th : threads) th.join();
-  all.get_future().wait();
-  ASSERT_EQ(answered.size(), static_cast<std::size_t>(kThreads * kPerThread));
-  for (std::size_t i = 1; i < answered.size(); ++i) {
-    ASSERT_LT(answered[i - 1], answered[i]) << "answer " << i << " overtook an earlier seq";
-  }
-  EXPECT_EQ(store_->LastSeq(), 2u * kThreads * kPerThread);
+  ExpectAnswersInSeqOrder(gc, *store_, 40, "Q");
 }
 
 }  // namespace
