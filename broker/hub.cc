@@ -265,6 +265,11 @@ void Hub::Sample() {
 std::string Hub::NotReady() const {
   if (!started_ || !store_) return "storage is not open";
   if (!delivery_ || !delivery_->running()) return "delivery shards are not running";
+  if (committer_) {
+    if (dip::Status s = committer_->SyncFailure(); !s.ok()) {
+      return "storage: " + s.help() + "; every send is refused until the hub is restarted";
+    }
+  }
   for (const auto& a : adapters_) {
     if (!a->Up()) return "adapter " + std::string(a->Name()) + " is not up";
   }

@@ -112,6 +112,11 @@ bool GroupCommitter::accepting() const {
   return !stopping_;
 }
 
+dip::Status GroupCommitter::SyncFailure() const {
+  std::lock_guard lock(sync_mu_);
+  return sync_broken_ ? sync_error_ : dip::Status::Ok();
+}
+
 void GroupCommitter::Run() {
   for (;;) {
     Batch batch;

@@ -100,6 +100,9 @@ class GroupCommitter {
   void Stop();
   // False once Stop() has begun: a refused Submit() then means "shutting down", not "full".
   bool accepting() const;
+  // OK, or the failed fsync that stopped the committer: after it every send is refused until a
+  // restart (a full disk does not count: writes resume with free space). Safe from any thread.
+  dip::Status SyncFailure() const;
 
  private:
   struct Batch;
@@ -136,7 +139,7 @@ class GroupCommitter {
   std::condition_variable seq_turn_cv_;
 
   // Syncs: one at a time, each covering every batch written before it began. Guarded by sync_mu_.
-  std::mutex sync_mu_;
+  mutable std::mutex sync_mu_;
   std::condition_variable sync_cv_;
   bool syncing_ = false;
   std::uint64_t written_through_ = 0;            // take number of the last batch written

@@ -592,6 +592,8 @@ TEST_F(PipelinedCommitTest, AfterAFailedSyncNothingIsRefusedAsDuplicateOrStored)
   Answer later = Send(gc, {Msg("1100000001", "G")}).get();
   EXPECT_EQ(later.status.code(), "MSG1000") << later.status.ToString();
   EXPECT_FALSE(Stored("1100000001", "G"));
+  // The hub reports it (/readyz 503, diphub_ready 0) so that it is restarted.
+  EXPECT_NE(gc.SyncFailure().help().find("injected sync failure"), std::string::npos);
 }
 
 // A sync that fails because a later write found the disk full (RocksDB then stops the log until
@@ -608,6 +610,7 @@ TEST_F(PipelinedCommitTest, ASyncFailedByAFullDiskFailsItsBatchesButNotLaterOnes
   EXPECT_EQ(f.status.code(), "MSG1000") << f.status.ToString();
   EXPECT_NE(f.status.help().find("disk full"), std::string::npos) << f.status.help();
   EXPECT_NE(f.status.help().find("may or may not be stored"), std::string::npos) << f.status.help();
+  EXPECT_TRUE(gc.SyncFailure().ok());  // not a reason to restart
   Answer later = Send(gc, {Msg("1100000001", "E")}).get();
   EXPECT_TRUE(later.status.ok()) << later.status.ToString();
   EXPECT_TRUE(Stored("1100000001", "E"));
