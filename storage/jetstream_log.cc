@@ -150,10 +150,11 @@ dip::Result<Log::State> Log::GetState() {
   return st;
 }
 
-Log::Published Log::Publish(std::string_view payload, std::uint64_t expect_last_seq) {
+Log::Published Log::Publish(std::string_view payload, std::uint64_t expect_last_seq,
+                            const std::string& msg_id) {
   if (natsConnection_Status(impl_->nc) != NATS_CONN_STATUS_CONNECTED) {
     // Published now, it would wait in the client's reconnect buffer and might land later.
-    return {PublishError::kNotSent, 0, impl_->NotConnected()};
+    return {PublishError::kNotSent, 0, false, impl_->NotConnected()};
   }
   jsPubOptions po;
   jsPubOptions_Init(&po);
@@ -163,6 +164,7 @@ Log::Published Log::Publish(std::string_view payload, std::uint64_t expect_last_
   // ExpectLastSeq 0 is "no expectation" to the client: an empty stream is fenced by
   // expecting no message on the subject instead.
   if (expect_last_seq == 0) po.ExpectNoMessage = true;
+  if (!msg_id.empty()) po.MsgId = msg_id.c_str();
   jsPubAck* ack = nullptr;
   jsErrCode err = static_cast<jsErrCode>(0);
   natsStatus s = js_Publish(&ack, impl_->js, impl_->options.subject.c_str(), payload.data(),
@@ -170,6 +172,7 @@ Log::Published Log::Publish(std::string_view payload, std::uint64_t expect_last_
   Published out;
   if (s == NATS_OK) {
     out.seq = ack->Sequence;
+    out.duplicate = ack->Duplicate;
     jsPubAck_Destroy(ack);
     return out;
   }

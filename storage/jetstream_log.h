@@ -38,16 +38,21 @@ class Log {
   enum class PublishError { kNone, kFenced, kNotSent, kUncertain };
   struct Published {
     PublishError error = PublishError::kNone;
-    std::uint64_t seq = 0;  // the payload's stream sequence when error is kNone
-    std::string detail;     // the error, for the log and the caller's status
+    std::uint64_t seq = 0;   // the payload's stream sequence when error is kNone
+    bool duplicate = false;  // kNone for a `msg_id` the stream already had: `seq` is that one's
+    std::string detail;      // the error, for the log and the caller's status
   };
   // Publishes `payload` on the subject only if the stream's last sequence is `expect_last_seq`
   // (Nats-Expected-Last-Sequence), waiting up to ack_timeout_ms for the PubAck, which JetStream
   // sends once the replicas' quorum has stored it. kFenced: the stream has moved on (another
   // writer), nothing was stored. kNotSent: not connected (the client is reconnecting), nothing
   // was sent. kUncertain: no answer (timeout, connection lost); the payload may or may not be
-  // stored.
-  Published Publish(std::string_view payload, std::uint64_t expect_last_seq);
+  // stored. A non-empty `msg_id` (Nats-Msg-Id) makes the publish idempotent within the stream's
+  // duplicate window (2 minutes): publishing the same `msg_id` again after kUncertain answers
+  // kNone with the sequence the first one got (`duplicate`) if it was stored — JetStream checks
+  // the id before the expected last sequence — and stores it now if it was not.
+  Published Publish(std::string_view payload, std::uint64_t expect_last_seq,
+                    const std::string& msg_id = {});
 
   // Calls fn(seq, payload) for every message of the stream from `from` to `to`, in order.
   // Stops at the first error fn returns.

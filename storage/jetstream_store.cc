@@ -13,8 +13,10 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <mutex>
+#include <random>
 #include <thread>
 
 #include "storage/codec.h"
@@ -62,6 +64,13 @@ std::optional<Marker> DecodeMarker(std::string_view in) {
 
 dip::Status StatusOf(const dip::Result<std::uint64_t>& r) {
   return r.ok() ? dip::Status::Ok() : r.status();
+}
+
+std::string RandomWriterId() {
+  std::random_device rd;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%08x%08x", rd(), rd());
+  return buf;
 }
 
 class JetStreamStore final : public Store {
@@ -292,6 +301,44 @@ class JetStreamStore final : public Store {
     spdlog::critical("jetstream store: {}", reason);
   }
 
+  // Publishes one part of a round's entry, expecting the stream to end at last_seq_. A publish
+  // without an answer (kUncertain: a nats node died with it, or the stream was electing a
+  // leader) is sent again with the same Nats-Msg-Id until it is answered: JetStream then says
+  // whether the first one was stored (a duplicate PubAck naming its sequence) or stores it
+  // now. So a lost PubAck costs a wait, not the node. Gives up kUncertain after
+  // max(30 s, 2 x ack_timeout_ms), well inside the stream's 2-minute duplicate window.
+  // Writer thread only.
+  Log::Published PublishPart(const std::string& part) {
+    const std::string msg_id = writer_id_ + "." + std::to_string(last_seq_);
+    Log::Published p = log_->Publish(part, last_seq_, msg_id);
+    if (p.error != Log::PublishError::kUncertain) return p;
+    const auto give_up =
+        std::chrono::steady_clock::now() +
+        std::max<std::chrono::milliseconds>(std::chrono::seconds(30),
+                                            std::chrono::milliseconds(2 * options_.ack_timeout_ms));
+    spdlog::warn(
+        "jetstream store: no PubAck for stream sequence {} ({}); publishing it again "
+        "with the same Nats-Msg-Id until the stream answers",
+        last_seq_ + 1, p.detail);
+    while (std::chrono::steady_clock::now() < give_up) {
+      Log::Published again = log_->Publish(part, last_seq_, msg_id);
+      if (again.error == Log::PublishError::kNone || again.error == Log::PublishError::kFenced) {
+        if (again.error == Log::PublishError::kNone) {
+          spdlog::info("jetstream store: stream sequence {} {}", again.seq,
+                       again.duplicate ? "was stored by the first publish" : "stored on retry");
+        }
+        return again;
+      }
+      // Not connected (reconnecting to another server) or still no answer: wait a little when
+      // the publish returned at once, so that the client can reconnect.
+      if (again.error == Log::PublishError::kNotSent) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      }
+      p.detail = again.detail;
+    }
+    return p;
+  }
+
   // One round: the calls as one entry, published, then applied. Writer thread only.
   void Round(const std::vector<Call*>& calls) {
     {
@@ -331,7 +378,7 @@ class JetStreamStore final : public Store {
     std::uint64_t first_seq = 0;
     const auto started = std::chrono::steady_clock::now();
     for (const std::string& part : parts) {
-      Log::Published p = log_->Publish(part, last_seq_);
+      Log::Published p = PublishPart(part);
       if (p.error == Log::PublishError::kFenced) {
         const std::string reason = "fenced: the stream " + options_.stream +
                                    " has entries after sequence " + std::to_string(last_seq_) +
@@ -347,9 +394,11 @@ class JetStreamStore final : public Store {
       if (p.error == Log::PublishError::kUncertain) {
         uncertain_ = true;
         FailAll(calls,
-                dip::Status::Io("jetstream: no PubAck within storage.jetstream."
-                                "ack_timeout_ms (" +
-                                std::to_string(options_.ack_timeout_ms) + " ms): " + p.detail));
+                dip::Status::Io("jetstream: no PubAck, publishing again for 30 s or twice "
+                                "storage.jetstream.ack_timeout_ms (" +
+                                std::to_string(options_.ack_timeout_ms) + " ms): " + p.detail +
+                                "; the messages may or may not be stored (a resent copy that was "
+                                "stored is refused with MSG1006)"));
         return;
       }
       if (first_seq == 0) first_seq = p.seq;
@@ -394,6 +443,9 @@ class JetStreamStore final : public Store {
   // Writer thread only:
   std::uint64_t last_seq_ = 0;  // the stream's last sequence as this node knows it
   bool uncertain_ = false;      // the last publish got no answer
+  // Nats-Msg-Id prefix of this writer's publishes (random per open): with the expected last
+  // sequence it names one publish of one writer.
+  const std::string writer_id_ = RandomWriterId();
   std::thread writer_;
 
   std::mutex expire_mu_;

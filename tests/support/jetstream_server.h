@@ -42,6 +42,13 @@ class JetStreamServer {
   }
 
   // SIGKILL and reap (a crash).
+  // SIGSTOP / SIGCONT: the server keeps its connections but answers nothing meanwhile.
+  void Pause() {
+    if (process_) process_->Signal(SIGSTOP);
+  }
+  void Resume() {
+    if (process_) process_->Signal(SIGCONT);
+  }
   void Kill() {
     if (!process_) return;
     process_->Signal(SIGKILL);

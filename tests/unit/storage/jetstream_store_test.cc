@@ -10,6 +10,7 @@
 #include <chrono>
 #include <thread>
 
+#include "storage/jetstream_log.h"
 #include "tests/support/jetstream_server.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/storage/sample_record.h"
@@ -280,6 +281,55 @@ TEST_F(JetStreamStoreTest, AStoppedServerFailsCallsWithinTheAckTimeoutAndItsRetu
   ASSERT_TRUE(b);
   EXPECT_EQ(b->LastSeq(), 2u);
   EXPECT_EQ(b->GetMeta("k").value(), "");
+}
+
+// What the store's retry after a lost PubAck relies on: JetStream answers a publish that repeats
+// a stored one's Nats-Msg-Id with that one's sequence (a duplicate), even though the stream has
+// moved past the expected last sequence; a different id with that stale expectation is fenced.
+TEST_F(JetStreamStoreTest, APublishRepeatedWithItsMsgIdIsAnsweredWithTheFirstOnesSequence) {
+  auto log = jetstream::Log::Open(options_);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  using Error = jetstream::Log::PublishError;
+  jetstream::Log::Published first = log.value()->Publish("entry one", 0, "writer.0");
+  ASSERT_EQ(first.error, Error::kNone) << first.detail;
+  EXPECT_FALSE(first.duplicate);
+  jetstream::Log::Published again = log.value()->Publish("entry one", 0, "writer.0");
+  ASSERT_EQ(again.error, Error::kNone) << again.detail;
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(again.seq, first.seq);
+  EXPECT_EQ(log.value()->Publish("entry two", 0, "writer.0b").error, Error::kFenced);
+  jetstream::Log::Published next = log.value()->Publish("entry two", first.seq, "writer.1");
+  ASSERT_EQ(next.error, Error::kNone) << next.detail;
+  EXPECT_EQ(next.seq, first.seq + 1);
+  auto state = log.value()->GetState();
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state.value().messages, 2u);
+}
+
+// A publish whose PubAck does not come in time (the server paused past ack_timeout_ms, as when
+// a nats node dies with the publish or the stream elects a leader) is published again with its
+// Nats-Msg-Id: the call succeeds once the server answers, the message is stored once, and the
+// node goes on writing. (It failed before: the call was refused although the entry had landed,
+// and the next round found the stream moved and stopped the node.)
+TEST_F(JetStreamStoreTest, APublishWhosePubAckIsLateIsStoredOnceAndTheNodeGoesOn) {
+  auto a = Open(dir_.File("a"));
+  ASSERT_TRUE(a);
+  Append(a.get(), {Record(1)});
+  server_.Pause();
+  MessageRecord r = Record(2);
+  const MessageRecord* p[] = {&r};
+  dip::Status s = dip::Status::Io("not returned");
+  std::thread caller([&] { s = a->Append(p, Durability::kFsync); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // ack_timeout_ms is 1 s
+  server_.Resume();
+  caller.join();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(a->LastSeq(), 2u);
+  Append(a.get(), {Record(3)});
+  EXPECT_EQ(fatal(), "");
+  auto b = Open(dir_.File("b"));
+  ASSERT_TRUE(b);
+  EXPECT_EQ(Snapshot(b.get()), Snapshot(a.get()));
 }
 
 TEST_F(JetStreamStoreTest, RefusesAStreamConfiguredOtherwiseAndARocksDbDataDir) {
