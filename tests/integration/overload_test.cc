@@ -147,7 +147,7 @@ TEST(Overload, RefusesWith429KeepsMemoryBoundedAndLosesNothing) {
       << "every 429 carries Retry-After";
   // Bounded: the hub held at most its pending limit and the requests in flight, plus RocksDB's
   // memtable filling with what it accepted — not what it was offered (~50 MB).
-  EXPECT_LT(rss.growth(), 160u << 20) << "baseline " << rss.baseline();
+  EXPECT_LT(rss.growth(), MemoryBound(160u << 20)) << "baseline " << rss.baseline();
 
   // Nothing acknowledged is lost, nothing refused is delivered.
   std::set<std::string> delivered;
@@ -358,7 +358,7 @@ TEST(Overload, SustainedIngestIntoASlowRecipientKeepsMemoryBoundedAndLosesNothin
   // = 48 MiB at most, and its 8 MiB block cache. (With memtable_bytes 8 MiB the same run grows
   // by ~70 MiB, the memtables again.) A hub that buffered what it was offered (~1.3 KB a
   // message) would pass the bound many times over.
-  EXPECT_LT(rss.growth(), kBound) << "baseline " << rss.baseline();
+  EXPECT_LT(rss.growth(), MemoryBound(kBound)) << "baseline " << rss.baseline();
   EXPECT_GT((accepted.size() + refused.size()) * 1300, 2 * kBound) << "the load was too light";
 
   // Zero loss, no duplicates: every acknowledged message delivered exactly once, no refused one.

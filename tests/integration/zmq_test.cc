@@ -427,13 +427,8 @@ TEST_F(Zmq, CreditIsWithheldUnderOverloadAndNothingIsLost) {
   sending = false;
   monitor.join();
   // Held-back sends are bounded by the credit (400 x 1.3 KB): memory stays near its baseline.
-  // Not checked in the ASan tree (scripts/sanitize), whose hub keeps freed memory in ASan's
-  // quarantine (256 MiB by default), so its resident memory says nothing about the hub's bounds;
-  // the rest of the test (credit withheld, nothing lost) runs there too.
-#if !defined(__SANITIZE_ADDRESS__)
-  EXPECT_LT(peak.load(), baseline + (150u << 20))
+  EXPECT_LT(peak.load(), baseline + MemoryBound(150u << 20))
       << "baseline " << baseline << ", peak " << peak.load();
-#endif
   ASSERT_EQ(acks.size(), static_cast<std::size_t>(kCount));
   std::map<int, int> statuses;
   for (const SendAck& a : acks) ++statuses[a.status];

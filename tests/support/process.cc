@@ -95,4 +95,12 @@ std::string WaitForFile(const std::string& path, std::chrono::milliseconds timeo
   return "";
 }
 
+std::size_t MemoryBound(std::size_t bytes) {
+#if defined(__SANITIZE_ADDRESS__)
+  return bytes + bytes / 8 + (std::size_t{256} << 20);
+#else
+  return bytes;
+#endif
+}
+
 }  // namespace diphub::testing

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,5 +39,12 @@ std::string WaitForFile(const std::string& path, std::chrono::milliseconds timeo
 
 std::string ReadFile(const std::string& path);
 void WriteFile(const std::string& path, const std::string& text);
+
+// A resident-memory bound of a test, in bytes, for the diphub under test: `bytes` as given, set
+// for the uninstrumented hub. In the ASan tree (scripts/sanitize), whose test binaries start an
+// instrumented hub, the bound also allows for ASan's shadow memory (an eighth more) and its
+// quarantine of freed memory (up to 256 MiB), so that a test checks there what it is for (a
+// runaway, nothing lost) rather than the instrumentation's own memory.
+std::size_t MemoryBound(std::size_t bytes);
 
 }  // namespace diphub::testing
