@@ -244,12 +244,12 @@ TEST_F(RocksStoreTest, CompressedWalIsSmallAndReopensEitherWay) {
 }
 
 // The memtable options (one-thread inserts, insert hints per recipient, byref's Bloom filter)
-// are not part of the store's files, and SST blocks keep the checksum type they were written
-// with: a store written by this version opens with RocksDB's default options (as diphub before
-// them opened it), which flush what its log held into SSTs checksummed with CRC32c; and that
-// store opens here again, every message, reference and pending delivery read back, and takes
-// new writes.
-TEST_F(RocksStoreTest, StoreOpensWithAndWithoutTheMemtableAndChecksumOptions) {
+// are not part of the store's files, and SST files keep the checksum type and block size they
+// were written with: a store written by this version (messages in 32 KiB blocks) opens with
+// RocksDB's default options (as diphub before them opened it), which flush what its log held
+// into SSTs of 4 KiB blocks checksummed with CRC32c; and that store opens here again, every
+// message, reference and pending delivery read back, and takes new writes.
+TEST_F(RocksStoreTest, StoreOpensWithAndWithoutTheMemtableAndTableOptions) {
   const std::string dir = dir_.path() + "/compat";
   StoreOptions small;
   small.memtable_bytes = 1u << 20;  // several flushes on the way
