@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
+#include <rocksdb/table.h>
 
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "storage/rocks_layout.h"
 #include "storage/store.h"
 #include "tests/unit/storage/store_fixture.h"
 
@@ -238,6 +241,80 @@ TEST_F(RocksStoreTest, CompressedWalIsSmallAndReopensEitherWay) {
   EXPECT_EQ(store->LastSeq(), kMessages + 1);
   EXPECT_TRUE(store->IsDuplicate("1100000001", "PLAIN").value());
   EXPECT_TRUE(store->IsDuplicate("1100000001", "C1").value());
+}
+
+// The memtable options (one-thread inserts, insert hints per recipient, byref's Bloom filter)
+// are not part of the store's files, and SST files keep the checksum type and block size they
+// were written with: a store written by this version (messages in 32 KiB blocks) opens with
+// RocksDB's default options (as diphub before them opened it), which flush what its log held
+// into SSTs of 4 KiB blocks checksummed with CRC32c; and that store opens here again, every
+// message, reference and pending delivery read back, and takes new writes.
+TEST_F(RocksStoreTest, StoreOpensWithAndWithoutTheMemtableAndTableOptions) {
+  const std::string dir = dir_.path() + "/compat";
+  StoreOptions small;
+  small.memtable_bytes = 1u << 20;  // several flushes on the way
+  const std::vector<std::string> to = {"1200000001", "1300000001"};
+  constexpr std::uint64_t kMessages = 600;
+  auto append = [&](Store& store, std::uint64_t first, std::uint64_t last) {
+    for (std::uint64_t seq = first; seq <= last; ++seq) {
+      MessageRecord m = Msg(seq, "1100000001", "R" + std::to_string(seq), to);
+      m.raw = "{\"payload\":{\"n\":" + std::to_string(seq) + ",\"pad\":\"" +
+              std::string(3000, 'a' + seq % 7) + "\"}}";
+      const MessageRecord* ptrs[] = {&m};
+      ASSERT_TRUE(store.Append(ptrs, Durability::kOsBuffered).ok());
+    }
+  };
+  {
+    auto s = OpenRocksStore(dir, small);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    append(*s.value(), 1, kMessages);
+  }
+  {
+    // As an older diphub: RocksDB's defaults, SST blocks checksummed with CRC32c.
+    rocksdb::BlockBasedTableOptions table;
+    table.checksum = rocksdb::kCRC32c;
+    rocksdb::ColumnFamilyOptions cf;
+    cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const char* name : layout::kCfNames) cfs.emplace_back(name, cf);
+    rocksdb::DBOptions db_options;
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status s = rocksdb::DB::Open(db_options, dir, cfs, &handles, &raw);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::string value;
+    EXPECT_TRUE(db->Get(rocksdb::ReadOptions(), handles[layout::kMessages],
+                        layout::SeqKey(kMessages), &value)
+                    .ok());
+    for (rocksdb::ColumnFamilyHandle* h : handles) {
+      ASSERT_TRUE(db->Flush(rocksdb::FlushOptions(), h).ok());
+      db->DestroyColumnFamilyHandle(h);
+    }
+    ASSERT_TRUE(db->Close().ok());
+  }
+  auto s = OpenRocksStore(dir, small);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  Store& store = *s.value();
+  EXPECT_EQ(store.LastSeq(), kMessages);
+  append(store, kMessages + 1, kMessages + 50);
+  std::vector<std::uint64_t> all;
+  for (std::uint64_t seq = 1; seq <= kMessages + 50; ++seq) all.push_back(seq);
+  auto got = store.GetMessages(all);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  for (std::uint64_t seq = 1; seq <= kMessages + 50; ++seq) {
+    EXPECT_EQ(got.value()[seq - 1].sender_unique_reference, "R" + std::to_string(seq));
+    EXPECT_TRUE(store.IsDuplicate("1100000001", "R" + std::to_string(seq)).value()) << seq;
+  }
+  EXPECT_FALSE(store.IsDuplicate("1100000001", "R0").value());
+  for (const std::string& r : to) {
+    auto pending = store.ScanOutbox(r, 0, 10'000);
+    ASSERT_TRUE(pending.ok()) << pending.status().ToString();
+    ASSERT_EQ(pending.value().size(), kMessages + 50) << r;
+    for (std::size_t i = 0; i < pending.value().size(); ++i) {
+      EXPECT_EQ(pending.value()[i].seq, i + 1) << r;
+    }
+  }
 }
 
 TEST_F(RocksStoreTest, ParticipantOverridesRoundTrip) {
