@@ -201,6 +201,7 @@ dip::Status ZmqAdapter::Start() {
   for (std::size_t i = 0; i < ingest_threads; ++i) {
     ingest_.push_back(std::make_unique<IngestThread>(i));
   }
+  ingest_sessions_.assign(ingest_.size(), 0);
   zap_thread_ = std::thread([this] {
     NameThread("zmq-zap");
     RunZap();
@@ -392,6 +393,7 @@ bool ZmqAdapter::SendTo(const std::string& rid, const std::vector<std::string>& 
     if (auto it = sessions_.find(rid); it != sessions_.end()) {
       auto r = receivers_.find(it->second.dip_id);
       if (r != receivers_.end() && r->second.routing_id == rid) r->second.routing_id.clear();
+      ReleaseIngest(it->second);
       sessions_.erase(it);
     }
     return false;
@@ -505,7 +507,10 @@ void ZmqAdapter::OnSend(const std::string& rid, Session& session, const ClientMe
   send->channel = std::string(m.channel);
   send->bytes = body.size();
   send->body = std::move(body);
-  send->ingest = std::hash<std::string>()(rid) % ingest_.size();
+  // Each connection's SENDs on one ingest thread, in order; the connections spread evenly (a
+  // hash of the routing id put three of four on one thread of two).
+  if (session.ingest == kNoIngest) session.ingest = AssignIngest();
+  send->ingest = session.ingest;
   Submit(std::move(send));
 }
 
@@ -580,8 +585,20 @@ void ZmqAdapter::SweepIdleSessions() {
   const auto idle_since = Clock::now() - std::chrono::minutes(1);
   std::erase_if(sessions_, [&](const auto& entry) {
     const Session& s = entry.second;
-    return !s.receive && s.unacked == 0 && s.last_seen < idle_since;
+    const bool idle = !s.receive && s.unacked == 0 && s.last_seen < idle_since;
+    if (idle) ReleaseIngest(s);
+    return idle;
   });
+}
+
+std::size_t ZmqAdapter::AssignIngest() {
+  const auto least = std::min_element(ingest_sessions_.begin(), ingest_sessions_.end());
+  ++*least;
+  return static_cast<std::size_t>(least - ingest_sessions_.begin());
+}
+
+void ZmqAdapter::ReleaseIngest(const Session& s) {
+  if (s.ingest != kNoIngest && ingest_sessions_[s.ingest] > 0) --ingest_sessions_[s.ingest];
 }
 
 void ZmqAdapter::CheckDeadlines() {
