@@ -32,9 +32,9 @@ struct ZmqAdapterConfig {
   // 0 for one per core. Default: 0
   std::size_t ingest_threads = 0;
   // libzmq's I/O threads (ZMQ_IO_THREADS): they read, write and encrypt (CURVE) the
-  // connections' bytes, each connection on one of them; 0 for one per core, which lets the cores
-  // encrypt at once (measured 1.9 µs less hub CPU per message than 1 with eight connections on
-  // two cores, docs/performance.md). Default: 0
+  // connections' bytes, each connection on one of them; 0 for one per core, so the cores can
+  // encrypt at once (it does not measurably change the CPU per message, docs/performance.md).
+  // Default: 0
   std::size_t io_threads = 0;
   std::chrono::milliseconds delivery_timeout{10000};  // ack wait / offline park. Default: 10 s
   std::chrono::milliseconds overload_retry{20};       // first re-submit after a 429. Default: 20 ms
