@@ -231,12 +231,11 @@ void Client::Ack(std::uint64_t seq) {
   SendFrames(EncodeClientAck(seq));
 }
 
-dip::Result<std::uint64_t> Client::Send(std::string_view channel, std::string_view body,
-                                        std::chrono::milliseconds timeout) {
+dip::Result<std::uint64_t> Client::Admit(std::size_t bytes, std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   auto full = [&] {
-    return unacked_.size() >= credit_ || (credit_bytes_ != 0 && !unacked_.empty() &&
-                                          unacked_bytes_ + body.size() > credit_bytes_);
+    return unacked_.size() >= credit_ ||
+           (credit_bytes_ != 0 && !unacked_.empty() && unacked_bytes_ + bytes > credit_bytes_);
   };
   while (full()) {
     if (Clock::now() >= deadline) {
@@ -247,14 +246,39 @@ dip::Result<std::uint64_t> Client::Send(std::string_view channel, std::string_vi
     if (!handled.ok()) return handled.status();
   }
   const std::uint64_t seq = next_seq_++;
-  unacked_.emplace(seq, body.size());
-  unacked_bytes_ += body.size();
-  // The frames of EncodeSend, sent from views: the body is copied once, by libzmq.
+  unacked_.emplace(seq, bytes);
+  unacked_bytes_ += bytes;
+  return seq;
+}
+
+void Client::SendHead(std::uint64_t seq, std::string_view channel) {
   const std::string seq_text = std::to_string(seq);
   socket_.send(::zmq::buffer(std::string_view("SEND")), ::zmq::send_flags::sndmore);
   socket_.send(::zmq::buffer(seq_text), ::zmq::send_flags::sndmore);
   socket_.send(::zmq::buffer(channel), ::zmq::send_flags::sndmore);
+}
+
+dip::Result<std::uint64_t> Client::Send(std::string_view channel, std::string_view body,
+                                        std::chrono::milliseconds timeout) {
+  dip::Result<std::uint64_t> seq = Admit(body.size(), timeout);
+  if (!seq.ok()) return seq;
+  // The frames of EncodeSend, sent from views: the body is copied once, by libzmq.
+  SendHead(seq.value(), channel);
   socket_.send(::zmq::buffer(body), ::zmq::send_flags::none);
+  return seq;
+}
+
+dip::Result<std::uint64_t> Client::SendOwned(std::string_view channel, std::string body,
+                                             std::chrono::milliseconds timeout) {
+  dip::Result<std::uint64_t> seq = Admit(body.size(), timeout);
+  if (!seq.ok()) return seq;
+  SendHead(seq.value(), channel);
+  // libzmq frees the frame on its own thread once it is sent; the string goes with it.
+  auto* owned = new std::string(std::move(body));
+  ::zmq::message_t frame(
+      owned->data(), owned->size(),
+      [](void*, void* hint) { delete static_cast<std::string*>(hint); }, owned);
+  socket_.send(frame, ::zmq::send_flags::none);
   return seq;
 }
 

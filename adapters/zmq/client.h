@@ -66,6 +66,10 @@ class Client {
   // Returns the send's seq, which its SendAck carries.
   dip::Result<std::uint64_t> Send(std::string_view channel, std::string_view body,
                                   std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // The same, but the body is handed to libzmq as it is, not copied (freed once sent).
+  dip::Result<std::uint64_t> SendOwned(
+      std::string_view channel, std::string body,
+      std::chrono::milliseconds timeout = std::chrono::seconds(30));
   // Handles what arrives within `timeout`; returns once something was handled, or at timeout.
   // An error means the connection is unusable (refused, dropped, protocol error): reconnect.
   dip::Status Poll(std::chrono::milliseconds timeout);
@@ -86,6 +90,10 @@ class Client {
   dip::Status OnMessage(std::vector<::zmq::message_t>& frames);
   dip::Status OnMonitorEvent();
   void SendFrames(const std::vector<std::string>& frames);
+  // Waits for room in the credit window for `bytes` more; then numbers the send.
+  dip::Result<std::uint64_t> Admit(std::size_t bytes, std::chrono::milliseconds timeout);
+  // SEND's frames but the body.
+  void SendHead(std::uint64_t seq, std::string_view channel);
 
   ClientOptions options_;
   ::zmq::context_t context_;

@@ -26,11 +26,11 @@ dip::Result<ZmqAdapterConfig> ParseZmqAdapterConfig(const YAML::Node& node) {
     return dip::Status::Config(
         "zmq: a section with at least secret_key (or security: plain) is required");
   }
-  if (auto s = broker::CheckKeys(
-          node,
-          {"listen", "security", "secret_key", "secret_key_file", "credit", "credit_bytes",
-           "ingest_threads", "delivery_timeout_ms", "overload_retry_ms", "max_message_bytes"},
-          "zmq");
+  if (auto s = broker::CheckKeys(node,
+                                 {"listen", "security", "secret_key", "secret_key_file", "credit",
+                                  "credit_bytes", "ingest_threads", "io_threads",
+                                  "delivery_timeout_ms", "overload_retry_ms", "max_message_bytes"},
+                                 "zmq");
       !s.ok()) {
     return s;
   }
@@ -57,6 +57,7 @@ dip::Result<ZmqAdapterConfig> ParseZmqAdapterConfig(const YAML::Node& node) {
     if (node["credit"]) c.credit = node["credit"].as<std::uint32_t>();
     if (node["credit_bytes"]) c.credit_bytes = node["credit_bytes"].as<std::uint64_t>();
     if (node["ingest_threads"]) c.ingest_threads = node["ingest_threads"].as<std::size_t>();
+    if (node["io_threads"]) c.io_threads = node["io_threads"].as<std::size_t>();
     if (node["delivery_timeout_ms"]) {
       c.delivery_timeout = std::chrono::milliseconds(node["delivery_timeout_ms"].as<long long>());
     }
@@ -82,6 +83,7 @@ dip::Result<ZmqAdapterConfig> ParseZmqAdapterConfig(const YAML::Node& node) {
     return dip::Status::Config("zmq.credit_bytes: 65536 to 1073741824");
   }
   if (c.ingest_threads > 64) return dip::Status::Config("zmq.ingest_threads: 0 to 64");
+  if (c.io_threads > 64) return dip::Status::Config("zmq.io_threads: 0 to 64");
   if (c.delivery_timeout.count() <= 0 || c.overload_retry.count() <= 0) {
     return dip::Status::Config("zmq: timeouts must be positive");
   }

@@ -31,6 +31,11 @@ struct ZmqAdapterConfig {
   // Threads that parse, check and route SENDs (each connection's on one of them, in order);
   // 0 for one per core. Default: 0
   std::size_t ingest_threads = 0;
+  // libzmq's I/O threads (ZMQ_IO_THREADS): they read, write and encrypt (CURVE) the
+  // connections' bytes, each connection on one of them; 0 for one per core, so the cores can
+  // encrypt at once (it does not measurably change the CPU per message, docs/performance.md).
+  // Default: 0
+  std::size_t io_threads = 0;
   std::chrono::milliseconds delivery_timeout{10000};  // ack wait / offline park. Default: 10 s
   std::chrono::milliseconds overload_retry{20};       // first re-submit after a 429. Default: 20 ms
   std::size_t max_message_bytes = 16u << 20;  // larger frames drop the peer. Default: 16 MiB

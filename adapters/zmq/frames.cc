@@ -147,8 +147,14 @@ std::vector<std::string> EncodeWelcome(std::string_view dip_id, std::uint32_t cr
           std::to_string(credit_bytes)};
 }
 
+std::vector<std::string> EncodeAckHead(std::uint64_t seq, int status) {
+  return {"ACK", std::to_string(seq), std::to_string(status)};
+}
+
 std::vector<std::string> EncodeAck(std::uint64_t seq, int status, std::string_view response) {
-  return {"ACK", std::to_string(seq), std::to_string(status), std::string(response)};
+  std::vector<std::string> frames = EncodeAckHead(seq, status);
+  frames.emplace_back(response);
+  return frames;
 }
 
 std::vector<std::string> EncodeDeliverHead(const std::vector<std::uint64_t>& seqs, bool replay) {

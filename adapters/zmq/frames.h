@@ -61,6 +61,9 @@ std::vector<std::string> EncodeClientAck(std::uint64_t seq);
 std::vector<std::string> EncodeWelcome(std::string_view dip_id, std::uint32_t credit,
                                        std::uint64_t credit_bytes, int version);
 std::vector<std::string> EncodeAck(std::uint64_t seq, int status, std::string_view response);
+// EncodeAck's frames but the last (the StandardResponse), for a sender that passes it without
+// copying it.
+std::vector<std::string> EncodeAckHead(std::uint64_t seq, int status);
 std::vector<std::string> EncodeDeliver(const std::vector<std::uint64_t>& seqs, bool replay,
                                        std::string_view body);
 // EncodeDeliver's frames but the last (the body), for a sender that passes the body frame

@@ -57,7 +57,10 @@ class ZmqAdapter final : public broker::Adapter {
     bool byte_window = true;          // the client speaks version 2 (WELCOME had credit bytes)
     std::uint64_t unacked_bytes = 0;  // their body bytes (the byte window, zmq.credit_bytes)
     Clock::time_point last_seen;
+    // The ingest thread of its SENDs, chosen at its first SEND (kNoIngest before).
+    std::size_t ingest = kNoIngest;
   };
+  static constexpr std::size_t kNoIngest = static_cast<std::size_t>(-1);
   // libzmq does not tell a ROUTER that a peer left; a session is forgotten when a send to it
   // fails, or, past this many sessions, when it has been idle (nothing unanswered) for a minute.
   static constexpr std::size_t kSweepSessionsAbove = 4096;
@@ -92,6 +95,10 @@ class ZmqAdapter final : public broker::Adapter {
   void Finish(Receiver& r, broker::DeliveryResult result);
   void CheckDeadlines();
   void SweepIdleSessions();
+  // The ingest thread with the fewest sending connections, counted as taken.
+  std::size_t AssignIngest();
+  // Before a session is erased: its ingest thread has one sending connection fewer.
+  void ReleaseIngest(const Session& s);
   // False when the peer is gone.
   bool SendTo(const std::string& rid, const std::vector<std::string>& frames);
   // The same, then (unless null) `body` as the last frame, without a copy: libzmq holds a
@@ -117,6 +124,7 @@ class ZmqAdapter final : public broker::Adapter {
   // I/O thread only.
   std::unordered_map<std::string, Session> sessions_;
   std::unordered_map<std::string, Receiver> receivers_;
+  std::vector<std::size_t> ingest_sessions_;  // sending connections per ingest thread
   std::multimap<Clock::time_point, std::shared_ptr<PendingSend>> retries_;  // after a 429
 };
 

@@ -46,6 +46,7 @@ struct Options {
   int drain_seconds = 120;
   std::size_t shards = 0;
   std::uint64_t zmq_credit_bytes = 0;  // 0: the hub's default
+  int zmq_io_threads = -1;             // -1: the hub's default (zmq.io_threads)
   // storage.engine jetstream on these servers (comma-separated nats:// URLs); "" = rocksdb
   std::string jetstream_servers;
   int jetstream_replicas = 1;
@@ -74,6 +75,7 @@ std::string Yaml(const Options& o, const std::vector<Sender>& senders,
     if (o.zmq_security != "curve") y += "  security: " + o.zmq_security + "\n";
     if (o.zmq_credit_bytes != 0)
       y += "  credit_bytes: " + std::to_string(o.zmq_credit_bytes) + "\n";
+    if (o.zmq_io_threads >= 0) y += "  io_threads: " + std::to_string(o.zmq_io_threads) + "\n";
   }
   y += "hub:\n  dip_id: \"0000000000\"\n  environment_tag: DEV\n";
   y += "  shards: " + std::to_string(o.shards) + "\n";
@@ -503,6 +505,9 @@ int main(int argc, char** argv) {
   app.add_option("--zmq-credit-bytes", o.zmq_credit_bytes,
                  "the hub's zmq.credit_bytes (0 = its default)")
       ->capture_default_str();
+  app.add_option("--zmq-io-threads", o.zmq_io_threads,
+                 "the hub's zmq.io_threads (libzmq I/O threads; 0 = one per core; default: the "
+                 "hub's default)");
   app.add_option("--zmq-security", o.zmq_security,
                  "the hub's zmq.security: curve (encrypted) or plain (DIP ID and API key, "
                  "unencrypted; docs/security.md)")

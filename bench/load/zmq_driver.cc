@@ -136,7 +136,7 @@ dip::Status ZmqLoad::Send(const Plan& plan) {
     }
     const std::int64_t start = r->due_us >= 0 ? r->due_us : ledger.Now();
     ledger.Sent(r->first, r->count, start);
-    auto seq = clients[r->sender]->Send("IF-064", r->body);
+    auto seq = clients[r->sender]->SendOwned("IF-064", std::move(r->body));
     if (!seq.ok()) {
       ledger.Rejected(r->count, 0, "zmq send: " + seq.status().ToString());
       continue;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -178,6 +179,58 @@ TEST_F(Zmq, DeliversToTheConnectedRecipientWithCumulativeAcks) {
   EXPECT_EQ(refs.size(), 200u);
   // Each batch was acknowledged once: nothing was retried.
   EXPECT_EQ(hub_->Log().find("attempt 1 failed"), std::string::npos);
+}
+
+// The hub's libzmq threads that are named ZMQbg/IO/<n> (the threads that encrypt and move bytes).
+std::size_t ZmqIoThreads(pid_t pid) {
+  std::size_t n = 0;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name.rfind("ZMQbg/IO/", 0) == 0) ++n;
+  }
+  return n;
+}
+
+// zmq.io_threads: 2 puts the connections on two libzmq I/O threads (two cores can encrypt);
+// sends from several connections, bodies handed over with SendOwned, are all stored and
+// delivered once.
+TEST_F(Zmq, TwoIoThreadsServeSeveralConnections) {
+  ASSERT_TRUE(hub_->EditConfig("  delivery_timeout_ms: 2000\n",
+                               "  delivery_timeout_ms: 2000\n  io_threads: 2\n"));
+  Start();
+  EXPECT_EQ(ZmqIoThreads(hub_->pid()), 2u);
+  auto mdr = Connect(mdr_keys_, true);
+  ASSERT_TRUE(mdr);
+  constexpr int kConnections = 3, kEach = 40;
+  std::vector<std::unique_ptr<Client>> senders;
+  std::vector<std::vector<SendAck>> acks(kConnections);
+  for (int c = 0; c < kConnections; ++c) {
+    senders.push_back(Connect(sds_keys_, false));
+    ASSERT_TRUE(senders.back());
+    senders.back()->on_ack = [&acks, c](const SendAck& a) { acks[c].push_back(a); };
+  }
+  for (int i = 0; i < kEach; ++i) {
+    for (int c = 0; c < kConnections; ++c) {
+      auto seq = senders[c]->SendOwned(
+          "IF-061", MdrStart(SdsRef("io" + std::to_string(c) + "x" + std::to_string(i))));
+      ASSERT_TRUE(seq.ok()) << seq.status().ToString();
+    }
+  }
+  for (int c = 0; c < kConnections; ++c) {
+    dip::Status s = senders[c]->Flush(60s);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_EQ(acks[c].size(), static_cast<std::size_t>(kEach));
+    for (const SendAck& a : acks[c]) EXPECT_EQ(a.status, 201) << a.response;
+  }
+  std::vector<Delivered> got;
+  Receive(*mdr, &got, kConnections * kEach, 30s);
+  std::set<std::string> refs;
+  for (const Delivered& d : got) refs.insert(Reference(d.message));
+  EXPECT_EQ(got.size(), static_cast<std::size_t>(kConnections * kEach));
+  EXPECT_EQ(refs.size(), static_cast<std::size_t>(kConnections * kEach)) << "each exactly once";
 }
 
 TEST_F(Zmq, ReconnectAfterAMidStreamDisconnectLosesNothingAndSeesNoGap) {

@@ -113,6 +113,13 @@ TEST(ZmqConfig, NeedsAValidSecretKeyAndChecksLimits) {
   EXPECT_FALSE(
       ParseZmqAdapterConfig(YAML::Load("secret_key: \"" + sec + "\"\ncredit_bytes: 100")).ok());
   EXPECT_FALSE(ParseZmqAdapterConfig(YAML::Load("secret_key: \"" + sec + "\"\nport: 1")).ok());
+  EXPECT_EQ(ok.value().io_threads, 0u);  // one per core
+  auto io = ParseZmqAdapterConfig(YAML::Load("secret_key: \"" + sec + "\"\nio_threads: 3"));
+  ASSERT_TRUE(io.ok()) << io.status().ToString();
+  EXPECT_EQ(io.value().io_threads, 3u);
+  auto too_many = ParseZmqAdapterConfig(YAML::Load("secret_key: \"" + sec + "\"\nio_threads: 65"));
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_NE(too_many.status().help().find("zmq.io_threads"), std::string::npos);
 }
 
 TEST(ZmqConfig, SecurityIsCurveUnlessPlainIsAskedFor) {
