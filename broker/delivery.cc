@@ -15,6 +15,7 @@
 #include <random>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 
 #include "dip/catalogue.h"
 #include "dip/egress.h"
@@ -27,11 +28,6 @@ using storage::OutboundStatus;
 struct DeliveryScheduler::Recipient {
   Recipient(net::io_context& io, std::string id, RecipientProbe* p)
       : dip_id(std::move(id)), probe(p), timer(io) {}
-  struct InFlight {
-    std::string interface_id;
-    std::int64_t accepted_unix_ms;
-    std::optional<std::string> correlation_id;
-  };
   bool paused = false;
   bool reload_after = false;  // a reload asked for while a batch was in flight or unrecorded
   std::chrono::steady_clock::time_point attempt_started;
@@ -39,7 +35,9 @@ struct DeliveryScheduler::Recipient {
   std::string dip_id;
   RecipientProbe* probe;
   std::uint64_t pending = 0;  // accepted and not finished: queue, outbox and in flight
-  std::vector<InFlight> in_flight_messages;
+  // The messages of the batch in flight (its first in_flight_count), as read from the store.
+  storage::MessageBatch in_flight_batch;
+  std::size_t in_flight_count = 0;
   std::deque<storage::OutboxEntry> queue;
   bool spilled = false;       // entries past the memory limit wait in the store's outbox
   std::uint64_t max_seq = 0;  // highest seq taken into `queue` (from memory or the outbox)
@@ -125,6 +123,10 @@ class DeliveryScheduler::Recorder {
 };
 
 namespace {
+
+// Room for the A0 and D0 blocks the hub writes into a publication (a few recipients, the
+// transaction ID, timestamp and correlation ID): the body is sized once for its messages.
+constexpr std::size_t kA0D0Bytes = 512;
 
 bool Retryable(int status) {
   return status == 0 || status == 408 || status == 429 || status == 500 || status == 502 ||
@@ -402,48 +404,56 @@ void DeliveryScheduler::Pump(Shard& shard, Recipient& r) {
     seqs.push_back(e.seq);
     replays.push_back(e.replay);
   }
-  dip::Result<std::vector<storage::MessageRecord>> msgs = store_->GetMessages(seqs);
+  // The messages as views of the stored bytes, kept by the recipient until the batch is
+  // answered (its latencies and SLA need their interface and correlation IDs).
+  dip::Result<storage::MessageBatch> msgs = store_->GetMessageViews(seqs);
   if (!msgs.ok()) {
     spdlog::error("delivery: cannot read messages for {}: {}", r.dip_id, msgs.status().ToString());
     return;
   }
-  std::string body = "[";
-  std::size_t reserve = 2;  // each message as received plus the hub's A0 and D0
-  for (const storage::MessageRecord& m : msgs.value()) reserve += m.raw.size() + 512;
-  body.reserve(std::min(reserve, max_bytes + 1024));
+  const storage::MessageBatch& batch = msgs.value();
+  // One allocation: each message as received plus the hub's A0 and D0.
+  std::size_t reserve = 2;
+  for (const storage::MessageView& m : batch) reserve += m.raw.size() + kA0D0Bytes;
+  std::string body;
+  body.reserve(std::min(reserve, max_bytes + kA0D0Bytes));
+  body.push_back('[');
   std::size_t count = 0;
   std::vector<std::uint64_t> batch_seqs;
+  batch_seqs.reserve(batch.size());
   bool batch_replay = false;
-  r.in_flight_messages.clear();
-  for (std::size_t i = 0; i < msgs.value().size(); ++i) {
-    const storage::MessageRecord& m = msgs.value()[i];
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const storage::MessageView& m = batch[i];
     std::size_t mark = body.size();
     if (count > 0) body.push_back(',');
-    dip::Addressing a0{m.primary_recipients, m.secondary_recipients, m.always_recipients};
-    dip::DipBlock d0{m.transaction_id,
-                     m.transaction_timestamp,
-                     dip::PublicationId(m.interface_id),
-                     m.correlation_id,
-                     replays[i],
-                     std::nullopt};
     if (status_batch) {
       body.append(m.raw);  // the StandardResponseBodyType, rendered when it was accepted
-    } else if (dip::Status s = dip::AppendEgressMessage(m.raw, a0, d0, &body); !s.ok()) {
-      spdlog::error("delivery: message {} for {}: {}", m.seq, r.dip_id, s.ToString());
-      body.resize(mark);
-      break;
+    } else {
+      const dip::AddressingView a0{batch.List(m.primary_recipients),
+                                   batch.List(m.secondary_recipients),
+                                   batch.List(m.always_recipients)};
+      const std::string publication_id = dip::PublicationId(m.interface_id);
+      const dip::DipBlockView d0{m.transaction_id, m.transaction_timestamp,
+                                 publication_id,   m.correlation_id,
+                                 replays[i],       std::nullopt};
+      if (dip::Status s = dip::AppendEgressMessage(m.raw, a0, d0, &body); !s.ok()) {
+        spdlog::error("delivery: message {} for {}: {}", m.seq, r.dip_id, s.ToString());
+        body.resize(mark);
+        break;
+      }
     }
     if (count > 0 && body.size() + 1 > max_bytes) {  // keep the batch under the byte budget
       body.resize(mark);
       break;
     }
-    r.in_flight_messages.push_back({m.interface_id, m.accepted_unix_ms, m.correlation_id});
     batch_seqs.push_back(m.seq);
     batch_replay = batch_replay || replays[i];
     ++count;
   }
   body.push_back(']');
   if (count == 0) return;
+  r.in_flight_batch = std::move(msgs).value();
+  r.in_flight_count = count;
 
   r.in_flight = true;
   r.attempt_started = std::chrono::steady_clock::now();
@@ -506,6 +516,10 @@ void DeliveryScheduler::OnResult(Shard& shard, const std::string& recipient, std
                                  DeliveryResult result) {
   Recipient& r = Get(shard, recipient);
   r.in_flight = false;
+  // The stored bytes are let go once the answer is handled (a retry reads them again).
+  const storage::MessageBatch answered = std::move(r.in_flight_batch);
+  const std::size_t answered_count = std::exchange(r.in_flight_count, 0);
+  r.in_flight_batch = storage::MessageBatch();
   r.probe->in_flight->Set(0);
   probe_->StageTime(
       Stage::kDeliveryPost,
@@ -514,13 +528,14 @@ void DeliveryScheduler::OnResult(Shard& shard, const std::string& recipient, std
   if (status >= 200 && status < 300) {
     const std::int64_t now_ms = NowMs();
     const auto now = SlaTracker::Clock::now();
-    for (const Recipient::InFlight& m : r.in_flight_messages) {
+    for (std::size_t i = 0; i < answered_count && i < answered.size(); ++i) {
+      const storage::MessageView& m = answered[i];
       if (m.accepted_unix_ms > 0) {
         probe_->DeliveryLatency(m.interface_id,
                                 static_cast<double>(now_ms - m.accepted_unix_ms) / 1000.0);
       }
       if (sla_ != nullptr && m.correlation_id && sla_->Tracks(m.interface_id)) {
-        sla_->RequestDelivered(m.interface_id, r.dip_id, *m.correlation_id, now);
+        sla_->RequestDelivered(m.interface_id, r.dip_id, std::string(*m.correlation_id), now);
       }
     }
     FinishFront(shard, r, count, OutboundStatus::kDelivered, result);

@@ -49,7 +49,7 @@ void AppendKey(std::string* out, std::string_view key) {
   out->push_back(':');
 }
 
-void AppendIds(const std::vector<std::string>& ids, std::string* out) {
+void AppendIds(std::span<const std::string_view> ids, std::string* out) {
   out->push_back('[');
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (i > 0) out->push_back(',');
@@ -58,7 +58,7 @@ void AppendIds(const std::vector<std::string>& ids, std::string* out) {
   out->push_back(']');
 }
 
-void AppendOptString(const std::optional<std::string>& v, std::string* out) {
+void AppendOptString(const std::optional<std::string_view>& v, std::string* out) {
   if (v) {
     AppendJsonString(*out, *v);
   } else {
@@ -67,7 +67,7 @@ void AppendOptString(const std::optional<std::string>& v, std::string* out) {
 }
 
 // Appends "A0":{...},"D0":{...}, written straight into `out` (no string of its own per message).
-void AppendA0D0(const Addressing& a0, const DipBlock& d0, std::string* out) {
+void AppendA0D0(const AddressingView& a0, const DipBlockView& d0, std::string* out) {
   out->append(R"("A0":{"primaryRecipients":)");
   AppendIds(a0.primary_recipients, out);
   out->append(R"(,"secondaryRecipients":)");
@@ -88,7 +88,8 @@ void AppendA0D0(const Addressing& a0, const DipBlock& d0, std::string* out) {
   out->push_back('}');
 }
 
-Status AppendCommonBlock(od::value v, const Addressing& a0, const DipBlock& d0, std::string* out) {
+Status AppendCommonBlock(od::value v, const AddressingView& a0, const DipBlockView& d0,
+                         std::string* out) {
   od::object o;
   if (auto e = v.get_object().get(o)) return Broken(e);
   out->push_back('{');
@@ -130,8 +131,8 @@ bool NeedsCanonicalCase(std::string_view key) {
 // False, with nothing appended, when a name the hub writes in the spec's case is sent in
 // another, a key holds an escape, or the element is not shaped as ingest accepts it: the caller
 // then renders field by field.
-bool Splice(od::document& doc, const char* base, std::string_view raw_item, const Addressing& a0,
-            const DipBlock& d0, std::string* out) {
+bool Splice(od::document& doc, const char* base, std::string_view raw_item,
+            const AddressingView& a0, const DipBlockView& d0, std::string* out) {
   od::object item;
   if (doc.get_object().get(item) != simdjson::SUCCESS) return false;
   const char* open = nullptr;   // CommonBlock's '{'
@@ -196,7 +197,7 @@ bool Splice(od::document& doc, const char* base, std::string_view raw_item, cons
 // `padded` holds raw_item's bytes and may be read `capacity` bytes from its start (at least
 // raw_item.size() + SIMDJSON_PADDING).
 Status Render(const char* padded, std::size_t capacity, std::string_view raw_item,
-              const Addressing& a0, const DipBlock& d0, std::string* out) {
+              const AddressingView& a0, const DipBlockView& d0, std::string* out) {
   thread_local od::parser parser;
   od::document doc;
   if (auto e = parser.iterate(padded, raw_item.size(), capacity).get(doc)) return Broken(e);
@@ -233,14 +234,42 @@ Status Render(const char* padded, std::size_t capacity, std::string_view raw_ite
   return Status::Ok();
 }
 
+// Views of `a0` and `d0`: one small vector of views for the three ID lists.
+template <typename Fn>
+Status WithViews(const Addressing& a0, const DipBlock& d0, Fn fn) {
+  std::vector<std::string_view> ids;
+  ids.reserve(a0.primary_recipients.size() + a0.secondary_recipients.size() + a0.always.size());
+  ids.insert(ids.end(), a0.primary_recipients.begin(), a0.primary_recipients.end());
+  ids.insert(ids.end(), a0.secondary_recipients.begin(), a0.secondary_recipients.end());
+  ids.insert(ids.end(), a0.always.begin(), a0.always.end());
+  const std::span<const std::string_view> all(ids);
+  const std::size_t p = a0.primary_recipients.size();
+  const std::size_t s = a0.secondary_recipients.size();
+  const AddressingView a{all.subspan(0, p), all.subspan(p, s), all.subspan(p + s)};
+  auto opt = [](const std::optional<std::string>& v) {
+    return v ? std::optional<std::string_view>(*v) : std::nullopt;
+  };
+  const DipBlockView d{d0.transaction_id,   d0.transaction_timestamp,
+                       d0.publication_id,   opt(d0.initial_correlation_id),
+                       d0.replay_indicator, opt(d0.service_ticket_url)};
+  return fn(a, d);
+}
+
 }  // namespace
 
-Status AppendEgressMessage(std::string_view raw_item, const Addressing& a0, const DipBlock& d0,
-                           std::string* out) {
+Status AppendEgressMessage(std::string_view raw_item, const AddressingView& a0,
+                           const DipBlockView& d0, std::string* out) {
   thread_local std::string padded;
   padded.reserve(raw_item.size() + simdjson::SIMDJSON_PADDING);
   padded.assign(raw_item);
   return Render(padded.data(), padded.capacity(), padded, a0, d0, out);
+}
+
+Status AppendEgressMessage(std::string_view raw_item, const Addressing& a0, const DipBlock& d0,
+                           std::string* out) {
+  return WithViews(a0, d0, [&](const AddressingView& a, const DipBlockView& d) {
+    return AppendEgressMessage(raw_item, a, d, out);
+  });
 }
 
 Status AppendEgressMessage(const std::string& raw_item, const Addressing& a0, const DipBlock& d0,
@@ -248,7 +277,9 @@ Status AppendEgressMessage(const std::string& raw_item, const Addressing& a0, co
   if (raw_item.capacity() - raw_item.size() < simdjson::SIMDJSON_PADDING) {
     return AppendEgressMessage(std::string_view(raw_item), a0, d0, out);
   }
-  return Render(raw_item.data(), raw_item.capacity(), raw_item, a0, d0, out);
+  return WithViews(a0, d0, [&](const AddressingView& a, const DipBlockView& d) {
+    return Render(raw_item.data(), raw_item.capacity(), raw_item, a, d, out);
+  });
 }
 
 }  // namespace diphub::dip

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,22 @@ struct Addressing {  // A0
   std::vector<std::string> always;
 };
 
+// The same blocks as views (of a stored message, storage::MessageView): nothing copied.
+struct DipBlockView {
+  std::string_view transaction_id;
+  std::string_view transaction_timestamp;
+  std::string_view publication_id;
+  std::optional<std::string_view> initial_correlation_id;
+  bool replay_indicator = false;
+  std::optional<std::string_view> service_ticket_url;
+};
+
+struct AddressingView {
+  std::span<const std::string_view> primary_recipients;
+  std::span<const std::string_view> secondary_recipients;
+  std::span<const std::string_view> always;
+};
+
 // Appends {"payload":{"CommonBlock":{...,"A0":{...},"D0":{...}},"CustomBlock":...}} to `out`.
 // `raw_item` is an array element as accepted by ParseMessageArray. The block and envelope names
 // the hub knows are written in the spec's case; everything else is passed through as received.
@@ -40,6 +57,10 @@ Status AppendEgressMessage(std::string_view raw_item, const Addressing& a0, cons
 // kBodyPadding, as storage::DecodeMessage leaves it) it is read in place, not copied first.
 Status AppendEgressMessage(const std::string& raw_item, const Addressing& a0, const DipBlock& d0,
                            std::string* out);
+// The same with the blocks as views; `raw_item` is copied to a padded thread-local buffer for
+// the parser (no allocation once it has grown).
+Status AppendEgressMessage(std::string_view raw_item, const AddressingView& a0,
+                           const DipBlockView& d0, std::string* out);
 inline Status AppendEgressMessage(const char* raw_item, const Addressing& a0, const DipBlock& d0,
                                   std::string* out) {
   return AppendEgressMessage(std::string_view(raw_item), a0, d0, out);

@@ -103,6 +103,9 @@ class JetStreamStore final : public Store {
       std::span<const std::uint64_t> seqs) override {
     return view_->GetMessages(seqs);
   }
+  dip::Result<MessageBatch> GetMessageViews(std::span<const std::uint64_t> seqs) override {
+    return view_->GetMessageViews(seqs);
+  }
   dip::Result<std::vector<OutboxEntry>> ScanOutbox(std::string_view recipient, std::uint64_t after,
                                                    std::size_t limit) override {
     return view_->ScanOutbox(recipient, after, limit);

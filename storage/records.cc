@@ -21,33 +21,9 @@ bool GetString(std::string_view* in, std::string* out) {
   return true;
 }
 
-bool GetList(std::string_view* in, std::vector<std::string>* out) {
-  std::uint32_t n;
-  if (!GetVarint32(in, &n) || n > in->size()) return false;
-  out->resize(n);
-  for (std::string& s : *out) {
-    if (!GetString(in, &s)) return false;
-  }
-  return true;
-}
-
 void PutOptional(std::string* dst, const std::optional<std::string>& v) {
   dst->push_back(v ? 1 : 0);
   PutLengthPrefixed(dst, v ? std::string_view(*v) : std::string_view());
-}
-
-bool GetOptional(std::string_view* in, std::optional<std::string>* out) {
-  if (in->empty()) return false;
-  bool has = in->front() == 1;
-  in->remove_prefix(1);
-  std::string v;
-  if (!GetString(in, &v)) return false;
-  if (has) {
-    *out = std::move(v);
-  } else {
-    out->reset();
-  }
-  return true;
 }
 
 bool GetI64(std::string_view* in, std::int64_t* v) {
@@ -88,8 +64,50 @@ std::string EncodeMessage(const MessageRecord& r) {
   return head;
 }
 
-dip::Result<MessageRecord> DecodeMessage(std::uint64_t seq, std::string_view in) {
-  MessageRecord r;
+namespace {
+
+bool GetViewList(std::string_view* in, ListRef* ref, std::vector<std::string_view>* ids) {
+  std::uint32_t n;
+  if (!GetVarint32(in, &n) || n > in->size()) return false;
+  ref->begin = static_cast<std::uint32_t>(ids->size());
+  ref->count = n;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    std::string_view s;
+    if (!GetLengthPrefixed(in, &s)) return false;
+    ids->push_back(s);
+  }
+  return true;
+}
+
+bool GetViewOptional(std::string_view* in, std::optional<std::string_view>* out) {
+  if (in->empty()) return false;
+  const bool has = in->front() == 1;
+  in->remove_prefix(1);
+  std::string_view v;
+  if (!GetLengthPrefixed(in, &v)) return false;
+  if (has) {
+    *out = v;
+  } else {
+    out->reset();
+  }
+  return true;
+}
+
+std::optional<std::string> Owned(const std::optional<std::string_view>& v) {
+  return v ? std::optional<std::string>(std::in_place, *v) : std::nullopt;
+}
+
+std::vector<std::string> OwnedList(std::span<const std::string_view> ids, ListRef ref) {
+  std::span<const std::string_view> list = ids.subspan(ref.begin, ref.count);
+  return std::vector<std::string>(list.begin(), list.end());
+}
+
+}  // namespace
+
+dip::Status DecodeMessageView(std::uint64_t seq, std::string_view in, MessageView* out,
+                              std::vector<std::string_view>* ids) {
+  MessageView& r = *out;
+  r = MessageView();
   r.seq = seq;
   auto corrupt = [seq] {
     return dip::Status::Io("stored message " + std::to_string(seq) + " is corrupt");
@@ -99,24 +117,52 @@ dip::Result<MessageRecord> DecodeMessage(std::uint64_t seq, std::string_view in)
   }
   const bool format3 = in.front() == kMessageFormat3;
   in.remove_prefix(1);
-  std::string_view raw;
-  if (!GetString(&in, &r.transaction_id) || !GetString(&in, &r.transaction_timestamp) ||
-      !GetI64(&in, &r.accepted_unix_ms) || !GetString(&in, &r.interface_id) ||
-      !GetString(&in, &r.event_code) || !GetOptional(&in, &r.mpan) ||
-      !GetString(&in, &r.sender_dip_id) || !GetString(&in, &r.sender_role) ||
-      !GetString(&in, &r.sender_unique_reference) || !GetOptional(&in, &r.correlation_id) ||
-      !GetList(&in, &r.primary_recipients) || !GetList(&in, &r.recipients) ||
-      !GetLengthPrefixed(&in, &raw)) {
+  if (!GetLengthPrefixed(&in, &r.transaction_id) ||
+      !GetLengthPrefixed(&in, &r.transaction_timestamp) || !GetI64(&in, &r.accepted_unix_ms) ||
+      !GetLengthPrefixed(&in, &r.interface_id) || !GetLengthPrefixed(&in, &r.event_code) ||
+      !GetViewOptional(&in, &r.mpan) || !GetLengthPrefixed(&in, &r.sender_dip_id) ||
+      !GetLengthPrefixed(&in, &r.sender_role) ||
+      !GetLengthPrefixed(&in, &r.sender_unique_reference) ||
+      !GetViewOptional(&in, &r.correlation_id) || !GetViewList(&in, &r.primary_recipients, ids) ||
+      !GetViewList(&in, &r.recipients, ids) || !GetLengthPrefixed(&in, &r.raw)) {
     return corrupt();
   }
-  // With room for the JSON parser's padding, so egress reads it in place.
-  r.raw.reserve(raw.size() + dip::kBodyPadding);
-  r.raw.assign(raw);
-  if (!format3 && (!GetList(&in, &r.secondary_recipients) || !GetList(&in, &r.always_recipients))) {
+  if (!format3 && (!GetViewList(&in, &r.secondary_recipients, ids) ||
+                   !GetViewList(&in, &r.always_recipients, ids))) {
     return corrupt();
   }
   if (!in.empty()) return corrupt();
+  return dip::Status::Ok();
+}
+
+MessageRecord ToRecord(const MessageView& v, std::span<const std::string_view> ids) {
+  MessageRecord r;
+  r.seq = v.seq;
+  r.transaction_id.assign(v.transaction_id);
+  r.transaction_timestamp.assign(v.transaction_timestamp);
+  r.accepted_unix_ms = v.accepted_unix_ms;
+  r.interface_id.assign(v.interface_id);
+  r.event_code.assign(v.event_code);
+  r.mpan = Owned(v.mpan);
+  r.sender_dip_id.assign(v.sender_dip_id);
+  r.sender_role.assign(v.sender_role);
+  r.sender_unique_reference.assign(v.sender_unique_reference);
+  r.correlation_id = Owned(v.correlation_id);
+  r.primary_recipients = OwnedList(ids, v.primary_recipients);
+  r.recipients = OwnedList(ids, v.recipients);
+  r.secondary_recipients = OwnedList(ids, v.secondary_recipients);
+  r.always_recipients = OwnedList(ids, v.always_recipients);
+  // With room for the JSON parser's padding, so egress reads it in place.
+  r.raw.reserve(v.raw.size() + dip::kBodyPadding);
+  r.raw.assign(v.raw);
   return r;
+}
+
+dip::Result<MessageRecord> DecodeMessage(std::uint64_t seq, std::string_view in) {
+  std::vector<std::string_view> ids;
+  MessageView v;
+  if (dip::Status s = DecodeMessageView(seq, in, &v, &ids); !s.ok()) return s;
+  return ToRecord(v, ids);
 }
 
 std::string EncodeOutboxValue(const OutboxEntry& e) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,41 @@ std::string EncodeMessage(const MessageRecord& r);
 // without copying raw into one string first.
 void EncodeMessageAround(const MessageRecord& r, std::string* head, std::string* tail);
 dip::Result<MessageRecord> DecodeMessage(std::uint64_t seq, std::string_view bytes);
+
+// Where one list of a MessageView lies in the string views beside it (MessageBatch::List).
+struct ListRef {
+  std::uint32_t begin = 0;
+  std::uint32_t count = 0;
+};
+
+// A stored message read in place: the fields of MessageRecord (but appointments) as views of
+// the stored bytes, which whoever decoded it keeps alive (storage/message_batch.h). Lists are
+// ranges of the string views decoded beside it.
+struct MessageView {
+  std::uint64_t seq = 0;
+  std::string_view transaction_id;
+  std::string_view transaction_timestamp;
+  std::int64_t accepted_unix_ms = 0;
+  std::string_view interface_id;
+  std::string_view event_code;
+  std::optional<std::string_view> mpan;
+  std::string_view sender_dip_id;
+  std::string_view sender_role;
+  std::string_view sender_unique_reference;
+  std::optional<std::string_view> correlation_id;
+  ListRef primary_recipients;
+  ListRef recipients;
+  ListRef secondary_recipients;
+  ListRef always_recipients;
+  std::string_view raw;  // the array element as received
+};
+
+// Decodes EncodeMessage's bytes without copying them: `*out` views `bytes`, and its lists'
+// elements are appended to `*ids` (ListRef indexes into it). On error `*ids` may have grown.
+dip::Status DecodeMessageView(std::uint64_t seq, std::string_view bytes, MessageView* out,
+                              std::vector<std::string_view>* ids);
+// A copy of `v` that owns its fields (`ids`: the string views its ListRefs index).
+MessageRecord ToRecord(const MessageView& v, std::span<const std::string_view> ids);
 
 // A pending delivery of message `seq` to `recipient`.
 struct OutboxEntry {

@@ -357,39 +357,62 @@ class RocksStore final : public RocksView {
 
   dip::Result<std::vector<MessageRecord>> GetMessages(
       std::span<const std::uint64_t> seqs) override {
-    std::vector<MessageRecord> out(seqs.size());
-    // Recently committed messages from the batches that wrote them; the rest from RocksDB.
+    dip::Result<MessageBatch> views = GetMessageViews(seqs);
+    if (!views.ok()) return views.status();
+    std::vector<MessageRecord> out;
+    out.reserve(seqs.size());
+    for (std::size_t i = 0; i < views.value().size(); ++i) out.push_back(views.value().Record(i));
+    return out;
+  }
+
+  dip::Result<MessageBatch> GetMessageViews(std::span<const std::uint64_t> seqs) override {
+    MessageBatch out;
+    out.Resize(seqs.size());
+    // Recently committed messages in the batches that wrote them; the rest from RocksDB.
     std::vector<std::size_t> misses;
+    std::shared_ptr<const void> keep;
     for (std::size_t i = 0; i < seqs.size(); ++i) {
-      std::shared_ptr<const void> keep;
       std::optional<std::string_view> value = recent_.Find(seqs[i], &keep);
       if (!value) {
         misses.push_back(i);
         continue;
       }
-      dip::Result<MessageRecord> r = DecodeMessage(seqs[i], *value);
-      if (!r.ok()) return r.status();
-      out[i] = std::move(r).value();
+      out.Keep(std::move(keep));
+      if (dip::Status s = out.Decode(i, seqs[i], *value); !s.ok()) return s;
     }
     if (misses.empty()) return out;
-    std::vector<std::string> keys(misses.size());
+    std::vector<std::string> keys;
     std::vector<rocksdb::Slice> slices;
-    std::vector<rocksdb::ColumnFamilyHandle*> cfs(misses.size(), handles_[kMessages]);
+    keys.reserve(misses.size());
     slices.reserve(misses.size());
-    for (std::size_t k = 0; k < misses.size(); ++k) {
-      keys[k] = SeqKey(seqs[misses[k]]);
-      slices.emplace_back(keys[k]);
+    for (std::size_t i : misses) {
+      keys.push_back(SeqKey(seqs[i]));
+      slices.emplace_back(keys.back());
     }
-    std::vector<std::string> values;
-    std::vector<rocksdb::Status> statuses =
-        db_->MultiGet(rocksdb::ReadOptions(), cfs, slices, &values);
+    std::vector<rocksdb::PinnableSlice> values(misses.size());
+    std::vector<rocksdb::Status> statuses(misses.size());
+    // The misses are in ascending seq order whenever `seqs` is (the delivery queue's order).
+    db_->MultiGet(rocksdb::ReadOptions(), handles_[kMessages], misses.size(), slices.data(),
+                  values.data(), statuses.data(), std::is_sorted(keys.begin(), keys.end()));
+    // The values copied once into one buffer the batch keeps (not left pinned in RocksDB's
+    // blocks: the batch may outlive the store's use of them).
+    std::size_t total = 0;
     for (std::size_t k = 0; k < misses.size(); ++k) {
-      const std::uint64_t seq = seqs[misses[k]];
-      if (!statuses[k].ok()) return FromRocks(statuses[k], "read message " + std::to_string(seq));
-      dip::Result<MessageRecord> r = DecodeMessage(seq, values[k]);
-      if (!r.ok()) return r.status();
-      out[misses[k]] = std::move(r).value();
+      if (!statuses[k].ok()) {
+        return FromRocks(statuses[k], "read message " + std::to_string(seqs[misses[k]]));
+      }
+      total += values[k].size();
     }
+    auto bytes = std::make_shared<std::string>();
+    bytes->reserve(total);
+    for (const rocksdb::PinnableSlice& v : values) bytes->append(v.data(), v.size());
+    std::size_t offset = 0;
+    for (std::size_t k = 0; k < misses.size(); ++k) {
+      const std::string_view value(bytes->data() + offset, values[k].size());
+      offset += values[k].size();
+      if (dip::Status s = out.Decode(misses[k], seqs[misses[k]], value); !s.ok()) return s;
+    }
+    out.Keep(std::move(bytes));
     return out;
   }
 

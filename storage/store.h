@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "dip/status.h"
+#include "storage/message_batch.h"
 #include "storage/records.h"
 
 namespace diphub::storage {
@@ -49,6 +50,13 @@ class Store {
   // The messages with these sequence numbers, in the same order. A missing one is an error.
   virtual dip::Result<std::vector<MessageRecord>> GetMessages(
       std::span<const std::uint64_t> seqs) = 0;
+  // The same messages read in place: views of the stored bytes, which the batch keeps alive,
+  // rather than a copy of every field (the delivery path). This default copies (GetMessages).
+  virtual dip::Result<MessageBatch> GetMessageViews(std::span<const std::uint64_t> seqs) {
+    dip::Result<std::vector<MessageRecord>> records = GetMessages(seqs);
+    if (!records.ok()) return records.status();
+    return MessageBatch::FromRecords(std::move(records).value());
+  }
 
   // Pending deliveries of `recipient` with seq > `after`, in seq order, at most `limit`: its
   // publications past its cursor merged with its explicit (requeued) entries.

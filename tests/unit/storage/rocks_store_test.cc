@@ -72,6 +72,54 @@ TEST_F(RocksStoreTest, AppendThenGetMessages) {
   EXPECT_FALSE(store_->GetMessages(missing).ok());
 }
 
+// The delivery path reads messages in place (GetMessageViews): every field as GetMessages
+// copies it, whether the message comes from the recent commits' batches or from RocksDB (after a
+// restart), mixed in one call, in the order asked; a missing one is an error.
+TEST_F(RocksStoreTest, MessageViewsReadTheSameAsCopiedRecords) {
+  MessageRecord a = Msg(1, "1100000001", "A", {"1200000001", "1300000001"});
+  a.secondary_recipients = {"1400000001"};
+  a.always_recipients = {"1500000001", "1600000001"};
+  a.correlation_id = "C-1";
+  a.mpan = "1234567890123";
+  a.event_code = "[MDRStart]";
+  a.accepted_unix_ms = 1700000000123;
+  Append({a, Msg(2, "1100000001", "B", {"1300000001"})});
+  Open();  // 1 and 2 now come from RocksDB
+  Append({Msg(3, "1100000001", "C", {"1200000001"}, "statusmessage")});
+  std::vector<std::uint64_t> seqs = {2, 3, 1};
+  auto copies = store_->GetMessages(seqs);
+  auto views = store_->GetMessageViews(seqs);
+  ASSERT_TRUE(copies.ok()) << copies.status().ToString();
+  ASSERT_TRUE(views.ok()) << views.status().ToString();
+  ASSERT_EQ(views.value().size(), 3u);
+  const MessageBatch& batch = views.value();
+  for (std::size_t i = 0; i < 3; ++i) {
+    const MessageRecord& c = copies.value()[i];
+    const MessageView& v = batch[i];
+    EXPECT_EQ(v.seq, seqs[i]);
+    EXPECT_EQ(EncodeMessage(batch.Record(i)), EncodeMessage(c));
+    EXPECT_EQ(v.raw, c.raw);
+    EXPECT_EQ(v.transaction_id, c.transaction_id);
+    EXPECT_EQ(v.interface_id, c.interface_id);
+    EXPECT_EQ(v.sender_unique_reference, c.sender_unique_reference);
+    EXPECT_EQ(v.accepted_unix_ms, c.accepted_unix_ms);
+    EXPECT_EQ(v.correlation_id.has_value(), c.correlation_id.has_value());
+    auto list = [&](ListRef ref) {
+      auto span = batch.List(ref);
+      return std::vector<std::string>(span.begin(), span.end());
+    };
+    EXPECT_EQ(list(v.primary_recipients), c.primary_recipients);
+    EXPECT_EQ(list(v.recipients), c.recipients);
+    EXPECT_EQ(list(v.secondary_recipients), c.secondary_recipients);
+    EXPECT_EQ(list(v.always_recipients), c.always_recipients);
+  }
+  EXPECT_EQ(batch[2].correlation_id, std::optional<std::string_view>("C-1"));
+  EXPECT_EQ(batch[2].mpan, std::optional<std::string_view>("1234567890123"));
+  EXPECT_EQ(batch[1].interface_id, "statusmessage");
+  std::vector<std::uint64_t> missing = {1, 99};
+  EXPECT_FALSE(store_->GetMessageViews(missing).ok());
+}
+
 // Append(kSyncLater) is durable only after SyncWal(): a replay query (ScanPublished) and the
 // journal do not show such a message before (its sender has no answer yet; a crash could lose
 // it).
