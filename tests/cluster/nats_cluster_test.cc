@@ -96,11 +96,20 @@ TEST(NatsClusterTest, R3StreamLosesNoAcknowledgedPublishWhileANodeIsKilledAndRes
   // Read back with another node down: the restarted node must have caught up for a quorum.
   cluster.Kill((victim + 1) % cluster.size());
   std::set<std::string> stored;
-  ASSERT_TRUE(client.ReadAll("LOG", &stored)) << client.error();
-  std::size_t missing = 0;
-  for (const std::string& p : acked) missing += stored.count(p) == 0 ? 1 : 0;
-  EXPECT_EQ(missing, 0u) << "of " << acked.size() << " acknowledged; " << stored.size()
-                         << " stored, " << failed << " publishes failed";
+  std::vector<std::uint64_t> not_found;
+  ASSERT_TRUE(client.ReadAll("LOG", &stored, &not_found)) << client.error();
+  std::vector<std::string> missing;
+  for (const std::string& p : acked) {
+    if (stored.count(p) == 0) missing.push_back(p);
+  }
+  std::string seqs;
+  for (std::uint64_t seq : not_found) seqs += " " + std::to_string(seq);
+  std::string names;
+  for (std::size_t i = 0; i < missing.size() && i < 10; ++i) names += " " + missing[i];
+  EXPECT_EQ(missing.size(), 0u) << "of " << acked.size() << " acknowledged; " << stored.size()
+                                << " stored, " << failed << " publishes failed; missing:" << names
+                                << "; sequences the stream answered not found:" << seqs;
+  EXPECT_TRUE(not_found.empty()) << "sequences the stream answered not found:" << seqs;
 }
 
 }  // namespace

@@ -87,7 +87,8 @@ bool NatsTestClient::Publish(const std::string& subject, const std::string& payl
   return s == NATS_OK;
 }
 
-bool NatsTestClient::ReadAll(const std::string& stream, std::set<std::string>* out) {
+bool NatsTestClient::ReadAll(const std::string& stream, std::set<std::string>* out,
+                             std::vector<std::uint64_t>* not_found) {
   jsStreamInfo* si = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
   natsStatus s = natsStatus::NATS_ERR;
@@ -105,7 +106,10 @@ bool NatsTestClient::ReadAll(const std::string& stream, std::set<std::string>* o
       nats_Sleep(200);  // a stream leader being elected after a node was killed
       s = js_GetMsg(&msg, js_, stream.c_str(), seq, nullptr, &jerr);
     }
-    if (s == NATS_NOT_FOUND) continue;
+    if (s == NATS_NOT_FOUND) {
+      if (not_found != nullptr) not_found->push_back(seq);
+      continue;
+    }
     if (s != NATS_OK) return Fail("get message " + std::to_string(seq), s);
     out->emplace(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
     natsMsg_Destroy(msg);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace diphub::testing {
 
@@ -27,8 +28,11 @@ class NatsTestClient {
   std::string StreamLeader(const std::string& stream);
   // Publishes and waits up to 2 s for the PubAck; true when acknowledged.
   bool Publish(const std::string& subject, const std::string& payload);
-  // Every message body in the stream.
-  bool ReadAll(const std::string& stream, std::set<std::string>* out);
+  // Every message body in the stream; `not_found`, when given, gets the sequences between the
+  // stream's first and last that the server answered "not found" (none in a stream nothing
+  // deletes from).
+  bool ReadAll(const std::string& stream, std::set<std::string>* out,
+               std::vector<std::uint64_t>* not_found = nullptr);
 
  private:
   bool Fail(const std::string& what, natsStatus s);
