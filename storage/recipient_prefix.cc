@@ -11,7 +11,9 @@ class RecipientPrefixTransform final : public rocksdb::SliceTransform {
 
   // recipient \0 (the \0 included, so that one recipient's prefix is not another's).
   rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    // RocksDB asks InDomain first; a key without a \0 is its own prefix all the same.
     const void* nul = std::memchr(key.data(), '\0', key.size());
+    if (nul == nullptr) return key;
     return rocksdb::Slice(key.data(), static_cast<const char*>(nul) - key.data() + 1);
   }
 
