@@ -407,7 +407,9 @@ BENCHMARK(BM_GroupCommitCpu)->Arg(20)->MeasureProcessCPUTime();
 // The same with schema-valid IF-064 [MDRConsumption] of a whole day (48 periods, ~3.5 KB; 64
 // different ones, by seed, used in turn) instead of 'x's, with the write-ahead log compressed
 // (range(1) 1) or not (0): what StoreOptions::compress_wal costs or saves on the committer's
-// CPU with messages as alike as real ones (docs/performance.md, "Issue #15, third round").
+// CPU with messages as alike as real ones (docs/performance.md, "Issue #15, third round"); and
+// with the raw bytes in the message log (range(2) 1, the default) or inline in RocksDB (0, as
+// before format 6; docs/performance.md, "Issue #15, fifth round").
 void BM_GroupCommitCpuIf064(benchmark::State& state) {
   static const std::vector<std::string> raws = [] {
     std::vector<std::string> v;
@@ -419,9 +421,15 @@ void BM_GroupCommitCpuIf064(benchmark::State& state) {
   }();
   storage::StoreOptions options;
   options.compress_wal = state.range(1) != 0;
+  options.message_log = state.range(2) != 0;
   GroupCommitCpu(state, raws, options);
 }
-BENCHMARK(BM_GroupCommitCpuIf064)->Args({20, 0})->Args({20, 1})->MeasureProcessCPUTime();
+BENCHMARK(BM_GroupCommitCpuIf064)
+    ->Args({20, 0, 0})
+    ->Args({20, 1, 0})
+    ->Args({20, 0, 1})
+    ->Args({20, 1, 1})
+    ->MeasureProcessCPUTime();
 
 // Replay: pages of 100 publications read back through DeliveryQueries::Replay (index scan,
 // message reads, rendering with replayIndicator true) from a store of 20,000 2 KB messages.

@@ -244,7 +244,8 @@ dip::Status Hub::Start() {
 void Hub::Sample() {
   storage::Store::Stats st = store_->GetStats();
   probe_.SetStorage({static_cast<double>(st.sst_bytes), static_cast<double>(st.memtable_bytes),
-                     static_cast<double>(st.pending_compaction_bytes)});
+                     static_cast<double>(st.pending_compaction_bytes),
+                     static_cast<double>(st.message_log_bytes)});
   probe_.SampleProcess();
   probe_.SetRouting(static_cast<double>(routing_->mpans()),
                     static_cast<double>(routing_->memory_bytes()));

@@ -212,6 +212,8 @@ Probe::Probe() : registry_(std::make_shared<prometheus::Registry>()) {
   memtable_bytes_ = gauge("diphub_rocksdb_memtable_bytes", "Size of RocksDB's memtables");
   pending_compaction_bytes_ = gauge("diphub_rocksdb_pending_compaction_bytes",
                                     "Bytes RocksDB estimates compaction still has to rewrite");
+  message_log_bytes_ = gauge("diphub_message_log_bytes",
+                             "Total size of the message log's segment files (messages' raw bytes)");
   routing_mpans_ = gauge("diphub_routing_mpans", "MPANs in the routing shards' appointment maps");
   routing_memory_bytes_ = gauge("diphub_routing_memory_bytes",
                                 "Bytes allocated by the routing shards' appointment maps");
@@ -316,6 +318,7 @@ void Probe::SetStorage(const StorageGauges& g) {
   sst_bytes_->Set(g.sst_bytes);
   memtable_bytes_->Set(g.memtable_bytes);
   pending_compaction_bytes_->Set(g.pending_compaction_bytes);
+  message_log_bytes_->Set(g.message_log_bytes);
 }
 
 void Probe::SampleProcess() {

@@ -89,7 +89,7 @@ enum class Stage {
 };
 
 struct StorageGauges {
-  double sst_bytes = 0, memtable_bytes = 0, pending_compaction_bytes = 0;
+  double sst_bytes = 0, memtable_bytes = 0, pending_compaction_bytes = 0, message_log_bytes = 0;
 };
 
 class Probe {
@@ -169,6 +169,7 @@ class Probe {
   prometheus::Gauge* sst_bytes_;
   prometheus::Gauge* memtable_bytes_;
   prometheus::Gauge* pending_compaction_bytes_;
+  prometheus::Gauge* message_log_bytes_;
   prometheus::Gauge* routing_mpans_;
   prometheus::Gauge* routing_memory_bytes_;
   prometheus::Counter* cpu_seconds_;

@@ -564,6 +564,8 @@ dip::Result<std::unique_ptr<Store>> OpenJetStreamStore(const std::string& dir,
                                                        const JetStreamOptions& options) {
   StoreOptions view_options = store_options;
   view_options.fsync = false;  // the stream's quorum is what is durable
+  // The view is rebuilt from the stream: the messages stay in its records (no second log).
+  view_options.message_log = false;
   // The reserve is checked before an Append is published (CheckFreeSpace): the view must not
   // refuse an entry that is already in the stream.
   view_options.min_free_bytes = 0;

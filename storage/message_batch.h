@@ -42,6 +42,9 @@ class MessageBatch {
   void Keep(std::shared_ptr<const void> owner);
   // Slot `i` views the stored message `bytes` (kept alive by the caller's Keep).
   dip::Status Decode(std::size_t i, std::uint64_t seq, std::string_view bytes);
+  // Slot `i`'s raw bytes, for a logged record (MessageView::raw_at): kept alive by the caller's
+  // Keep.
+  void SetRaw(std::size_t i, std::string_view raw) { views_[i].raw = raw; }
   // Slot `i` views `r`, which must outlive the batch (Keep its owner).
   void SetRecord(std::size_t i, const MessageRecord& r);
   // Reads a batch of owned records: moves them into the batch and views them.

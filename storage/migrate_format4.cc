@@ -161,7 +161,7 @@ dip::Status MigrateFormat4(rocksdb::DB* db,
   }
 
   // 5. Done: the current format, durable with everything before it.
-  batch.Put(handles[kDefault], kFormatKey, kFormat);
+  batch.Put(handles[kDefault], kFormatKey, kFormat5);
   batch.Delete(handles[kDefault], kCursorsMarker);
   if (dip::Status s = out.Write(true); !s.ok()) return s;
   for (rocksdb::ColumnFamilyHandle* old : {dedupe, references}) {

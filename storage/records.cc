@@ -8,6 +8,7 @@ namespace {
 
 constexpr char kMessageFormat = 4;   // 4: secondary and always recipients
 constexpr char kMessageFormat3 = 3;  // 3: event code, MPAN and acceptance time
+constexpr char kMessageLogged = 5;   // 5: 4 with the raw bytes' place in the message log
 
 void PutList(std::string* dst, const std::vector<std::string>& v) {
   PutVarint32(dst, static_cast<std::uint32_t>(v.size()));
@@ -35,24 +36,43 @@ bool GetI64(std::string_view* in, std::int64_t* v) {
 
 }  // namespace
 
+namespace {
+
+// The fields before the raw bytes, and those after them.
+void PutHead(const MessageRecord& r, char format, std::string* out) {
+  out->push_back(format);
+  PutLengthPrefixed(out, r.transaction_id);
+  PutLengthPrefixed(out, r.transaction_timestamp);
+  PutFixed64BE(out, static_cast<std::uint64_t>(r.accepted_unix_ms));
+  PutLengthPrefixed(out, r.interface_id);
+  PutLengthPrefixed(out, r.event_code);
+  PutOptional(out, r.mpan);
+  PutLengthPrefixed(out, r.sender_dip_id);
+  PutLengthPrefixed(out, r.sender_role);
+  PutLengthPrefixed(out, r.sender_unique_reference);
+  PutOptional(out, r.correlation_id);
+  PutList(out, r.primary_recipients);
+  PutList(out, r.recipients);
+}
+void PutTail(const MessageRecord& r, std::string* out) {
+  PutList(out, r.secondary_recipients);
+  PutList(out, r.always_recipients);
+}
+
+}  // namespace
+
 void EncodeMessageAround(const MessageRecord& r, std::string* head, std::string* tail) {
-  std::string& out = *head;
-  out.push_back(kMessageFormat);
-  PutLengthPrefixed(&out, r.transaction_id);
-  PutLengthPrefixed(&out, r.transaction_timestamp);
-  PutFixed64BE(&out, static_cast<std::uint64_t>(r.accepted_unix_ms));
-  PutLengthPrefixed(&out, r.interface_id);
-  PutLengthPrefixed(&out, r.event_code);
-  PutOptional(&out, r.mpan);
-  PutLengthPrefixed(&out, r.sender_dip_id);
-  PutLengthPrefixed(&out, r.sender_role);
-  PutLengthPrefixed(&out, r.sender_unique_reference);
-  PutOptional(&out, r.correlation_id);
-  PutList(&out, r.primary_recipients);
-  PutList(&out, r.recipients);
-  PutVarint32(&out, static_cast<std::uint32_t>(r.Raw().size()));  // the raw bytes come between
-  PutList(tail, r.secondary_recipients);
-  PutList(tail, r.always_recipients);
+  PutHead(r, kMessageFormat, head);
+  PutVarint32(head, static_cast<std::uint32_t>(r.Raw().size()));  // the raw bytes come between
+  PutTail(r, tail);
+}
+
+void EncodeLoggedMessage(const MessageRecord& r, const LogPosition& at, std::string* out) {
+  PutHead(r, kMessageLogged, out);
+  PutVarint32(out, at.size);
+  PutVarint32(out, at.segment);
+  PutFixed64BE(out, at.offset);
+  PutTail(r, out);
 }
 
 std::string EncodeMessage(const MessageRecord& r) {
@@ -112,10 +132,12 @@ dip::Status DecodeMessageView(std::uint64_t seq, std::string_view in, MessageVie
   auto corrupt = [seq] {
     return dip::Status::Io("stored message " + std::to_string(seq) + " is corrupt");
   };
-  if (in.empty() || (in.front() != kMessageFormat && in.front() != kMessageFormat3)) {
+  if (in.empty() || (in.front() != kMessageFormat && in.front() != kMessageFormat3 &&
+                     in.front() != kMessageLogged)) {
     return corrupt();
   }
   const bool format3 = in.front() == kMessageFormat3;
+  const bool logged = in.front() == kMessageLogged;
   in.remove_prefix(1);
   if (!GetLengthPrefixed(&in, &r.transaction_id) ||
       !GetLengthPrefixed(&in, &r.transaction_timestamp) || !GetI64(&in, &r.accepted_unix_ms) ||
@@ -124,7 +146,15 @@ dip::Status DecodeMessageView(std::uint64_t seq, std::string_view in, MessageVie
       !GetLengthPrefixed(&in, &r.sender_role) ||
       !GetLengthPrefixed(&in, &r.sender_unique_reference) ||
       !GetViewOptional(&in, &r.correlation_id) || !GetViewList(&in, &r.primary_recipients, ids) ||
-      !GetViewList(&in, &r.recipients, ids) || !GetLengthPrefixed(&in, &r.raw)) {
+      !GetViewList(&in, &r.recipients, ids)) {
+    return corrupt();
+  }
+  if (logged) {
+    if (!GetVarint32(&in, &r.raw_at.size) || !GetVarint32(&in, &r.raw_at.segment) ||
+        !GetFixed64BE(&in, &r.raw_at.offset) || r.raw_at.segment == 0) {
+      return corrupt();
+    }
+  } else if (!GetLengthPrefixed(&in, &r.raw)) {
     return corrupt();
   }
   if (!format3 && (!GetViewList(&in, &r.secondary_recipients, ids) ||

@@ -22,6 +22,15 @@ enum class Durability {
   kSyncLater,
 };
 
+// Where a message's raw bytes lie in the message log (storage/message_log.h): segment number
+// (from 1; 0: not in the log), byte offset of the payload in the segment file, and its size.
+struct LogPosition {
+  std::uint32_t segment = 0;
+  std::uint64_t offset = 0;
+  std::uint32_t size = 0;
+  std::uint64_t End() const { return offset + size; }
+};
+
 // One effective-dated appointment: `party` (a DIP ID; "" = nobody) holds appointment slot
 // `slot` (routing::Slot) of MPAN `mpan` (13 digits as a number) from day `from_day` (days since
 // 1970-01-01).
@@ -73,6 +82,10 @@ std::string EncodeMessage(const MessageRecord& r);
 // EncodeMessage(r) is `*head` + r.raw + `*tail` (appended to): a writer can pass the three parts
 // without copying raw into one string first.
 void EncodeMessageAround(const MessageRecord& r, std::string* head, std::string* tail);
+// The record of a message whose raw bytes are in the message log at `at`: the same fields, with
+// the position in place of the bytes (appended to `*out`).
+void EncodeLoggedMessage(const MessageRecord& r, const LogPosition& at, std::string* out);
+// A logged record decodes with `raw` empty: its fields only (the journal, retention).
 dip::Result<MessageRecord> DecodeMessage(std::uint64_t seq, std::string_view bytes);
 
 // Where one list of a MessageView lies in the string views beside it (MessageBatch::List).
@@ -101,10 +114,14 @@ struct MessageView {
   ListRef secondary_recipients;
   ListRef always_recipients;
   std::string_view raw;  // the array element as received
+  // A logged record (EncodeLoggedMessage) decodes with `raw` empty and its bytes' place here;
+  // the store reads them and sets `raw` before anyone else sees the view.
+  LogPosition raw_at;
 };
 
-// Decodes EncodeMessage's bytes without copying them: `*out` views `bytes`, and its lists'
-// elements are appended to `*ids` (ListRef indexes into it). On error `*ids` may have grown.
+// Decodes EncodeMessage's (or EncodeLoggedMessage's) bytes without copying them: `*out` views
+// `bytes`, and its lists' elements are appended to `*ids` (ListRef indexes into it). On error
+// `*ids` may have grown.
 dip::Status DecodeMessageView(std::uint64_t seq, std::string_view bytes, MessageView* out,
                               std::vector<std::string_view>* ids);
 // A copy of `v` that owns its fields (`ids`: the string views its ListRefs index).

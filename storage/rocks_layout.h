@@ -1,8 +1,12 @@
-// The RocksDB layout of the store (format "diphub-store-5"), shared by rocks_store.cc and the
+// The RocksDB layout of the store (format "diphub-store-6"), shared by rocks_store.cc and the
 // format-4 migration. Internal to storage/: callers see Store (store.h).
 //
 // Column families (`seq` is 8 bytes big-endian, so keys sort in seq order):
-//   messages      seq                         -> EncodeMessage (raw bytes, metadata, recipients)
+//   messages      seq                         -> EncodeLoggedMessage (metadata, recipients, and
+//                                                where the raw bytes are in the message log,
+//                                                storage/message_log.h), or EncodeMessage (the
+//                                                raw bytes inline: messages stored before the log,
+//                                                or by a store without one)
 //   byref         reference \0 sender         -> seq   (duplicate check; journal look-up)
 //                 reference \0 \0 seq         -> ""    (a status record: journal look-up only)
 //   published     recipient \0 seq            -> interface ID (backlog, replay)
@@ -53,7 +57,11 @@ inline constexpr const char* kLegacyDedupe = "dedupe";          // sender \0 ref
 inline constexpr const char* kLegacyReferences = "references";  // reference \0 seq -> ""
 
 inline constexpr std::string_view kFormatKey = "store_format";
-inline constexpr std::string_view kFormat = "diphub-store-5";
+inline constexpr std::string_view kFormat = "diphub-store-6";   // 5 + the message log
+inline constexpr std::string_view kFormat5 = "diphub-store-5";  // every message inline
+// The first seq whose record may be logged (SeqKey); messages before it are inline. Retention
+// looks for the oldest segment still referred to from here.
+inline constexpr std::string_view kLogFromKey = "message_log_from";
 inline constexpr std::string_view kFormat4 = "diphub-store-4";
 inline constexpr std::string_view kFormat3 = "diphub-store-3";  // 4 without appointments
 

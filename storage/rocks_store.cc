@@ -17,6 +17,7 @@
 #include <tuple>
 
 #include "storage/codec.h"
+#include "storage/message_log.h"
 #include "storage/migrate_format4.h"
 #include "storage/recent_messages.h"
 #include "storage/recipient_prefix.h"
@@ -204,24 +205,28 @@ class RocksStore final : public RocksView {
     auto format = store->GetMeta(kFormatKey);
     if (!format.ok()) return format.status();
     dip::Status status = dip::Status::Ok();
-    if (format.value().empty() && !existing) {
-      status = store->PutMeta(kFormatKey, kFormat);
-    } else if (format.value() == kFormat4 || format.value() == kFormat3) {
+    std::string_view current = format.value();
+    if (current.empty() && !existing) {
+      status = store->PutMeta(kLogFromKey, SeqKey(1));
+      if (status.ok()) status = store->PutMeta(kFormatKey, kFormat);
+      current = kFormat;
+    } else if (current == kFormat4 || current == kFormat3) {
       if (!legacy) {
         status = dip::Status::Config("data dir " + dir + " holds a store of format \"" +
                                      format.value() + "\" without its \"dedupe\" and " +
                                      "\"references\" column families: it is corrupt; restore " +
                                      "the data dir from a backup");
       } else {
-        status = MigrateFormat4(db, store->handles_, old[0], old[1]);
+        status = MigrateFormat4(db, store->handles_, old[0], old[1]);  // to format 5
+        current = kFormat5;
       }
-    } else if (format.value() == kFormat && existing &&
+    } else if ((current == kFormat || current == kFormat5) && existing &&
                (!have.count(kCfNames[kByRef]) || !have.count(kCfNames[kCursors]))) {
       status = dip::Status::Config("data dir " + dir + " holds a store of format \"" +
                                    format.value() + "\" without its \"byref\" or \"cursors\" " +
                                    "column family: it is corrupt; restore the data dir from a " +
                                    "backup");
-    } else if (format.value() == kFormat) {
+    } else if (current == kFormat || current == kFormat5) {
       // A migration that crashed after its write but before dropping the old families.
       for (rocksdb::ColumnFamilyHandle* h : old) {
         if (rocksdb::Status d = db->DropColumnFamily(h); !d.ok() && status.ok()) {
@@ -229,13 +234,31 @@ class RocksStore final : public RocksView {
         }
       }
     } else {
-      status = dip::Status::Config("data dir " + dir + " holds a store of format \"" +
-                                   format.value() + "\", which this diphub does not know (it " +
-                                   "reads \"" + std::string(kFormat) + "\" and converts \"" +
-                                   std::string(kFormat4) + "\")");
+      status =
+          dip::Status::Config("data dir " + dir + " holds a store of format \"" + format.value() +
+                              "\", which this diphub does not know (it " + "reads \"" +
+                              std::string(kFormat) + "\" and converts \"" + std::string(kFormat5) +
+                              "\" and \"" + std::string(kFormat4) + "\")");
+    }
+    if (status.ok() && current == kFormat5) {
+      // Format 6 is format 5 plus the message log: the messages stored so far keep their bytes
+      // in their records; those from the next seq on may have theirs in the log.
+      rocksdb::WriteBatch to6;
+      to6.Put(store->handles_[kDefault], kLogFromKey, SeqKey(store->LastSeq() + 1));
+      to6.Put(store->handles_[kDefault], kFormatKey, kFormat);
+      status = store->Write(&to6, true, "convert the store to " + std::string(kFormat));
     }
     for (rocksdb::ColumnFamilyHandle* h : old) db->DestroyColumnFamilyHandle(h);
     if (!status.ok()) return status;
+    if (store_options.message_log) {
+      MessageLogOptions log_options;
+      log_options.segment_bytes = store_options.message_log_segment_bytes;
+      log_options.fsync = store_options.fsync;
+      auto log = MessageLog::Open((fs::path(dir) / "message-log").string(), log_options);
+      if (!log.ok()) return log.status();
+      store->log_ = std::move(log).value();
+      if (dip::Status s2 = store->MatchLog(); !s2.ok()) return s2;
+    }
     if (auto loaded = store->LoadDeliveryState(); !loaded.ok()) return loaded;
     store->durable_seq_ = store->LastSeq();  // what the log replayed at open is on disk
     store->appended_seq_ = store->durable_seq_.load();
@@ -275,30 +298,58 @@ class RocksStore final : public RocksView {
                                std::to_string(min_free_bytes_) + ")");
       }
     }
-    // Per message: the record, its byref key, and one published key per recipient.
-    // The batch's buffer is sized once, and each record's raw bytes are copied into it once
-    // (SliceParts: the encoding's head, raw, tail), not first into an encoded string.
+    // Per message: the record, its byref key, and one published key per recipient. With the
+    // message log, the raw bytes go there first (one write) and the record holds their place;
+    // else the batch's buffer is sized once and each raw is copied into it once (SliceParts:
+    // the encoding's head, raw, tail), not first into an encoded string.
+    std::shared_ptr<const std::string> logged;
+    std::vector<LogPosition> positions;
+    std::vector<std::string_view> raws;
+    if (log_) {
+      raws.reserve(records.size());
+      for (const MessageRecord* r : records) raws.push_back(r->Raw());
+      dip::Result<MessageLog::Appended> appended = log_->Append(raws);
+      if (!appended.ok()) return appended.status();
+      if (durability == Durability::kFsync) {
+        if (dip::Status synced = log_->Sync(); !synced.ok()) {
+          sync_failed_ = true;
+          return dip::Status::Io("sync the message log: " + synced.help());
+        }
+      }
+      logged = std::move(appended.value().bytes);
+      positions = std::move(appended.value().positions);
+      raws = std::move(appended.value().payloads);
+    }
     std::size_t reserve = 64;
     for (const MessageRecord* r : records) {
-      reserve += r->Raw().size() + 320 + 48 * (r->recipients.size() + r->appointments.size());
+      reserve +=
+          (log_ ? 0 : r->Raw().size()) + 320 + 48 * (r->recipients.size() + r->appointments.size());
     }
     // On the heap: after the write, recent_ keeps it for the deliveries that follow.
     auto batch = std::make_shared<rocksdb::WriteBatch>(reserve);
-    std::vector<RecentMessages::Value> values;
-    values.reserve(records.size());
+    std::vector<std::pair<std::size_t, std::size_t>> spans;  // each record's place in the batch
+    spans.reserve(records.size());
     std::string head, tail;
-    for (const MessageRecord* r : records) {
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      const MessageRecord* r = records[i];
       const std::string seq = SeqKey(r->seq);
       head.clear();
       tail.clear();
-      EncodeMessageAround(*r, &head, &tail);
       const rocksdb::Slice seq_slice(seq);
-      const std::string_view raw = r->Raw();
-      const rocksdb::Slice value[] = {head, rocksdb::Slice(raw.data(), raw.size()), tail};
-      batch->Put(handles_[kMessages], rocksdb::SliceParts(&seq_slice, 1),
-                 rocksdb::SliceParts(value, 3));
-      const std::size_t size = head.size() + raw.size() + tail.size();
-      values.push_back({r->seq, batch->GetDataSize() - size, size});  // the value ends the batch
+      std::size_t size;
+      if (log_) {
+        EncodeLoggedMessage(*r, positions[i], &head);
+        batch->Put(handles_[kMessages], seq_slice, head);
+        size = head.size();
+      } else {
+        EncodeMessageAround(*r, &head, &tail);
+        const std::string_view raw = r->Raw();
+        const rocksdb::Slice value[] = {head, rocksdb::Slice(raw.data(), raw.size()), tail};
+        batch->Put(handles_[kMessages], rocksdb::SliceParts(&seq_slice, 1),
+                   rocksdb::SliceParts(value, 3));
+        size = head.size() + raw.size() + tail.size();
+      }
+      spans.emplace_back(batch->GetDataSize() - size, size);  // the value ends the batch
       if (r->interface_id != kStatusInterface) {
         batch->Put(handles_[kByRef], RefKey(r->sender_unique_reference, r->sender_dip_id), seq);
       } else {
@@ -317,8 +368,20 @@ class RocksStore final : public RocksView {
     batch->Put(handles_[kTimeIndex], tkey, "");
     dip::Status written = Write(batch.get(), durability == Durability::kFsync, "group commit");
     if (written.ok()) {
-      const std::string& data = batch->Data();
-      recent_.Add(std::move(batch), data, std::move(values));
+      const std::string_view data = batch->Data();
+      std::vector<RecentMessages::Value> values;
+      values.reserve(records.size());
+      for (std::size_t i = 0; i < records.size(); ++i) {
+        values.push_back({records[i]->seq, data.substr(spans[i].first, spans[i].second),
+                          log_ ? raws[i] : std::string_view()});
+      }
+      const std::size_t bytes = data.size() + (logged ? logged->size() : 0);
+      struct Written {
+        std::shared_ptr<rocksdb::WriteBatch> batch;
+        std::shared_ptr<const std::string> logged;
+      };
+      recent_.Add(std::make_shared<const Written>(Written{std::move(batch), std::move(logged)}),
+                  bytes, std::move(values));
       // Appends come in seq order (the group commit's write slot).
       const std::uint64_t last = records.back()->seq;
       RaiseTo(appended_seq_, last);
@@ -333,6 +396,15 @@ class RocksStore final : public RocksView {
       return dip::Status::Io("the write-ahead log could not be fsync'd earlier; restart the hub");
     }
     const std::uint64_t covered = appended_seq_.load();  // every Append returned so far
+    if (log_) {
+      // Both logs are durable before anyone is answered. Should the power fail between the two
+      // syncs (or before them, with RocksDB's log written back first), records whose bytes
+      // are not in the message log were never acknowledged; MatchLog removes them at open.
+      if (dip::Status logged = log_->Sync(); !logged.ok()) {
+        sync_failed_ = true;
+        return dip::Status::Io("sync the message log: " + logged.help());
+      }
+    }
     rocksdb::Status s = fsync_ ? db_->SyncWAL() : rocksdb::Status::OK();
     if (!s.ok()) {
       std::uint64_t bg_errors = 0;
@@ -368,17 +440,19 @@ class RocksStore final : public RocksView {
   dip::Result<MessageBatch> GetMessageViews(std::span<const std::uint64_t> seqs) override {
     MessageBatch out;
     out.Resize(seqs.size());
-    // Recently committed messages in the batches that wrote them; the rest from RocksDB.
+    // Recently committed messages in the batches that wrote them; the rest from RocksDB (and
+    // their raw bytes from the message log).
     std::vector<std::size_t> misses;
     std::shared_ptr<const void> keep;
     for (std::size_t i = 0; i < seqs.size(); ++i) {
-      std::optional<std::string_view> value = recent_.Find(seqs[i], &keep);
-      if (!value) {
+      std::optional<RecentMessages::Value> hit = recent_.Find(seqs[i], &keep);
+      if (!hit) {
         misses.push_back(i);
         continue;
       }
       out.Keep(std::move(keep));
-      if (dip::Status s = out.Decode(i, seqs[i], *value); !s.ok()) return s;
+      if (dip::Status s = out.Decode(i, seqs[i], hit->value); !s.ok()) return s;
+      if (out[i].raw_at.segment != 0) out.SetRaw(i, hit->raw);
     }
     if (misses.empty()) return out;
     std::vector<std::string> keys;
@@ -407,12 +481,32 @@ class RocksStore final : public RocksView {
     bytes->reserve(total);
     for (const rocksdb::PinnableSlice& v : values) bytes->append(v.data(), v.size());
     std::size_t offset = 0;
+    std::size_t raw_total = 0;
     for (std::size_t k = 0; k < misses.size(); ++k) {
       const std::string_view value(bytes->data() + offset, values[k].size());
       offset += values[k].size();
       if (dip::Status s = out.Decode(misses[k], seqs[misses[k]], value); !s.ok()) return s;
+      raw_total += out[misses[k]].raw_at.size;
     }
     out.Keep(std::move(bytes));
+    if (raw_total == 0) return out;
+    // The logged ones' raw bytes, read into one more buffer.
+    if (!log_)
+      return dip::Status::Io(
+          "a stored message refers to the message log, which this "
+          "store was opened without");
+    auto raw = std::make_shared<std::string>(raw_total, '\0');
+    std::size_t at = 0;
+    for (std::size_t i : misses) {
+      const LogPosition& p = out[i].raw_at;
+      if (p.segment == 0) continue;
+      if (dip::Status s = log_->Read(p, raw->data() + at); !s.ok()) {
+        return dip::Status::Io("read message " + std::to_string(seqs[i]) + ": " + s.help());
+      }
+      out.SetRaw(i, std::string_view(raw->data() + at, p.size));
+      at += p.size;
+    }
+    out.Keep(std::move(raw));
     return out;
   }
 
@@ -730,11 +824,13 @@ class RocksStore final : public RocksView {
     // newest messages may be among those removed.
     batch.Put(handles_[kDefault], "seq_floor", SeqKey(LastSeq()));
     if (auto s = Write(&batch, false, "retention"); !s.ok()) return s;
+    if (dip::Status s = DropUnreferencedSegments(); !s.ok()) return s;
     return removed;
   }
 
   Stats GetStats() override {
     Stats s;
+    if (log_) s.message_log_bytes = log_->DiskBytes();
     for (rocksdb::ColumnFamilyHandle* h : handles_) {
       std::uint64_t v = 0;
       if (db_->GetIntProperty(h, "rocksdb.total-sst-files-size", &v)) s.sst_bytes += v;
@@ -906,6 +1002,100 @@ class RocksStore final : public RocksView {
     return rows;
   }
 
+  // After a crash the message log and RocksDB may disagree at their ends, by messages that were
+  // never acknowledged (both are synced before a 201): records whose raw bytes did not reach
+  // the log (a power loss, RocksDB's log written back first) are removed with their keys, and
+  // log records no record refers to (RocksDB's write lost, or failed) are cut off.
+  dip::Status MatchLog() {
+    const LogPosition end = log_->End();
+    rocksdb::WriteBatch undo;
+    std::vector<std::uint64_t> undone;
+    LogPosition last;  // the newest record's place in the log, if logged
+    std::unique_ptr<rocksdb::Iterator> it(NewIterator(kMessages));
+    for (it->SeekToLast(); it->Valid(); it->Prev()) {
+      if (it->key().size() != 8) continue;
+      const std::uint64_t seq = DecodeFixed64BE(it->key().data());
+      std::vector<std::string_view> ids;
+      MessageView v;
+      if (dip::Status s = DecodeMessageView(
+              seq, std::string_view(it->value().data(), it->value().size()), &v, &ids);
+          !s.ok()) {
+        return s;
+      }
+      const LogPosition& p = v.raw_at;
+      if (p.segment == 0) break;  // inline: the log holds nothing newer that anyone refers to
+      if (p.segment < end.segment || (p.segment == end.segment && p.End() <= end.offset)) {
+        last = p;
+        break;
+      }
+      undo.Delete(handles_[kMessages], SeqKey(seq));
+      if (v.interface_id != kStatusInterface) {
+        undo.Delete(handles_[kByRef], RefKey(v.sender_unique_reference, v.sender_dip_id));
+      } else {
+        undo.Delete(handles_[kByRef], StatusRefKey(v.sender_unique_reference, seq));
+      }
+      for (std::string_view to :
+           std::span<const std::string_view>(ids).subspan(v.recipients.begin, v.recipients.count)) {
+        undo.Delete(handles_[kPublished], RecipientKey(to, seq));
+      }
+      undone.push_back(seq);
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "message log check");
+    it.reset();
+    if (!undone.empty()) {
+      // Keep their seqs unused (LastSeq), and drop the time-index keys of their batches.
+      undo.Put(handles_[kDefault], "seq_floor", SeqKey(LastSeq()));
+      std::unique_ptr<rocksdb::Iterator> t(NewIterator(kTimeIndex));
+      for (t->SeekToLast(); t->Valid() && t->key().size() == 16 &&
+                            DecodeFixed64BE(t->key().data() + 8) >= undone.back();
+           t->Prev()) {
+        undo.Delete(handles_[kTimeIndex], t->key());
+      }
+      if (!t->status().ok()) return FromRocks(t->status(), "message log check");
+      if (dip::Status s = Write(&undo, true, "undo messages missing from the message log");
+          !s.ok()) {
+        return s;
+      }
+      undone_at_open_ = undone.size();
+    }
+    // The current segment ends with the newest record, or holds none of the records.
+    const std::uint64_t keep = last.segment == end.segment ? last.End() : MessageLog::kHeaderBytes;
+    if (keep < end.offset) {
+      cut_at_open_ = end.offset - keep;
+      return log_->TruncateCurrent(keep);
+    }
+    return dip::Status::Ok();
+  }
+
+  // Deletes the message log's segments older than the oldest one a stored message refers to.
+  dip::Status DropUnreferencedSegments() {
+    if (!log_) return dip::Status::Ok();
+    auto from = GetMeta(kLogFromKey);
+    if (!from.ok()) return from.status();
+    std::unique_ptr<rocksdb::Iterator> it(NewIterator(kMessages));
+    if (from.value().size() == 8) {
+      it->Seek(from.value());
+    } else {
+      it->SeekToFirst();
+    }
+    std::uint32_t oldest = log_->End().segment;  // none referred to: all but the current one
+    if (it->Valid() && it->key().size() == 8) {
+      std::vector<std::string_view> ids;
+      MessageView v;
+      if (dip::Status s =
+              DecodeMessageView(DecodeFixed64BE(it->key().data()),
+                                std::string_view(it->value().data(), it->value().size()), &v, &ids);
+          !s.ok()) {
+        return s;
+      }
+      if (v.raw_at.segment == 0) return dip::Status::Ok();  // an inline one: keep everything
+      oldest = v.raw_at.segment;
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "message log retention");
+    auto dropped = log_->DropSegmentsBefore(oldest);
+    return dropped.ok() ? dip::Status::Ok() : dropped.status();
+  }
+
   // Every write goes through here. Writes run concurrently (RocksDB groups them); after a
   // failed write (a full disk) RocksDB must be resumed, alone, before it is written to again;
   // until space returns, writes fail with "disk full".
@@ -936,6 +1126,9 @@ class RocksStore final : public RocksView {
   // commit at most at full load; further behind, they read from RocksDB as before.
   static constexpr std::size_t kRecentBytes = 16u << 20;
   RecentMessages recent_{kRecentBytes};
+  std::unique_ptr<MessageLog> log_;  // null: every message's bytes inline (a view, an option)
+  std::size_t undone_at_open_ = 0;   // MatchLog's figures
+  std::uint64_t cut_at_open_ = 0;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::string dir_;

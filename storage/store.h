@@ -31,20 +31,21 @@ class Store {
   // Writes, in one atomic WriteBatch, for every record: the message record, its byref key
   // (duplicate check and journal look-up) and per recipient a published key, which makes the
   // delivery pending (past the recipient's cursor); plus one time-index key for the batch. With
-  // kFsync the write-ahead log is fsync'd before returning. A full disk gives a status whose
-  // help starts "disk full".
+  // the message log (StoreOptions::message_log) the raw bytes are written there first, in one
+  // write, and the record holds their place. With kFsync both logs are fsync'd before
+  // returning. A full disk gives a status whose help starts "disk full".
   virtual dip::Status Append(std::span<const MessageRecord* const> records,
                              Durability durability) = 0;
 
-  // Makes every Append() that returned before this call began durable (fsyncs the write-ahead
-  // log), so Append(kSyncLater) then SyncWal() is Append(kFsync) in two steps; Appends may run
-  // while it does. Until then what Append(kSyncLater) wrote is already seen by IsDuplicate,
-  // GetMessages and the outbox scans (not by ScanPublished or Journal): the caller must not act on
-  // it before the sync (group_commit.h). A failed sync leaves the store refusing every later Append
-  // (whether the unsynced writes survive is known only after a restart), unless its help starts
-  // "disk full": a later write failed and stopped the log, and RocksDB recovers once space
-  // returns (the unsynced writes are in the memtable, flushed then). A store whose Append is
-  // durable when it returns does nothing here.
+  // Makes every Append() that returned before this call began durable (fsyncs the message log,
+  // then the write-ahead log), so Append(kSyncLater) then SyncWal() is Append(kFsync) in two steps;
+  // Appends may run while it does. Until then what Append(kSyncLater) wrote is already seen by
+  // IsDuplicate, GetMessages and the outbox scans (not by ScanPublished or Journal): the caller
+  // must not act on it before the sync (group_commit.h). A failed sync leaves the store refusing
+  // every later Append (whether the unsynced writes survive is known only after a restart), unless
+  // its help starts "disk full": a later write failed and stopped the log, and RocksDB recovers
+  // once space returns (the unsynced writes are in the memtable, flushed then). A store whose
+  // Append is durable when it returns does nothing here.
   virtual dip::Status SyncWal() { return dip::Status::Ok(); }
 
   // The messages with these sequence numbers, in the same order. A missing one is an error.
@@ -117,6 +118,7 @@ class Store {
     std::uint64_t sst_bytes = 0;
     std::uint64_t memtable_bytes = 0;
     std::uint64_t pending_compaction_bytes = 0;
+    std::uint64_t message_log_bytes = 0;  // the message log's segment files
   };
   // Sizes summed over every column family.
   virtual Stats GetStats() = 0;
@@ -149,6 +151,11 @@ struct StoreOptions {
   // Compress the write-ahead log (zstd; about 18 times fewer log bytes for IF-064 traffic, at
   // about the same CPU). Default: true
   bool compress_wal = true;
+  // Keep the messages' raw bytes in the message log (`<dir>/message-log`, storage/message_log.h)
+  // and only their records and keys in RocksDB. False: the bytes go into the records, as before
+  // format 6 (the JetStream engine's local view). Default: true
+  bool message_log = true;
+  std::uint64_t message_log_segment_bytes = 64u << 20;  // Default: 64 MiB
   // False: no write is fsync'd, whatever its Durability (the local view of storage.engine
   // jetstream, where the replicated stream is what is durable). Default: true
   bool fsync = true;

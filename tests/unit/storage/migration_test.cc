@@ -105,7 +105,9 @@ TEST_F(MigrationTest, AMigrationStoppedAfterAnyWriteIsFinishedByTheNextOpen) {
 void MigrationTest::ExpectConverted() {
   auto store = Open();
   ASSERT_TRUE(store);
-  EXPECT_EQ(store->GetMeta("store_format").value(), "diphub-store-5");
+  // Converted to format 5, then to 6: the old messages stay inline, the log starts after them.
+  EXPECT_EQ(store->GetMeta("store_format").value(), "diphub-store-6");
+  EXPECT_EQ(store->GetMeta("message_log_from").value(), std::string("\0\0\0\0\0\0\0\x0a", 8));
   EXPECT_EQ(store->LastSeq(), 9u);
 
   // Messages, byte for byte as the format-4 code stored them.
@@ -185,7 +187,7 @@ void MigrationTest::ExpectConverted() {
   store = Open();
   ASSERT_TRUE(store);
   EXPECT_EQ(Pending(*store, kMdr), (std::vector<std::uint64_t>{6, 7, 8}));
-  EXPECT_EQ(store->GetMeta("store_format").value(), "diphub-store-5");
+  EXPECT_EQ(store->GetMeta("store_format").value(), "diphub-store-6");
 }
 
 TEST_F(MigrationTest, UnknownFormatIsStillRefused) {

@@ -18,7 +18,7 @@ class StoreFixture : public ::testing::Test {
 
   void Open() {
     store_.reset();
-    auto s = OpenRocksStore(dir_.path() + "/db");
+    auto s = OpenRocksStore(dir_.path() + "/db", options_);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(s).value();
   }
@@ -31,6 +31,7 @@ class StoreFixture : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  StoreOptions options_;  // what Open() opens with
   std::unique_ptr<Store> store_;
 };
 

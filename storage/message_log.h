@@ -1,0 +1,105 @@
+// The message log: the raw bytes of accepted messages in append-only segment files of the
+// hub's own (`<data dir>/message-log/000001.msg`, ...), so that RocksDB stores only each
+// message's small record and keys, and its write-ahead log, memtables and flushes no longer
+// carry the messages themselves (docs/architecture.md, "The message log").
+//
+// A segment is a 16-byte header (magic "diphubML", version, segment number) and then records:
+//   size (u32 little-endian) | XXH3-64 of the payload seeded by its position (u64 LE) | payload
+// The seed (segment << 40 ^ offset) makes a record read at the wrong place fail its check like
+// a torn one. A segment is fdatasync'd and the directory fsync'd before the next one gets its
+// first record, so after a power loss only the last segment can end in a torn record; Open()
+// scans it and cuts it after its last whole record.
+//
+// Thread-safety: Append() calls must not overlap (the group commit's write slot orders them;
+// a mutex makes overlapping calls safe but unordered). Sync(), Read(), DiskBytes() are safe
+// from any thread, concurrently with Append().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dip/status.h"
+#include "storage/records.h"  // LogPosition
+
+namespace diphub::storage {
+
+struct MessageLogOptions {
+  // A segment is closed once it holds this much; a batch bigger than this gets one of its own.
+  std::uint64_t segment_bytes = 64u << 20;  // Default: 64 MiB
+  // False: Sync() and the roll to a new segment do not fsync (tests, a store that is a view).
+  bool fsync = true;
+};
+
+class MessageLog {
+ public:
+  // Opens (creating) the log in directory `dir`. The last segment is scanned and cut after its
+  // last whole record; `*cut_bytes` (may be null) tells how many bytes were cut.
+  static dip::Result<std::unique_ptr<MessageLog>> Open(const std::string& dir,
+                                                       MessageLogOptions options,
+                                                       std::uint64_t* cut_bytes = nullptr);
+  ~MessageLog();
+  MessageLog(const MessageLog&) = delete;
+  MessageLog& operator=(const MessageLog&) = delete;
+
+  struct Appended {
+    std::shared_ptr<const std::string> bytes;  // the frames written, which `payloads` view
+    std::vector<LogPosition> positions;        // one per payload, in order
+    std::vector<std::string_view> payloads;    // the payloads as written, in `*bytes`
+  };
+  // Frames `payloads` and writes them at the end of the log with one write, in a new segment
+  // when the current one is full. Not durable until Sync(). On a failed write (a full disk)
+  // the segment is cut back to where it was, so the log stays whole.
+  dip::Result<Appended> Append(std::span<const std::string_view> payloads);
+
+  // Makes every Append() that returned before this call began durable (fdatasync).
+  dip::Status Sync();
+
+  // Copies the payload at `p` to `dst` (p.size bytes) and checks its checksum.
+  dip::Status Read(const LogPosition& p, char* dst) const;
+
+  // Where the next record will go: the current segment and its size.
+  LogPosition End() const;
+
+  // Cuts the current segment back to `offset` (the end of the last record a stored message
+  // refers to: records after it belong to no message). Only before the first Append().
+  dip::Status TruncateCurrent(std::uint64_t offset);
+
+  // Deletes the segments numbered below `segment` (never the current one). Returns how many.
+  dip::Result<std::uint32_t> DropSegmentsBefore(std::uint32_t segment);
+
+  // Bytes of every segment file together.
+  std::uint64_t DiskBytes() const;
+
+  static constexpr std::uint64_t kHeaderBytes = 16;
+  static constexpr std::uint64_t kFrameBytes = 12;  // size and checksum before each payload
+
+ private:
+  struct Segment;
+  MessageLog(std::string dir, MessageLogOptions options);
+  dip::Status OpenSegments(std::uint64_t* cut_bytes);
+  // Closes the current segment (synced) and starts segment `number`. REQUIRES: mu_ held.
+  dip::Status Roll();
+  std::shared_ptr<Segment> FindSegment(std::uint32_t number) const;
+
+  const std::string dir_;
+  const MessageLogOptions options_;
+  int dir_fd_ = -1;
+
+  mutable std::mutex mu_;
+  std::vector<std::shared_ptr<Segment>> segments_;  // ascending; the last is current. mu_
+  std::uint64_t end_ = 0;                           // current segment's size; guarded by mu_
+  std::uint64_t sealed_bytes_ = 0;                  // the others' sizes together; mu_
+
+  std::mutex sync_mu_;  // one Sync() at a time
+};
+
+// The checksum of a payload stored at (segment, offset).
+std::uint64_t MessageLogChecksum(std::uint32_t segment, std::uint64_t offset,
+                                 std::string_view payload);
+
+}  // namespace diphub::storage

@@ -1,0 +1,222 @@
+#include "storage/message_log.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "tests/support/temp_dir.h"
+
+namespace diphub::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+class MessageLogTest : public ::testing::Test {
+ protected:
+  std::string Dir() const { return dir_.path() + "/message-log"; }
+  std::string Segment(int n) const {
+    char name[32];
+    std::snprintf(name, sizeof name, "/%06d.msg", n);
+    return Dir() + name;
+  }
+
+  std::unique_ptr<MessageLog> Open(std::uint64_t* cut = nullptr) {
+    auto log = MessageLog::Open(Dir(), options_, cut);
+    EXPECT_TRUE(log.ok()) << log.status().ToString();
+    return log.ok() ? std::move(log).value() : nullptr;
+  }
+
+  std::vector<LogPosition> Append(MessageLog& log, const std::vector<std::string>& payloads) {
+    std::vector<std::string_view> views(payloads.begin(), payloads.end());
+    auto appended = log.Append(views);
+    EXPECT_TRUE(appended.ok()) << appended.status().ToString();
+    if (!appended.ok()) return {};
+    for (std::size_t i = 0; i < payloads.size(); ++i) {
+      EXPECT_EQ(appended.value().payloads[i], payloads[i]);  // the views of what was written
+    }
+    return appended.value().positions;
+  }
+
+  static std::string Read(const MessageLog& log, const LogPosition& p) {
+    std::string out(p.size, '\0');
+    dip::Status s = log.Read(p, out.data());
+    return s.ok() ? out : "error: " + s.help();
+  }
+
+  testing::TempDir dir_;
+  MessageLogOptions options_;
+};
+
+TEST_F(MessageLogTest, AppendedPayloadsReadBackBeforeAndAfterAReopen) {
+  std::vector<LogPosition> at;
+  {
+    auto log = Open();
+    ASSERT_TRUE(log);
+    at = Append(*log, {"first", std::string(5000, 'x'), ""});
+    ASSERT_EQ(at.size(), 3u);
+    EXPECT_EQ(at[0].segment, 1u);
+    EXPECT_EQ(at[0].offset, MessageLog::kHeaderBytes + MessageLog::kFrameBytes);
+    EXPECT_EQ(at[1].offset, at[0].End() + MessageLog::kFrameBytes);
+    EXPECT_EQ(Read(*log, at[0]), "first");
+    EXPECT_EQ(Read(*log, at[1]), std::string(5000, 'x'));
+    EXPECT_EQ(Read(*log, at[2]), "");
+    ASSERT_TRUE(log->Sync().ok());
+    EXPECT_EQ(log->End().offset, at[2].End());
+    EXPECT_EQ(log->DiskBytes(), at[2].End());
+  }
+  std::uint64_t cut = 99;
+  auto log = Open(&cut);
+  ASSERT_TRUE(log);
+  EXPECT_EQ(cut, 0u);
+  EXPECT_EQ(log->End().offset, at[2].End());
+  EXPECT_EQ(Read(*log, at[1]), std::string(5000, 'x'));
+  std::vector<LogPosition> more = Append(*log, {"next"});
+  EXPECT_EQ(more[0].offset, at[2].End() + MessageLog::kFrameBytes);
+  EXPECT_EQ(Read(*log, more[0]), "next");
+}
+
+// A crash in the middle of a write leaves part of a record: the next open cuts it, keeps every
+// whole record before it, and appends after them.
+TEST_F(MessageLogTest, ATornRecordAtTheEndIsCutAtOpen) {
+  std::vector<LogPosition> at;
+  {
+    auto log = Open();
+    ASSERT_TRUE(log);
+    at = Append(*log, {"one", "two", "three-is-longer"});
+  }
+  // Half of the last record survived.
+  const std::uint64_t whole = at[1].End();
+  fs::resize_file(Segment(1), at[2].offset + 4);
+  std::uint64_t cut = 0;
+  auto log = Open(&cut);
+  ASSERT_TRUE(log);
+  EXPECT_EQ(cut, at[2].offset + 4 - whole);
+  EXPECT_EQ(fs::file_size(Segment(1)), whole);
+  EXPECT_EQ(Read(*log, at[1]), "two");
+  std::vector<LogPosition> again = Append(*log, {"four"});
+  EXPECT_EQ(again[0].offset, whole + MessageLog::kFrameBytes);
+}
+
+// A record whose bytes changed (a page that never reached the disk) fails its checksum: the
+// open cuts from it on, and a read of it is refused.
+TEST_F(MessageLogTest, ARecordThatFailsItsChecksumEndsTheLog) {
+  std::vector<LogPosition> at;
+  {
+    auto log = Open();
+    ASSERT_TRUE(log);
+    at = Append(*log, {"alpha", "bravo", "charlie"});
+  }
+  {
+    std::fstream f(Segment(1), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(at[1].offset + 2));
+    f.put('X');
+  }
+  std::uint64_t cut = 0;
+  auto log = Open(&cut);
+  ASSERT_TRUE(log);
+  EXPECT_EQ(cut, at[2].End() - at[0].End());
+  EXPECT_EQ(fs::file_size(Segment(1)), at[0].End());
+  EXPECT_EQ(Read(*log, at[0]), "alpha");
+  EXPECT_EQ(Read(*log, at[1]).rfind("error: ", 0), 0u);
+}
+
+TEST_F(MessageLogTest, AReadAtTheWrongPlaceOrOfTheWrongSizeFailsItsCheck) {
+  auto log = Open();
+  ASSERT_TRUE(log);
+  std::vector<LogPosition> at = Append(*log, {"0123456789", "abcdefghij"});
+  LogPosition shifted = at[1];
+  shifted.offset += 1;  // one byte off
+  EXPECT_EQ(Read(*log, shifted).rfind("error: ", 0), 0u) << Read(*log, shifted);
+  LogPosition shorter = at[1];
+  shorter.size = 5;
+  EXPECT_NE(Read(*log, shorter).find("corrupt"), std::string::npos) << Read(*log, shorter);
+  LogPosition elsewhere = at[1];
+  elsewhere.segment = 7;
+  EXPECT_NE(Read(*log, elsewhere).find("000007.msg is missing"), std::string::npos);
+}
+
+// Full segments are closed and the next one begins; retention deletes whole segments, never
+// the current one, and what was deleted can no longer be read.
+TEST_F(MessageLogTest, SegmentsRollWhenFullAndOldOnesCanBeDropped) {
+  options_.segment_bytes = 100;
+  auto log = Open();
+  ASSERT_TRUE(log);
+  std::vector<LogPosition> at;
+  for (int i = 0; i < 6; ++i) {
+    std::vector<LogPosition> p = Append(*log, {std::string(40, static_cast<char>('a' + i))});
+    at.push_back(p[0]);
+  }
+  // 16 + 2 × 52 > 100: one record of 52 bytes per segment after the header.
+  EXPECT_EQ(at[0].segment, 1u);
+  EXPECT_EQ(at[5].segment, 6u);
+  EXPECT_TRUE(fs::exists(Segment(6)));
+  // A batch bigger than a segment gets one of its own.
+  std::vector<LogPosition> big = Append(*log, {std::string(300, 'z')});
+  EXPECT_EQ(big[0].segment, 7u);
+  log.reset();
+  log = Open();
+  ASSERT_TRUE(log);
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(Read(*log, at[i]), std::string(40, static_cast<char>('a' + i)));
+  }
+  const std::uint64_t before = log->DiskBytes();
+  auto dropped = log->DropSegmentsBefore(4);
+  ASSERT_TRUE(dropped.ok());
+  EXPECT_EQ(dropped.value(), 3u);
+  EXPECT_FALSE(fs::exists(Segment(3)));
+  EXPECT_TRUE(fs::exists(Segment(4)));
+  EXPECT_EQ(log->DiskBytes(), before - 3 * (16 + 52));
+  EXPECT_NE(Read(*log, at[0]).find("missing"), std::string::npos);
+  EXPECT_EQ(Read(*log, at[3]), std::string(40, 'd'));
+  auto all = log->DropSegmentsBefore(1000);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all.value(), 3u);  // 4, 5, 6: the current one (7) stays
+  EXPECT_EQ(Read(*log, big[0]), std::string(300, 'z'));
+}
+
+TEST_F(MessageLogTest, TruncateCurrentCutsRecordsNobodyRefersTo) {
+  auto log = Open();
+  ASSERT_TRUE(log);
+  std::vector<LogPosition> at = Append(*log, {"keep", "drop", "drop too"});
+  ASSERT_TRUE(log->TruncateCurrent(at[0].End()).ok());
+  EXPECT_EQ(log->End().offset, at[0].End());
+  EXPECT_EQ(fs::file_size(Segment(1)), at[0].End());
+  EXPECT_FALSE(log->TruncateCurrent(at[2].End()).ok());  // past the end
+  std::vector<LogPosition> next = Append(*log, {"new"});
+  EXPECT_EQ(next[0].offset, at[1].offset);
+  EXPECT_EQ(Read(*log, next[0]), "new");
+}
+
+TEST_F(MessageLogTest, AFileThatIsNotASegmentIsRefusedByName) {
+  fs::create_directories(Dir());
+  std::ofstream(Segment(1)) << "this is not a diphub message log segment";
+  auto log = MessageLog::Open(Dir(), options_);
+  ASSERT_FALSE(log.ok());
+  EXPECT_NE(log.status().help().find("000001.msg is not a segment of a diphub message log"),
+            std::string::npos)
+      << log.status().ToString();
+}
+
+// A segment created just before a crash, whose header never reached the disk, is begun again.
+TEST_F(MessageLogTest, ALastSegmentWithoutItsHeaderIsBegunAgain) {
+  options_.segment_bytes = 64;
+  {
+    auto log = Open();
+    ASSERT_TRUE(log);
+    Append(*log, {std::string(40, 'a')});
+  }
+  std::ofstream(Segment(2)).close();  // empty: created, header lost
+  auto log = Open();
+  ASSERT_TRUE(log);
+  EXPECT_EQ(log->End().segment, 2u);
+  EXPECT_EQ(log->End().offset, MessageLog::kHeaderBytes);
+  std::vector<LogPosition> at = Append(*log, {"b"});
+  EXPECT_EQ(at[0].segment, 2u);
+  EXPECT_EQ(Read(*log, at[0]), "b");
+}
+
+}  // namespace
+}  // namespace diphub::storage
