@@ -442,7 +442,7 @@ dip::Result<Config> ParseConfigImpl(const std::string& yaml_text, const std::str
   if (dip::Status s = CheckKeys(st,
                                 {"engine", "data_dir", "durability", "group_commit_max_messages",
                                  "group_commit_max_bytes", "max_pending_bytes", "retention_seconds",
-                                 "memtable_bytes", "min_free_bytes", "jetstream"},
+                                 "memtable_bytes", "min_free_bytes", "message_log", "jetstream"},
                                 "storage");
       !s.ok()) {
     return s;
@@ -480,6 +480,9 @@ dip::Result<Config> ParseConfigImpl(const std::string& yaml_text, const std::str
       return s;
     }
     if (dip::Status s = Read(st, "min_free_bytes", "storage", &c.storage.min_free_bytes); !s.ok()) {
+      return s;
+    }
+    if (dip::Status s = Read(st, "message_log", "storage", &c.storage.message_log); !s.ok()) {
       return s;
     }
     if (c.storage.memtable_bytes < (1u << 20)) {

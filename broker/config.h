@@ -41,7 +41,10 @@ struct StorageOptions {
   std::size_t memtable_bytes = 64u << 20;     // RocksDB write buffer; the WAL is preallocated at
                                               // about 1.1x this. Default: 64 MiB
   std::uint64_t min_free_bytes = 256u << 20;  // sends answer 503 below this. Default: 256 MiB
-  storage::JetStreamOptions jetstream;        // storage.jetstream.*, used with engine jetstream
+  // The messages' raw bytes in the message log (<data_dir>/message-log) rather than in
+  // RocksDB's records: less CPU per message, about three times the disk. Default: true
+  bool message_log = true;
+  storage::JetStreamOptions jetstream;  // storage.jetstream.*, used with engine jetstream
 };
 
 struct MetricsOptions {

@@ -157,6 +157,7 @@ dip::Status Hub::Start() {
   storage::StoreOptions store_options;
   store_options.memtable_bytes = config_.storage.memtable_bytes;
   store_options.min_free_bytes = config_.storage.min_free_bytes;
+  store_options.message_log = config_.storage.message_log;
   auto store = OpenStore(config_.storage, store_options, &probe_);
   if (!store.ok()) return store.status();
   store_ = std::move(store).value();

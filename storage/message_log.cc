@@ -172,8 +172,7 @@ dip::Status MessageLog::OpenSegments(std::uint64_t* cut_bytes) {
     char header[kHeaderBytes];
     const bool has_header =
         size >= kHeaderBytes && ReadAll(seg->fd, header, kHeaderBytes, 0, seg->path).ok();
-    if (has_header &&
-        (std::memcmp(header, kMagic, 8) != 0 || GetLe32(header + 12) != numbers[i])) {
+    if (has_header && (std::memcmp(header, kMagic, 8) != 0 || GetLe32(header + 12) != numbers[i])) {
       return dip::Status::Io(seg->path + " is not a segment of a diphub message log");
     }
     if (has_header && GetLe32(header + 8) != kVersion) {
@@ -315,12 +314,12 @@ std::shared_ptr<MessageLog::Segment> MessageLog::FindSegment(std::uint32_t numbe
 dip::Status MessageLog::Read(const LogPosition& p, char* dst) const {
   std::shared_ptr<Segment> seg = FindSegment(p.segment);
   if (!seg) {
-    return dip::Status::Io("message log segment " + SegmentName(p.segment) +
-                           " is missing from " + dir_);
+    return dip::Status::Io("message log segment " + SegmentName(p.segment) + " is missing from " +
+                           dir_);
   }
   if (p.offset < kHeaderBytes + kFrameBytes) {
-    return dip::Status::Io("message log position " + std::to_string(p.offset) + " in " +
-                           seg->path + " is corrupt");
+    return dip::Status::Io("message log position " + std::to_string(p.offset) + " in " + seg->path +
+                           " is corrupt");
   }
   char frame[kFrameBytes];
   iovec iov[2] = {{frame, kFrameBytes}, {dst, p.size}};

@@ -250,13 +250,17 @@ class RocksStore final : public RocksView {
     }
     for (rocksdb::ColumnFamilyHandle* h : old) db->DestroyColumnFamilyHandle(h);
     if (!status.ok()) return status;
-    if (store_options.message_log) {
+    // The log is written with message_log on; opened for reading (and kept whole) whenever it
+    // exists, so a data dir switched off keeps its logged messages readable.
+    const std::string log_dir = (fs::path(dir) / "message-log").string();
+    if (store_options.message_log || fs::exists(log_dir)) {
       MessageLogOptions log_options;
       log_options.segment_bytes = store_options.message_log_segment_bytes;
       log_options.fsync = store_options.fsync;
-      auto log = MessageLog::Open((fs::path(dir) / "message-log").string(), log_options);
+      auto log = MessageLog::Open(log_dir, log_options);
       if (!log.ok()) return log.status();
       store->log_ = std::move(log).value();
+      store->write_log_ = store_options.message_log;
       if (dip::Status s2 = store->MatchLog(); !s2.ok()) return s2;
     }
     if (auto loaded = store->LoadDeliveryState(); !loaded.ok()) return loaded;
@@ -305,7 +309,7 @@ class RocksStore final : public RocksView {
     std::shared_ptr<const std::string> logged;
     std::vector<LogPosition> positions;
     std::vector<std::string_view> raws;
-    if (log_) {
+    if (write_log_) {
       raws.reserve(records.size());
       for (const MessageRecord* r : records) raws.push_back(r->Raw());
       dip::Result<MessageLog::Appended> appended = log_->Append(raws);
@@ -322,8 +326,8 @@ class RocksStore final : public RocksView {
     }
     std::size_t reserve = 64;
     for (const MessageRecord* r : records) {
-      reserve +=
-          (log_ ? 0 : r->Raw().size()) + 320 + 48 * (r->recipients.size() + r->appointments.size());
+      reserve += (write_log_ ? 0 : r->Raw().size()) + 320 +
+                 48 * (r->recipients.size() + r->appointments.size());
     }
     // On the heap: after the write, recent_ keeps it for the deliveries that follow.
     auto batch = std::make_shared<rocksdb::WriteBatch>(reserve);
@@ -337,7 +341,7 @@ class RocksStore final : public RocksView {
       tail.clear();
       const rocksdb::Slice seq_slice(seq);
       std::size_t size;
-      if (log_) {
+      if (write_log_) {
         EncodeLoggedMessage(*r, positions[i], &head);
         batch->Put(handles_[kMessages], seq_slice, head);
         size = head.size();
@@ -373,7 +377,7 @@ class RocksStore final : public RocksView {
       values.reserve(records.size());
       for (std::size_t i = 0; i < records.size(); ++i) {
         values.push_back({records[i]->seq, data.substr(spans[i].first, spans[i].second),
-                          log_ ? raws[i] : std::string_view()});
+                          write_log_ ? raws[i] : std::string_view()});
       }
       const std::size_t bytes = data.size() + (logged ? logged->size() : 0);
       struct Written {
@@ -396,7 +400,7 @@ class RocksStore final : public RocksView {
       return dip::Status::Io("the write-ahead log could not be fsync'd earlier; restart the hub");
     }
     const std::uint64_t covered = appended_seq_.load();  // every Append returned so far
-    if (log_) {
+    if (write_log_) {
       // Both logs are durable before anyone is answered. Should the power fail between the two
       // syncs (or before them, with RocksDB's log written back first), records whose bytes
       // are not in the message log were never acknowledged; MatchLog removes them at open.
@@ -1011,6 +1015,7 @@ class RocksStore final : public RocksView {
     rocksdb::WriteBatch undo;
     std::vector<std::uint64_t> undone;
     LogPosition last;  // the newest record's place in the log, if logged
+    bool newest_inline = false;
     std::unique_ptr<rocksdb::Iterator> it(NewIterator(kMessages));
     for (it->SeekToLast(); it->Valid(); it->Prev()) {
       if (it->key().size() != 8) continue;
@@ -1023,7 +1028,13 @@ class RocksStore final : public RocksView {
         return s;
       }
       const LogPosition& p = v.raw_at;
-      if (p.segment == 0) break;  // inline: the log holds nothing newer that anyone refers to
+      if (p.segment == 0) {
+        // Inline (written with the log off): where the referenced part of the log ends is not
+        // known without reading further back, so nothing is cut; unreferenced records only
+        // take space.
+        newest_inline = true;
+        break;
+      }
       if (p.segment < end.segment || (p.segment == end.segment && p.End() <= end.offset)) {
         last = p;
         break;
@@ -1059,6 +1070,7 @@ class RocksStore final : public RocksView {
       undone_at_open_ = undone.size();
     }
     // The current segment ends with the newest record, or holds none of the records.
+    if (newest_inline) return dip::Status::Ok();
     const std::uint64_t keep = last.segment == end.segment ? last.End() : MessageLog::kHeaderBytes;
     if (keep < end.offset) {
       cut_at_open_ = end.offset - keep;
@@ -1126,7 +1138,8 @@ class RocksStore final : public RocksView {
   // commit at most at full load; further behind, they read from RocksDB as before.
   static constexpr std::size_t kRecentBytes = 16u << 20;
   RecentMessages recent_{kRecentBytes};
-  std::unique_ptr<MessageLog> log_;  // null: every message's bytes inline (a view, an option)
+  std::unique_ptr<MessageLog> log_;  // null: no message log (a view, or never turned on)
+  bool write_log_ = false;           // new messages' bytes go to log_ (else inline)
   std::size_t undone_at_open_ = 0;   // MatchLog's figures
   std::uint64_t cut_at_open_ = 0;
   std::unique_ptr<rocksdb::DB> db_;

@@ -75,6 +75,16 @@ TEST(ParseConfigTest, Durability) {
   EXPECT_NE(bad.find("sometimes"), std::string::npos) << bad;
 }
 
+TEST(ParseConfigTest, MessageLog) {
+  EXPECT_TRUE(Parse("{}").value().storage.message_log);
+  dip::Result<Config> c = Parse("storage:\n  message_log: false\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(c.value().storage.message_log);
+  std::string bad = Rejection("storage:\n  message_log: sometimes\n");
+  EXPECT_NE(bad.find("storage.message_log"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("true or false"), std::string::npos) << bad;
+}
+
 TEST(ParseConfigTest, StorageEngineJetStream) {
   dip::Result<Config> c = Parse(
       "storage:\n  engine: jetstream\n  jetstream:\n    servers: [nats://10.0.0.1:4222, "
