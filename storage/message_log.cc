@@ -102,11 +102,66 @@ std::uint64_t MessageLogChecksum(std::uint32_t segment, std::uint64_t offset,
 struct MessageLog::Segment {
   std::uint32_t number = 0;
   std::string path;
-  int fd = -1;
+  int fd = -1;   // buffered: reads, the scan, truncation
+  int wfd = -1;  // the current segment's writes: O_DIRECT where allowed, else a dup of fd
+  bool direct = false;
   ~Segment() {
+    if (wfd >= 0) ::close(wfd);
     if (fd >= 0) ::close(fd);
   }
+  // Opens the write descriptor, with O_DIRECT unless the file system refuses it.
+  dip::Status OpenForWrites() {
+    wfd = ::open(path.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
+    direct = wfd >= 0;
+    if (wfd < 0 && errno == EINVAL) wfd = ::dup(fd);
+    if (wfd < 0) return Errno("open " + path + " for writing", errno);
+    return dip::Status::Ok();
+  }
 };
+
+namespace {
+
+std::uint64_t RoundUp(std::uint64_t n, std::uint64_t to) { return (n + to - 1) / to * to; }
+
+bool AllZero(const char* p, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (p[i] != 0) return false;
+  }
+  return true;
+}
+
+// The end of the last whole record (or of the padding after it) of segment `number`, whose
+// bytes from offset kHeaderBytes on are `data`: records follow one another, or padding (zeros
+// from inside a block to its end) comes between them.
+std::uint64_t ScanRecords(std::uint32_t number, std::string_view data) {
+  constexpr std::uint64_t kBase = MessageLog::kHeaderBytes;
+  std::size_t at = 0;
+  std::uint64_t valid = kBase;
+  while (data.size() - at >= MessageLog::kFrameBytes) {
+    const std::uint64_t offset = kBase + at;
+    const std::uint32_t n = GetLe32(data.data() + at);
+    const std::uint64_t sum = GetLe64(data.data() + at + 4);
+    if (n == 0 && sum == 0) {
+      // Padding: only from inside a block, zeros to its end.
+      const std::uint64_t boundary = RoundUp(offset, MessageLog::kBlock);
+      if (offset == boundary || boundary - kBase > data.size() ||
+          !AllZero(data.data() + at, boundary - offset)) {
+        break;
+      }
+      at = boundary - kBase;
+      valid = boundary;
+      continue;
+    }
+    if (n > data.size() - at - MessageLog::kFrameBytes) break;
+    const std::string_view payload(data.data() + at + MessageLog::kFrameBytes, n);
+    if (sum != MessageLogChecksum(number, offset + MessageLog::kFrameBytes, payload)) break;
+    at += MessageLog::kFrameBytes + n;
+    valid = kBase + at;
+  }
+  return valid;
+}
+
+}  // namespace
 
 MessageLog::MessageLog(std::string dir, MessageLogOptions options)
     : dir_(std::move(dir)), options_(options) {}
@@ -130,6 +185,32 @@ dip::Result<std::unique_ptr<MessageLog>> MessageLog::Open(const std::string& dir
   return log;
 }
 
+dip::Result<std::shared_ptr<MessageLog::Segment>> MessageLog::Create(std::uint32_t number) {
+  auto seg = std::make_shared<Segment>();
+  seg->number = number;
+  seg->path = dir_ + "/" + SegmentName(number);
+  seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (seg->fd < 0) return Errno("create " + seg->path, errno);
+  char header[kHeaderBytes];
+  std::memcpy(header, kMagic, 8);
+  PutLe32(header + 8, kVersion);
+  PutLe32(header + 12, number);
+  dip::Status s = WriteAll(seg->fd, header, kHeaderBytes, 0, seg->path);
+  if (s.ok() && ::ftruncate(seg->fd, static_cast<off_t>(kBlock)) != 0) {
+    s = Errno("extend " + seg->path, errno);
+  }
+  if (s.ok()) s = seg->OpenForWrites();
+  // The header, and the new file's entry, durable before a record in it is acknowledged.
+  if (s.ok() && options_.fsync && (::fdatasync(seg->fd) != 0 || ::fsync(dir_fd_) != 0)) {
+    s = Errno("sync " + seg->path, errno);
+  }
+  if (!s.ok()) {
+    ::unlink(seg->path.c_str());
+    return s;
+  }
+  return seg;
+}
+
 dip::Status MessageLog::OpenSegments(std::uint64_t* cut_bytes) {
   std::vector<std::uint32_t> numbers;
   DIR* d = ::opendir(dir_.c_str());
@@ -141,22 +222,10 @@ dip::Status MessageLog::OpenSegments(std::uint64_t* cut_bytes) {
   std::sort(numbers.begin(), numbers.end());
   std::lock_guard lock(mu_);
   if (numbers.empty()) {
-    // A new log: segment 1, its header, and the directory entry, durable before any record.
-    auto seg = std::make_shared<Segment>();
-    seg->number = 1;
-    seg->path = dir_ + "/" + SegmentName(1);
-    seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (seg->fd < 0) return Errno("create " + seg->path, errno);
-    char header[kHeaderBytes];
-    std::memcpy(header, kMagic, 8);
-    PutLe32(header + 8, kVersion);
-    PutLe32(header + 12, 1);
-    if (dip::Status s = WriteAll(seg->fd, header, kHeaderBytes, 0, seg->path); !s.ok()) return s;
-    if (options_.fsync && (::fdatasync(seg->fd) != 0 || ::fsync(dir_fd_) != 0)) {
-      return Errno("sync " + seg->path, errno);
-    }
-    segments_.push_back(std::move(seg));
-    end_ = kHeaderBytes;
+    auto seg = Create(1);
+    if (!seg.ok()) return seg.status();
+    segments_.push_back(std::move(seg).value());
+    end_ = kBlock;
     return dip::Status::Ok();
   }
   for (std::size_t i = 0; i < numbers.size(); ++i) {
@@ -170,8 +239,9 @@ dip::Status MessageLog::OpenSegments(std::uint64_t* cut_bytes) {
     if (::fstat(seg->fd, &st) != 0) return Errno("stat " + seg->path, errno);
     const auto size = static_cast<std::uint64_t>(st.st_size);
     char header[kHeaderBytes];
-    const bool has_header =
-        size >= kHeaderBytes && ReadAll(seg->fd, header, kHeaderBytes, 0, seg->path).ok();
+    const bool has_header = size >= kHeaderBytes &&
+                            ReadAll(seg->fd, header, kHeaderBytes, 0, seg->path).ok() &&
+                            !AllZero(header, kHeaderBytes);
     if (has_header && (std::memcmp(header, kMagic, 8) != 0 || GetLe32(header + 12) != numbers[i])) {
       return dip::Status::Io(seg->path + " is not a segment of a diphub message log");
     }
@@ -186,89 +256,82 @@ dip::Status MessageLog::OpenSegments(std::uint64_t* cut_bytes) {
       segments_.push_back(std::move(seg));
       continue;
     }
-    // The last segment: keep its whole records, cut whatever follows the last one.
-    std::uint64_t valid = kHeaderBytes;
     if (!has_header) {
-      // Created, then lost before its header was on disk: write the header again.
-      std::memcpy(header, kMagic, 8);
-      PutLe32(header + 8, kVersion);
-      PutLe32(header + 12, numbers[i]);
-      if (dip::Status s = WriteAll(seg->fd, header, kHeaderBytes, 0, seg->path); !s.ok()) {
-        return s;
-      }
-    } else {
-      std::string data(size - kHeaderBytes, '\0');
-      if (dip::Status s = ReadAll(seg->fd, data.data(), data.size(), kHeaderBytes, seg->path);
-          !s.ok()) {
-        return s;
-      }
-      std::size_t at = 0;
-      while (data.size() - at >= kFrameBytes) {
-        const std::uint32_t n = GetLe32(data.data() + at);
-        if (n > data.size() - at - kFrameBytes) break;
-        const std::string_view payload(data.data() + at + kFrameBytes, n);
-        const std::uint64_t offset = kHeaderBytes + at + kFrameBytes;
-        if (GetLe64(data.data() + at + 4) != MessageLogChecksum(numbers[i], offset, payload)) {
-          break;
-        }
-        at += kFrameBytes + n;
-      }
-      valid = kHeaderBytes + at;
+      // Created, then lost before its header was on disk: begin it again.
+      seg.reset();
+      auto again = Create(numbers[i]);
+      if (!again.ok()) return again.status();
+      segments_.push_back(std::move(again).value());
+      end_ = kBlock;
+      *cut_bytes = size;
+      continue;
     }
-    if (valid < size) {
-      if (::ftruncate(seg->fd, static_cast<off_t>(valid)) != 0) {
-        return Errno("cut the torn end of " + seg->path, errno);
-      }
-      if (options_.fsync && ::fdatasync(seg->fd) != 0) return Errno("sync " + seg->path, errno);
-      *cut_bytes = size - valid;
+    // The last segment: keep its whole records, cut whatever follows the last one.
+    std::string data(size - kHeaderBytes, '\0');
+    if (dip::Status s = ReadAll(seg->fd, data.data(), data.size(), kHeaderBytes, seg->path);
+        !s.ok()) {
+      return s;
     }
-    end_ = valid;
+    const std::uint64_t valid = ScanRecords(numbers[i], data);
+    if (dip::Status s = seg->OpenForWrites(); !s.ok()) return s;
     segments_.push_back(std::move(seg));
+    end_ = size;
+    if (valid < size) *cut_bytes = size - valid;
+    if (valid < size || valid % kBlock != 0) {
+      if (dip::Status s = CutAt(valid); !s.ok()) return s;
+    }
   }
+  return dip::Status::Ok();
+}
+
+dip::Status MessageLog::CutAt(std::uint64_t offset) {
+  const Segment& seg = *segments_.back();
+  const std::uint64_t aligned = std::max(RoundUp(offset, kBlock), kBlock);
+  // Cut, then extend with zeros (a hole) to the block's end: the next write starts there.
+  if (::ftruncate(seg.fd, static_cast<off_t>(offset)) != 0 ||
+      ::ftruncate(seg.fd, static_cast<off_t>(aligned)) != 0) {
+    return Errno("cut " + seg.path, errno);
+  }
+  if (options_.fsync && ::fdatasync(seg.fd) != 0) return Errno("sync " + seg.path, errno);
+  end_ = aligned;
   return dip::Status::Ok();
 }
 
 dip::Status MessageLog::Roll() {
   Segment& old = *segments_.back();
   if (options_.fsync && ::fdatasync(old.fd) != 0) return Errno("sync " + old.path, errno);
-  auto seg = std::make_shared<Segment>();
-  seg->number = old.number + 1;
-  seg->path = dir_ + "/" + SegmentName(seg->number);
-  seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (seg->fd < 0) return Errno("create " + seg->path, errno);
-  char header[kHeaderBytes];
-  std::memcpy(header, kMagic, 8);
-  PutLe32(header + 8, kVersion);
-  PutLe32(header + 12, seg->number);
-  if (dip::Status s = WriteAll(seg->fd, header, kHeaderBytes, 0, seg->path); !s.ok()) {
-    ::unlink(seg->path.c_str());
-    return s;
-  }
-  // The new file's entry must outlive a power loss before a record in it is acknowledged.
-  if (options_.fsync && ::fsync(dir_fd_) != 0) return Errno("sync " + dir_, errno);
+  auto seg = Create(old.number + 1);
+  if (!seg.ok()) return seg.status();
+  // The old segment is only read from now on.
+  ::close(old.wfd);
+  old.wfd = -1;
   sealed_bytes_ += end_;
-  end_ = kHeaderBytes;
-  segments_.push_back(std::move(seg));
+  end_ = kBlock;
+  segments_.push_back(std::move(seg).value());
   return dip::Status::Ok();
 }
 
 dip::Result<MessageLog::Appended> MessageLog::Append(std::span<const std::string_view> payloads) {
   Appended out;
   std::size_t total = 0;
-  for (std::string_view p : payloads) total += kFrameBytes + p.size();
+  for (std::string_view p : payloads) {
+    if (p.size() > UINT32_MAX) return dip::Status::Io("a message over 4 GiB cannot be logged");
+    total += kFrameBytes + p.size();
+  }
+  const std::size_t padded = RoundUp(total, kBlock);
   std::lock_guard lock(mu_);
-  if (end_ > kHeaderBytes && end_ + total > options_.segment_bytes) {
+  if (end_ > kBlock && end_ + padded > options_.segment_bytes) {
     if (dip::Status s = Roll(); !s.ok()) return s;
   }
   const Segment& seg = *segments_.back();
-  auto bytes = std::make_shared<std::string>();
-  bytes->resize(total);
+  // Block-aligned, as O_DIRECT needs; the payloads are copied into it once.
+  std::shared_ptr<char> buffer(static_cast<char*>(std::aligned_alloc(kBlock, padded)), std::free);
+  if (!buffer) return dip::Status::Io("out of memory for a message log write");
   out.positions.reserve(payloads.size());
   out.payloads.reserve(payloads.size());
-  char* at = bytes->data();
+  char* at = buffer.get();
   std::uint64_t offset = end_;
   for (std::string_view p : payloads) {
-    if (p.size() > UINT32_MAX) return dip::Status::Io("a message over 4 GiB cannot be logged");
     const auto n = static_cast<std::uint32_t>(p.size());
     PutLe32(at, n);
     PutLe64(at + 4, MessageLogChecksum(seg.number, offset + kFrameBytes, p));
@@ -278,15 +341,17 @@ dip::Result<MessageLog::Appended> MessageLog::Append(std::span<const std::string
     at += kFrameBytes + p.size();
     offset += kFrameBytes + p.size();
   }
-  if (dip::Status s = WriteAll(seg.fd, bytes->data(), total, end_, seg.path); !s.ok()) {
+  std::memset(at, 0, padded - total);  // padding
+  if (dip::Status s = WriteAll(seg.wfd, buffer.get(), padded, end_, seg.path); !s.ok()) {
     // Part of the batch may be in the file: cut it off, so the next record follows whole ones.
     if (::ftruncate(seg.fd, static_cast<off_t>(end_)) != 0) {
       return Errno("cut a failed write from " + seg.path + " (after: " + s.help() + ")", errno);
     }
     return s;
   }
-  end_ += total;
-  out.bytes = std::move(bytes);
+  end_ += padded;
+  out.bytes = padded;
+  out.owner = std::move(buffer);
   return out;
 }
 
@@ -357,13 +422,12 @@ dip::Status MessageLog::TruncateCurrent(std::uint64_t offset) {
     return dip::Status::Io("cannot cut the message log back to " + std::to_string(offset));
   }
   if (offset == end_) return dip::Status::Ok();
-  const Segment& seg = *segments_.back();
-  if (::ftruncate(seg.fd, static_cast<off_t>(offset)) != 0) {
-    return Errno("cut " + seg.path, errno);
-  }
-  if (options_.fsync && ::fdatasync(seg.fd) != 0) return Errno("sync " + seg.path, errno);
-  end_ = offset;
-  return dip::Status::Ok();
+  return CutAt(offset);
+}
+
+bool MessageLog::direct() const {
+  std::lock_guard lock(mu_);
+  return segments_.back()->direct;
 }
 
 dip::Result<std::uint32_t> MessageLog::DropSegmentsBefore(std::uint32_t segment) {

@@ -3,12 +3,17 @@
 // message's small record and keys, and its write-ahead log, memtables and flushes no longer
 // carry the messages themselves (docs/architecture.md, "The message log").
 //
-// A segment is a 16-byte header (magic "diphubML", version, segment number) and then records:
+// A segment is a 16-byte header (magic "diphubML", version, segment number), zeros to 4 KiB,
+// and then the group commits' writes, each a run of records padded with zeros to a multiple of
+// 4 KiB:
 //   size (u32 little-endian) | XXH3-64 of the payload seeded by its position (u64 LE) | payload
 // The seed (segment << 40 ^ offset) makes a record read at the wrong place fail its check like
-// a torn one. A segment is fdatasync'd and the directory fsync'd before the next one gets its
-// first record, so after a power loss only the last segment can end in a torn record; Open()
-// scans it and cuts it after its last whole record.
+// a torn one. Writes are whole aligned blocks so that they can bypass the page cache (O_DIRECT:
+// no kernel copy of the messages' bytes; where the file system refuses it, tmpfs for one, they
+// are buffered). Padding starts inside a block, after a record, and runs to the block's end; a
+// record starts right after another or at a block boundary. A segment is fdatasync'd and the
+// directory fsync'd before the next one gets its first record, so after a power loss only the
+// last segment can end torn; Open() scans it and cuts it after its last whole record.
 //
 // Thread-safety: Append() calls must not overlap (the group commit's write slot orders them;
 // a mutex makes overlapping calls safe but unordered). Sync(), Read(), DiskBytes() are safe
@@ -47,9 +52,10 @@ class MessageLog {
   MessageLog& operator=(const MessageLog&) = delete;
 
   struct Appended {
-    std::shared_ptr<const std::string> bytes;  // the frames written, which `payloads` view
-    std::vector<LogPosition> positions;        // one per payload, in order
-    std::vector<std::string_view> payloads;    // the payloads as written, in `*bytes`
+    std::shared_ptr<const void> owner;       // the block-aligned buffer written
+    std::size_t bytes = 0;                   // its size
+    std::vector<LogPosition> positions;      // one per payload, in order
+    std::vector<std::string_view> payloads;  // the payloads as written, in owner's buffer
   };
   // Frames `payloads` and writes them at the end of the log with one write, in a new segment
   // when the current one is full. Not durable until Sync(). On a failed write (a full disk)
@@ -62,11 +68,12 @@ class MessageLog {
   // Copies the payload at `p` to `dst` (p.size bytes) and checks its checksum.
   dip::Status Read(const LogPosition& p, char* dst) const;
 
-  // Where the next record will go: the current segment and its size.
+  // Where the next record will go: the current segment and its size (a multiple of kBlock).
   LogPosition End() const;
 
   // Cuts the current segment back to `offset` (the end of the last record a stored message
-  // refers to: records after it belong to no message). Only before the first Append().
+  // refers to: records after it belong to no message), zeros to the block's end. Only before
+  // the first Append().
   dip::Status TruncateCurrent(std::uint64_t offset);
 
   // Deletes the segments numbered below `segment` (never the current one). Returns how many.
@@ -76,14 +83,23 @@ class MessageLog {
   std::uint64_t DiskBytes() const;
 
   static constexpr std::uint64_t kHeaderBytes = 16;
+  static constexpr std::uint64_t kBlock = 4096;     // writes' alignment; the first record's block
   static constexpr std::uint64_t kFrameBytes = 12;  // size and checksum before each payload
+
+  // Whether the current segment is written with O_DIRECT (false where the file system refuses).
+  bool direct() const;
 
  private:
   struct Segment;
   MessageLog(std::string dir, MessageLogOptions options);
   dip::Status OpenSegments(std::uint64_t* cut_bytes);
-  // Closes the current segment (synced) and starts segment `number`. REQUIRES: mu_ held.
+  // Closes the current segment (synced) and starts the next one. REQUIRES: mu_ held.
   dip::Status Roll();
+  // Creates segment `number`: header, zeros to kBlock, the write descriptor. REQUIRES: mu_ held.
+  dip::Result<std::shared_ptr<Segment>> Create(std::uint32_t number);
+  // Cuts the current segment at `offset` and zero-fills it to the next block boundary, which
+  // becomes end_. REQUIRES: mu_ held.
+  dip::Status CutAt(std::uint64_t offset);
   std::shared_ptr<Segment> FindSegment(std::uint32_t number) const;
 
   const std::string dir_;

@@ -5,6 +5,7 @@
 #include <rocksdb/sst_file_manager.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
 #include <sys/statvfs.h>
 
 #include <algorithm>
@@ -257,8 +258,14 @@ class RocksStore final : public RocksView {
       MessageLogOptions log_options;
       log_options.segment_bytes = store_options.message_log_segment_bytes;
       log_options.fsync = store_options.fsync;
-      auto log = MessageLog::Open(log_dir, log_options);
+      std::uint64_t cut = 0;
+      auto log = MessageLog::Open(log_dir, log_options, &cut);
       if (!log.ok()) return log.status();
+      if (cut > 0) {
+        spdlog::warn("message log: cut a torn end of {} bytes (a crash during a write; those "
+                     "messages were never acknowledged)",
+                     cut);
+      }
       store->log_ = std::move(log).value();
       store->write_log_ = store_options.message_log;
       if (dip::Status s2 = store->MatchLog(); !s2.ok()) return s2;
@@ -306,7 +313,8 @@ class RocksStore final : public RocksView {
     // message log, the raw bytes go there first (one write) and the record holds their place;
     // else the batch's buffer is sized once and each raw is copied into it once (SliceParts:
     // the encoding's head, raw, tail), not first into an encoded string.
-    std::shared_ptr<const std::string> logged;
+    std::shared_ptr<const void> logged;
+    std::size_t logged_bytes = 0;
     std::vector<LogPosition> positions;
     std::vector<std::string_view> raws;
     if (write_log_) {
@@ -320,7 +328,8 @@ class RocksStore final : public RocksView {
           return dip::Status::Io("sync the message log: " + synced.help());
         }
       }
-      logged = std::move(appended.value().bytes);
+      logged = std::move(appended.value().owner);
+      logged_bytes = appended.value().bytes;
       positions = std::move(appended.value().positions);
       raws = std::move(appended.value().payloads);
     }
@@ -379,10 +388,10 @@ class RocksStore final : public RocksView {
         values.push_back({records[i]->seq, data.substr(spans[i].first, spans[i].second),
                           write_log_ ? raws[i] : std::string_view()});
       }
-      const std::size_t bytes = data.size() + (logged ? logged->size() : 0);
+      const std::size_t bytes = data.size() + logged_bytes;
       struct Written {
         std::shared_ptr<rocksdb::WriteBatch> batch;
-        std::shared_ptr<const std::string> logged;
+        std::shared_ptr<const void> logged;
       };
       recent_.Add(std::make_shared<const Written>(Written{std::move(batch), std::move(logged)}),
                   bytes, std::move(values));
@@ -1067,13 +1076,23 @@ class RocksStore final : public RocksView {
           !s.ok()) {
         return s;
       }
-      undone_at_open_ = undone.size();
+      spdlog::warn(
+          "message log: removed {} messages (seq {} to {}) whose bytes never reached the "
+          "message log (a power loss before their sync; never acknowledged)",
+          undone.size(), undone.back(), undone.front());
     }
     // The current segment ends with the newest record, or holds none of the records.
     if (newest_inline) return dip::Status::Ok();
     const std::uint64_t keep = last.segment == end.segment ? last.End() : MessageLog::kHeaderBytes;
-    if (keep < end.offset) {
-      cut_at_open_ = end.offset - keep;
+    // A write's records belong to one RocksDB batch, so records nobody refers to are whole
+    // writes, from a block boundary on; the zeros after `keep` up to it are padding.
+    const std::uint64_t padded_end =
+        (keep + MessageLog::kBlock - 1) / MessageLog::kBlock * MessageLog::kBlock;
+    if (padded_end < end.offset) {
+      spdlog::warn(
+          "message log: cut {} bytes of records no stored message refers to (their "
+          "store write was lost or failed; never acknowledged)",
+          end.offset - padded_end);
       return log_->TruncateCurrent(keep);
     }
     return dip::Status::Ok();
@@ -1140,8 +1159,6 @@ class RocksStore final : public RocksView {
   RecentMessages recent_{kRecentBytes};
   std::unique_ptr<MessageLog> log_;  // null: no message log (a view, or never turned on)
   bool write_log_ = false;           // new messages' bytes go to log_ (else inline)
-  std::size_t undone_at_open_ = 0;   // MatchLog's figures
-  std::uint64_t cut_at_open_ = 0;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::string dir_;

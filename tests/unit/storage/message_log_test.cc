@@ -14,6 +14,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
+std::uint64_t Block(std::uint64_t n) {  // n rounded up to the writes' alignment
+  return (n + MessageLog::kBlock - 1) / MessageLog::kBlock * MessageLog::kBlock;
+}
+
 class MessageLogTest : public ::testing::Test {
  protected:
   std::string Dir() const { return dir_.path() + "/message-log"; }
@@ -58,23 +62,25 @@ TEST_F(MessageLogTest, AppendedPayloadsReadBackBeforeAndAfterAReopen) {
     at = Append(*log, {"first", std::string(5000, 'x'), ""});
     ASSERT_EQ(at.size(), 3u);
     EXPECT_EQ(at[0].segment, 1u);
-    EXPECT_EQ(at[0].offset, MessageLog::kHeaderBytes + MessageLog::kFrameBytes);
+    EXPECT_EQ(at[0].offset, MessageLog::kBlock + MessageLog::kFrameBytes);
     EXPECT_EQ(at[1].offset, at[0].End() + MessageLog::kFrameBytes);
     EXPECT_EQ(Read(*log, at[0]), "first");
     EXPECT_EQ(Read(*log, at[1]), std::string(5000, 'x'));
     EXPECT_EQ(Read(*log, at[2]), "");
     ASSERT_TRUE(log->Sync().ok());
-    EXPECT_EQ(log->End().offset, at[2].End());
-    EXPECT_EQ(log->DiskBytes(), at[2].End());
+    // The write was padded to whole blocks.
+    EXPECT_EQ(log->End().offset, Block(at[2].End()));
+    EXPECT_EQ(log->DiskBytes(), Block(at[2].End()));
+    EXPECT_EQ(fs::file_size(Segment(1)), Block(at[2].End()));
   }
   std::uint64_t cut = 99;
   auto log = Open(&cut);
   ASSERT_TRUE(log);
   EXPECT_EQ(cut, 0u);
-  EXPECT_EQ(log->End().offset, at[2].End());
+  EXPECT_EQ(log->End().offset, Block(at[2].End()));
   EXPECT_EQ(Read(*log, at[1]), std::string(5000, 'x'));
   std::vector<LogPosition> more = Append(*log, {"next"});
-  EXPECT_EQ(more[0].offset, at[2].End() + MessageLog::kFrameBytes);
+  EXPECT_EQ(more[0].offset, Block(at[2].End()) + MessageLog::kFrameBytes);
   EXPECT_EQ(Read(*log, more[0]), "next");
 }
 
@@ -94,10 +100,14 @@ TEST_F(MessageLogTest, ATornRecordAtTheEndIsCutAtOpen) {
   auto log = Open(&cut);
   ASSERT_TRUE(log);
   EXPECT_EQ(cut, at[2].offset + 4 - whole);
-  EXPECT_EQ(fs::file_size(Segment(1)), whole);
+  EXPECT_EQ(fs::file_size(Segment(1)), Block(whole));  // cut, then zeros to the block's end
   EXPECT_EQ(Read(*log, at[1]), "two");
   std::vector<LogPosition> again = Append(*log, {"four"});
-  EXPECT_EQ(again[0].offset, whole + MessageLog::kFrameBytes);
+  EXPECT_EQ(again[0].offset, Block(whole) + MessageLog::kFrameBytes);
+  log.reset();
+  log = Open(&cut);  // the zeros after "two" are padding, not a torn record
+  EXPECT_EQ(cut, 0u);
+  EXPECT_EQ(Read(*log, again[0]), "four");
 }
 
 // A record whose bytes changed (a page that never reached the disk) fails its checksum: the
@@ -117,8 +127,8 @@ TEST_F(MessageLogTest, ARecordThatFailsItsChecksumEndsTheLog) {
   std::uint64_t cut = 0;
   auto log = Open(&cut);
   ASSERT_TRUE(log);
-  EXPECT_EQ(cut, at[2].End() - at[0].End());
-  EXPECT_EQ(fs::file_size(Segment(1)), at[0].End());
+  EXPECT_EQ(cut, Block(at[2].End()) - at[0].End());
+  EXPECT_EQ(fs::file_size(Segment(1)), Block(at[0].End()));
   EXPECT_EQ(Read(*log, at[0]), "alpha");
   EXPECT_EQ(Read(*log, at[1]).rfind("error: ", 0), 0u);
 }
@@ -149,7 +159,7 @@ TEST_F(MessageLogTest, SegmentsRollWhenFullAndOldOnesCanBeDropped) {
     std::vector<LogPosition> p = Append(*log, {std::string(40, static_cast<char>('a' + i))});
     at.push_back(p[0]);
   }
-  // 16 + 2 × 52 > 100: one record of 52 bytes per segment after the header.
+  // Each write is a block after the header's block: one per segment, as 100 bytes is full.
   EXPECT_EQ(at[0].segment, 1u);
   EXPECT_EQ(at[5].segment, 6u);
   EXPECT_TRUE(fs::exists(Segment(6)));
@@ -168,7 +178,7 @@ TEST_F(MessageLogTest, SegmentsRollWhenFullAndOldOnesCanBeDropped) {
   EXPECT_EQ(dropped.value(), 3u);
   EXPECT_FALSE(fs::exists(Segment(3)));
   EXPECT_TRUE(fs::exists(Segment(4)));
-  EXPECT_EQ(log->DiskBytes(), before - 3 * (16 + 52));
+  EXPECT_EQ(log->DiskBytes(), before - 3 * 2 * MessageLog::kBlock);
   EXPECT_NE(Read(*log, at[0]).find("missing"), std::string::npos);
   EXPECT_EQ(Read(*log, at[3]), std::string(40, 'd'));
   auto all = log->DropSegmentsBefore(1000);
@@ -182,12 +192,14 @@ TEST_F(MessageLogTest, TruncateCurrentCutsRecordsNobodyRefersTo) {
   ASSERT_TRUE(log);
   std::vector<LogPosition> at = Append(*log, {"keep", "drop", "drop too"});
   ASSERT_TRUE(log->TruncateCurrent(at[0].End()).ok());
-  EXPECT_EQ(log->End().offset, at[0].End());
-  EXPECT_EQ(fs::file_size(Segment(1)), at[0].End());
-  EXPECT_FALSE(log->TruncateCurrent(at[2].End()).ok());  // past the end
+  EXPECT_EQ(log->End().offset, Block(at[0].End()));
+  EXPECT_EQ(fs::file_size(Segment(1)), Block(at[0].End()));
+  EXPECT_NE(Read(*log, at[1]), "drop");                             // zeros now
+  EXPECT_FALSE(log->TruncateCurrent(Block(at[0].End()) + 1).ok());  // past the end
   std::vector<LogPosition> next = Append(*log, {"new"});
-  EXPECT_EQ(next[0].offset, at[1].offset);
+  EXPECT_EQ(next[0].offset, Block(at[0].End()) + MessageLog::kFrameBytes);
   EXPECT_EQ(Read(*log, next[0]), "new");
+  EXPECT_EQ(Read(*log, at[0]), "keep");
 }
 
 TEST_F(MessageLogTest, AFileThatIsNotASegmentIsRefusedByName) {
@@ -212,7 +224,7 @@ TEST_F(MessageLogTest, ALastSegmentWithoutItsHeaderIsBegunAgain) {
   auto log = Open();
   ASSERT_TRUE(log);
   EXPECT_EQ(log->End().segment, 2u);
-  EXPECT_EQ(log->End().offset, MessageLog::kHeaderBytes);
+  EXPECT_EQ(log->End().offset, MessageLog::kBlock);
   std::vector<LogPosition> at = Append(*log, {"b"});
   EXPECT_EQ(at[0].segment, 2u);
   EXPECT_EQ(Read(*log, at[0]), "b");
