@@ -44,13 +44,19 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--committers", committers, "GroupCommitOptions::committers")
       ->capture_default_str();
+  bool message_log = true;
+  app.add_option("--message-log", message_log,
+                 "StoreOptions::message_log: the raw bytes in the message log (else inline)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   std::string dir = (std::filesystem::temp_directory_path() / "diphub-commit-XXXXXX").string();
   if (::mkdtemp(dir.data()) == nullptr) return std::fprintf(stderr, "mkdtemp failed\n"), 2;
   int rc = 0;
   {
-    auto store = storage::OpenRocksStore(dir);
+    storage::StoreOptions store_options;
+    store_options.message_log = message_log;
+    auto store = storage::OpenRocksStore(dir, store_options);
     if (!store.ok()) return std::fprintf(stderr, "%s\n", store.status().ToString().c_str()), 2;
     std::mutex mu;
     std::condition_variable cv;

@@ -10,11 +10,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <map>
 #include <mutex>
 #include <set>
 #include <shared_mutex>
+#include <thread>
 #include <tuple>
 
 #include "storage/codec.h"
@@ -56,6 +58,58 @@ std::optional<std::uint64_t> SeqUnder(const rocksdb::Slice& k, const std::string
   if (!k.starts_with(prefix) || k.size() != prefix.size() + 8) return std::nullopt;
   return DecodeFixed64BE(k.data() + prefix.size());
 }
+
+// Runs the message log's fdatasync on a thread of its own while the caller syncs RocksDB's log,
+// so a sync round waits for the slower of the two rather than for both in turn.
+class LogSyncer {
+ public:
+  explicit LogSyncer(MessageLog* log) : log_(log), thread_([this] { Run(); }) {}
+  ~LogSyncer() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  // Starts a sync covering every write made before this call.
+  void Start() {
+    std::lock_guard lock(mu_);
+    ++asked_;
+    cv_.notify_all();
+  }
+  // Waits for the syncs started so far; the last one's result.
+  dip::Status Wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return done_ == asked_; });
+    return status_;
+  }
+
+ private:
+  void Run() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stop_ || asked_ > done_; });
+      if (stop_) return;
+      const std::uint64_t target = asked_;
+      lock.unlock();
+      dip::Status s = log_->Sync();
+      lock.lock();
+      status_ = std::move(s);
+      done_ = target;
+      cv_.notify_all();
+    }
+  }
+
+  MessageLog* const log_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::uint64_t asked_ = 0;  // guarded by mu_
+  std::uint64_t done_ = 0;   // guarded by mu_
+  dip::Status status_ = dip::Status::Ok();
+  bool stop_ = false;
+  std::thread thread_;  // last: starts once the rest is set
+};
 
 class RocksStore final : public RocksView {
  public:
@@ -262,12 +316,16 @@ class RocksStore final : public RocksView {
       auto log = MessageLog::Open(log_dir, log_options, &cut);
       if (!log.ok()) return log.status();
       if (cut > 0) {
-        spdlog::warn("message log: cut a torn end of {} bytes (a crash during a write; those "
-                     "messages were never acknowledged)",
-                     cut);
+        spdlog::warn(
+            "message log: cut a torn end of {} bytes (a crash during a write; those "
+            "messages were never acknowledged)",
+            cut);
       }
       store->log_ = std::move(log).value();
       store->write_log_ = store_options.message_log;
+      if (store->write_log_ && store->fsync_) {
+        store->log_syncer_ = std::make_unique<LogSyncer>(store->log_.get());
+      }
       if (dip::Status s2 = store->MatchLog(); !s2.ok()) return s2;
     }
     if (auto loaded = store->LoadDeliveryState(); !loaded.ok()) return loaded;
@@ -409,16 +467,18 @@ class RocksStore final : public RocksView {
       return dip::Status::Io("the write-ahead log could not be fsync'd earlier; restart the hub");
     }
     const std::uint64_t covered = appended_seq_.load();  // every Append returned so far
-    if (write_log_) {
-      // Both logs are durable before anyone is answered. Should the power fail between the two
-      // syncs (or before them, with RocksDB's log written back first), records whose bytes
-      // are not in the message log were never acknowledged; MatchLog removes them at open.
-      if (dip::Status logged = log_->Sync(); !logged.ok()) {
+    // Both logs are durable before anyone is answered, synced at once (LogSyncer). Should the
+    // power fail before both syncs are done, records whose bytes are not in the message log
+    // were never acknowledged; MatchLog removes them at open.
+    std::unique_lock sync_lock(sync_mu_);
+    if (write_log_ && fsync_) log_syncer_->Start();
+    rocksdb::Status s = fsync_ ? db_->SyncWAL() : rocksdb::Status::OK();
+    if (write_log_ && fsync_) {
+      if (dip::Status logged = log_syncer_->Wait(); !logged.ok()) {
         sync_failed_ = true;
         return dip::Status::Io("sync the message log: " + logged.help());
       }
     }
-    rocksdb::Status s = fsync_ ? db_->SyncWAL() : rocksdb::Status::OK();
     if (!s.ok()) {
       std::uint64_t bg_errors = 0;
       db_->GetIntProperty("rocksdb.background-errors", &bg_errors);
@@ -1157,8 +1217,10 @@ class RocksStore final : public RocksView {
   // commit at most at full load; further behind, they read from RocksDB as before.
   static constexpr std::size_t kRecentBytes = 16u << 20;
   RecentMessages recent_{kRecentBytes};
-  std::unique_ptr<MessageLog> log_;  // null: no message log (a view, or never turned on)
-  bool write_log_ = false;           // new messages' bytes go to log_ (else inline)
+  std::unique_ptr<MessageLog> log_;        // null: no message log (a view, or never turned on)
+  bool write_log_ = false;                 // new messages' bytes go to log_ (else inline)
+  std::unique_ptr<LogSyncer> log_syncer_;  // with write_log_ and fsync_; before log_ dies
+  std::mutex sync_mu_;                     // one SyncWal() at a time
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::string dir_;
