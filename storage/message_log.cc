@@ -411,6 +411,67 @@ dip::Status MessageLog::Read(const LogPosition& p, char* dst) const {
   return dip::Status::Ok();
 }
 
+dip::Status MessageLog::ReadMany(std::span<const LogPosition> positions, std::string* buffer,
+                                 std::vector<std::string_view>* payloads) const {
+  // Runs of positions read with one pread each: [first, end) of run k's frames.
+  struct Run {
+    std::size_t first, end;
+    std::uint64_t from, to;  // byte range in the segment
+  };
+  constexpr std::uint64_t kMaxRun = 4u << 20;
+  std::vector<Run> runs;
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < positions.size(); ++i) {
+    const LogPosition& p = positions[i];
+    if (p.offset < kBlock + kFrameBytes) {
+      return dip::Status::Io("message log position " + std::to_string(p.offset) + " in " +
+                             SegmentName(p.segment) + " is corrupt");
+    }
+    const std::uint64_t from = p.offset - kFrameBytes;
+    if (!runs.empty()) {
+      Run& r = runs.back();
+      const LogPosition& prev = positions[i - 1];
+      if (prev.segment == p.segment && from >= r.to && from - r.to < kBlock &&
+          p.End() - r.from <= kMaxRun) {
+        total += p.End() - r.to;
+        r.to = p.End();
+        r.end = i + 1;
+        continue;
+      }
+    }
+    runs.push_back({i, i + 1, from, p.End()});
+    total += p.End() - from;
+  }
+  buffer->assign(total, '\0');
+  payloads->assign(positions.size(), std::string_view());
+  std::size_t at = 0;
+  for (const Run& r : runs) {
+    const LogPosition& first = positions[r.first];
+    std::shared_ptr<Segment> seg = FindSegment(first.segment);
+    if (!seg) {
+      return dip::Status::Io("message log segment " + SegmentName(first.segment) +
+                             " is missing from " + dir_);
+    }
+    char* base = buffer->data() + at;
+    if (dip::Status s = ReadAll(seg->fd, base, r.to - r.from, r.from, seg->path); !s.ok()) {
+      return s;
+    }
+    for (std::size_t i = r.first; i < r.end; ++i) {
+      const LogPosition& p = positions[i];
+      const char* frame = base + (p.offset - kFrameBytes - r.from);
+      const std::string_view payload(frame + kFrameBytes, p.size);
+      if (GetLe32(frame) != p.size ||
+          GetLe64(frame + 4) != MessageLogChecksum(p.segment, p.offset, payload)) {
+        return dip::Status::Io("the message at " + std::to_string(p.offset) + " in " + seg->path +
+                               " is corrupt (size or checksum)");
+      }
+      (*payloads)[i] = payload;
+    }
+    at += r.to - r.from;
+  }
+  return dip::Status::Ok();
+}
+
 LogPosition MessageLog::End() const {
   std::lock_guard lock(mu_);
   return {segments_.back()->number, end_, 0};

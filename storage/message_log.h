@@ -67,6 +67,12 @@ class MessageLog {
 
   // Copies the payload at `p` to `dst` (p.size bytes) and checks its checksum.
   dip::Status Read(const LogPosition& p, char* dst) const;
+  // Reads the payloads at `positions` into `*buffer` (replaced) and views them in `*payloads`
+  // (in the same order), checking each one's checksum. Records that lie together in a segment
+  // (one after another, or with only a write's padding between) are read with one pread: the
+  // delivery of a backlog reads a run of a write's records at once, not one call per message.
+  dip::Status ReadMany(std::span<const LogPosition> positions, std::string* buffer,
+                       std::vector<std::string_view>* payloads) const;
 
   // Where the next record will go: the current segment and its size (a multiple of kBlock).
   LogPosition End() const;

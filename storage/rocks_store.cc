@@ -563,22 +563,26 @@ class RocksStore final : public RocksView {
     }
     out.Keep(std::move(bytes));
     if (raw_total == 0) return out;
-    // The logged ones' raw bytes, read into one more buffer.
+    // The logged ones' raw bytes, read into one more buffer (a run of one write's records with
+    // one pread).
     if (!log_)
       return dip::Status::Io(
           "a stored message refers to the message log, which this "
           "store was opened without");
-    auto raw = std::make_shared<std::string>(raw_total, '\0');
-    std::size_t at = 0;
+    std::vector<std::size_t> logged;
+    std::vector<LogPosition> at;
     for (std::size_t i : misses) {
-      const LogPosition& p = out[i].raw_at;
-      if (p.segment == 0) continue;
-      if (dip::Status s = log_->Read(p, raw->data() + at); !s.ok()) {
-        return dip::Status::Io("read message " + std::to_string(seqs[i]) + ": " + s.help());
-      }
-      out.SetRaw(i, std::string_view(raw->data() + at, p.size));
-      at += p.size;
+      if (out[i].raw_at.segment == 0) continue;
+      logged.push_back(i);
+      at.push_back(out[i].raw_at);
     }
+    auto raw = std::make_shared<std::string>();
+    std::vector<std::string_view> payloads;
+    if (dip::Status s = log_->ReadMany(at, raw.get(), &payloads); !s.ok()) {
+      return dip::Status::Io("read messages " + std::to_string(seqs[logged.front()]) + " to " +
+                             std::to_string(seqs[logged.back()]) + ": " + s.help());
+    }
+    for (std::size_t k = 0; k < logged.size(); ++k) out.SetRaw(logged[k], payloads[k]);
     out.Keep(std::move(raw));
     return out;
   }

@@ -187,6 +187,40 @@ TEST_F(MessageLogTest, SegmentsRollWhenFullAndOldOnesCanBeDropped) {
   EXPECT_EQ(Read(*log, big[0]), std::string(300, 'z'));
 }
 
+// ReadMany reads runs of neighbouring records (across a write's padding too) with one pread
+// each, and gives every payload back in the order asked, checked.
+TEST_F(MessageLogTest, ReadManyGivesEveryPayloadInTheOrderAsked) {
+  options_.segment_bytes = 3 * MessageLog::kBlock;
+  auto log = Open();
+  ASSERT_TRUE(log);
+  std::vector<LogPosition> at;
+  std::vector<std::string> want;
+  for (int w = 0; w < 4; ++w) {  // four writes: two segments, padding between writes
+    std::vector<std::string> batch;
+    for (int k = 0; k < 3; ++k)
+      batch.push_back(std::string(100 + 10 * k, static_cast<char>('a' + 3 * w + k)));
+    std::vector<LogPosition> p = Append(*log, batch);
+    at.insert(at.end(), p.begin(), p.end());
+    want.insert(want.end(), batch.begin(), batch.end());
+  }
+  ASSERT_EQ(at.front().segment, 1u);
+  ASSERT_EQ(at.back().segment, 2u);
+  std::vector<LogPosition> asked = at;
+  asked.push_back(at[1]);  // out of order and repeated
+  std::string buffer;
+  std::vector<std::string_view> got;
+  ASSERT_TRUE(log->ReadMany(asked, &buffer, &got).ok());
+  ASSERT_EQ(got.size(), asked.size());
+  for (std::size_t i = 0; i < at.size(); ++i) EXPECT_EQ(got[i], want[i]) << i;
+  EXPECT_EQ(got.back(), want[1]);
+  LogPosition wrong = at[4];
+  wrong.size -= 1;
+  std::vector<LogPosition> bad = {at[3], wrong};
+  dip::Status s = log->ReadMany(bad, &buffer, &got);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.help().find("corrupt"), std::string::npos) << s.ToString();
+}
+
 TEST_F(MessageLogTest, TruncateCurrentCutsRecordsNobodyRefersTo) {
   auto log = Open();
   ASSERT_TRUE(log);
