@@ -313,6 +313,7 @@ dip::Status MessageLog::Roll() {
 
 dip::Result<MessageLog::Appended> MessageLog::Append(std::span<const std::string_view> payloads) {
   Appended out;
+  if (payloads.empty()) return out;  // nothing to write (and no zero-sized buffer)
   std::size_t total = 0;
   for (std::string_view p : payloads) {
     if (p.size() > UINT32_MAX) return dip::Status::Io("a message over 4 GiB cannot be logged");
@@ -382,7 +383,7 @@ dip::Status MessageLog::Read(const LogPosition& p, char* dst) const {
     return dip::Status::Io("message log segment " + SegmentName(p.segment) + " is missing from " +
                            dir_);
   }
-  if (p.offset < kHeaderBytes + kFrameBytes) {
+  if (p.offset < kBlock + kFrameBytes) {
     return dip::Status::Io("message log position " + std::to_string(p.offset) + " in " + seg->path +
                            " is corrupt");
   }

@@ -133,6 +133,15 @@ TEST_F(MessageLogTest, ARecordThatFailsItsChecksumEndsTheLog) {
   EXPECT_EQ(Read(*log, at[1]).rfind("error: ", 0), 0u);
 }
 
+TEST_F(MessageLogTest, AnEmptyAppendWritesNothing) {
+  auto log = Open();
+  ASSERT_TRUE(log);
+  auto appended = log->Append({});
+  ASSERT_TRUE(appended.ok()) << appended.status().ToString();
+  EXPECT_TRUE(appended.value().positions.empty());
+  EXPECT_EQ(log->End().offset, MessageLog::kBlock);
+}
+
 TEST_F(MessageLogTest, AReadAtTheWrongPlaceOrOfTheWrongSizeFailsItsCheck) {
   auto log = Open();
   ASSERT_TRUE(log);
