@@ -68,8 +68,8 @@ struct MessageRecord {
   std::vector<AppointmentRow> appointments;
   std::string raw;  // the array element as received (empty when raw_owner holds it)
   // Or, for the messages of a send on their way to the store: the element's bytes in the buffer
-  // the send arrived in, which raw_owner keeps alive, so they are copied once, into the
-  // WriteBatch. Records read back from the store own `raw`.
+  // the send arrived in, which raw_owner keeps alive, so they are copied once, into the message
+  // log's write (or the WriteBatch without the log). Records read back from the store own `raw`.
   std::shared_ptr<const void> raw_owner;
   std::string_view raw_view;
 
