@@ -6,7 +6,8 @@
 
 namespace diphub::load {
 
-Ledger::Ledger(std::uint64_t messages) : sent_at_(messages), acked_at_(messages), seen_(messages) {
+Ledger::Ledger(std::uint64_t messages, std::uint64_t warmup)
+    : warmup_(warmup), sent_at_(messages), acked_at_(messages), seen_(messages) {
   for (auto& t : sent_at_) t.store(-1, std::memory_order_relaxed);
   for (auto& t : acked_at_) t.store(-1, std::memory_order_relaxed);
 }
@@ -40,7 +41,7 @@ void Ledger::Acked(std::uint64_t first, std::size_t count, std::int64_t latency_
   }
   {
     std::lock_guard lock(mu_);
-    ack_latency_.Record(latency_us);
+    (first < warmup_ ? warmup_ack_ : ack_latency_).Record(latency_us);
   }
   acked_.fetch_add(count, std::memory_order_relaxed);
   last_ack_us_.store(Now(), std::memory_order_relaxed);
@@ -75,8 +76,12 @@ void Ledger::Delivered(std::uint64_t seq) {
   if (sent >= 0 || acked >= 0) {
     const std::int64_t now = Now();
     std::lock_guard lock(mu_);
-    if (sent >= 0) delivery_latency_.Record(now - sent);
-    if (acked >= 0) ack_to_delivery_.Record(now - acked);
+    if (seq < warmup_) {
+      if (sent >= 0) warmup_delivery_.Record(now - sent);
+    } else {
+      if (sent >= 0) delivery_latency_.Record(now - sent);
+      if (acked >= 0) ack_to_delivery_.Record(now - acked);
+    }
   }
   delivered_count_.fetch_add(1, std::memory_order_relaxed);
   last_delivery_us_.store(Now(), std::memory_order_relaxed);
@@ -110,6 +115,16 @@ Histogram Ledger::SinkHandling() const {
 Histogram Ledger::AckToDelivery() const {
   std::lock_guard lock(mu_);
   return ack_to_delivery_;
+}
+
+Histogram Ledger::WarmupAckLatency() const {
+  std::lock_guard lock(mu_);
+  return warmup_ack_;
+}
+
+Histogram Ledger::WarmupDeliveryLatency() const {
+  std::lock_guard lock(mu_);
+  return warmup_delivery_;
 }
 
 Source::Source(const Plan& plan, const std::vector<Sender>& senders, std::int64_t start_us)

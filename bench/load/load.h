@@ -33,7 +33,11 @@ struct Plan {
   std::size_t batch = 50;          // messages per POST
   std::size_t connections = 8;     // concurrent keep-alive connections
   double rate = 0;                 // messages per second; 0 = as fast as the hub answers
-  std::string day;                 // settlement day of the consumption, "YYYY-MM-DD"
+  // The first `warmup` messages warm the hub and the generator up (a fresh process faults its
+  // memory in, its caches are cold): sent, answered and checked like the rest, but their
+  // latencies are reported apart, not in the run's percentiles. Part of `messages`.
+  std::uint64_t warmup = 0;
+  std::string day;  // settlement day of the consumption, "YYYY-MM-DD"
 };
 
 struct Sender {
@@ -73,7 +77,9 @@ class Source {
 // What was sent when and what came back, shared by the senders and the webhook receiver.
 class Ledger {
  public:
-  explicit Ledger(std::uint64_t messages);
+  // Messages numbered below `warmup` are the warm-up (Plan::warmup): their latencies go to the
+  // Warmup*() histograms only.
+  explicit Ledger(std::uint64_t messages, std::uint64_t warmup = 0);
 
   // Microseconds on the steady clock since the ledger was made.
   std::int64_t Now() const;
@@ -118,9 +124,13 @@ class Ledger {
   // before their acknowledgement was read count in delivered_before_ack() instead.
   Histogram AckToDelivery() const;
   std::uint64_t delivered_before_ack() const { return before_ack_.load(std::memory_order_relaxed); }
+  // The warm-up's send -> ack and send -> delivery (empty without one).
+  Histogram WarmupAckLatency() const;
+  Histogram WarmupDeliveryLatency() const;
 
  private:
   const SteadyClock::time_point origin_ = SteadyClock::now();
+  const std::uint64_t warmup_;
   std::vector<std::atomic<std::int64_t>> sent_at_;   // [seq]: due or write time, us; -1 = unsent
   std::vector<std::atomic<std::int64_t>> acked_at_;  // [seq]: when acknowledged, us; -1 = not
   std::vector<std::atomic<std::uint8_t>> seen_;      // [seq]: delivered at least once
@@ -135,6 +145,8 @@ class Ledger {
   Histogram send_lateness_;     // guarded by mu_
   Histogram sink_handling_;     // guarded by mu_
   Histogram ack_to_delivery_;   // guarded by mu_
+  Histogram warmup_ack_;        // guarded by mu_
+  Histogram warmup_delivery_;   // guarded by mu_
   std::string first_problem_;   // guarded by mu_
 };
 

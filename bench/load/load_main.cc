@@ -12,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -44,6 +45,7 @@ struct Options {
   bool national_day = false;
   bool keep = false;
   int drain_seconds = 120;
+  double warmup_seconds = 0;  // at --rate, this long of warm-up messages before --messages
   std::size_t shards = 0;
   std::uint64_t zmq_credit_bytes = 0;  // 0: the hub's default
   int zmq_io_threads = -1;             // -1: the hub's default (zmq.io_threads)
@@ -209,6 +211,18 @@ int Run(Options& o) {
     std::fprintf(stderr, "diphub-load: --mpans must be at least --pairs\n");
     return 2;
   }
+  if (o.warmup_seconds > 0) {
+    if (plan.rate <= 0) {
+      std::fprintf(stderr,
+                   "diphub-load: --warmup-seconds needs --rate (a warm-up at a fixed rate)\n");
+      return 2;
+    }
+    // Whole requests, so no request is half warm-up.
+    const auto requests = static_cast<std::uint64_t>(
+        std::ceil(plan.rate * o.warmup_seconds / static_cast<double>(plan.batch)));
+    plan.warmup = requests * plan.batch;
+    plan.messages += plan.warmup;
+  }
   if (plan.day.empty()) {
     const auto yesterday = std::chrono::system_clock::now() - std::chrono::hours(24);
     const std::string d = diphub::dip::FormatYyyymmdd(yesterday);
@@ -255,7 +269,7 @@ int Run(Options& o) {
     return 2;
   }
 
-  Ledger ledger(plan.messages);
+  Ledger ledger(plan.messages, plan.warmup);
   // One receiver thread per SDS up to the cores: the hub delivers to each SDS concurrently,
   // and one thread verifying every POST's signature in turn would queue them (the generator's
   // own latency, not the hub's).
@@ -383,6 +397,15 @@ int Run(Options& o) {
   std::printf("  delivered    %llu in %.2f s = %.0f msg/s (until the last delivery)\n",
               static_cast<unsigned long long>(ledger.delivered()), wall_s,
               static_cast<double>(ledger.delivered()) / std::max(wall_s, 1e-9));
+  if (plan.warmup > 0) {
+    const Histogram wa = ledger.WarmupAckLatency(), wd = ledger.WarmupDeliveryLatency();
+    std::printf(
+        "  warm-up: the first %llu messages (%.1f s), not in the figures below: send -> ack p50 "
+        "%s p99 %s max %s; send -> delivery p50 %s p99 %s max %s\n",
+        static_cast<unsigned long long>(plan.warmup), o.warmup_seconds,
+        Ms(wa.Percentile(0.5)).c_str(), Ms(wa.Percentile(0.99)).c_str(), Ms(wa.max()).c_str(),
+        Ms(wd.Percentile(0.5)).c_str(), Ms(wd.Percentile(0.99)).c_str(), Ms(wd.max()).c_str());
+  }
   std::printf("  send -> ack      p50 %s  p99 %s  p99.9 %s  max %s (per POST)\n",
               Ms(ack.Percentile(0.5)).c_str(), Ms(ack.Percentile(0.99)).c_str(),
               Ms(ack.Percentile(0.999)).c_str(), Ms(ack.max()).c_str());
@@ -454,6 +477,11 @@ int Run(Options& o) {
     w.Key("ack_per_second").Raw(Num(static_cast<double>(ledger.acked()) / std::max(send_s, 1e-9)));
     w.Key("delivered_per_second")
         .Raw(Num(static_cast<double>(ledger.delivered()) / std::max(wall_s, 1e-9)));
+    w.Key("warmup_messages").Int(I(plan.warmup));
+    if (plan.warmup > 0) {
+      Percentiles(w, "warmup_send_to_ack", ledger.WarmupAckLatency());
+      Percentiles(w, "warmup_send_to_delivery", ledger.WarmupDeliveryLatency());
+    }
     Percentiles(w, "send_to_ack", ack);
     Percentiles(w, "send_to_delivery", delivery);
     w.Key("hub_cpu_seconds").Raw(Num(hub_cpu));
@@ -499,6 +527,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   app.add_option("--rate", o.plan.rate, "messages per second (0 = as fast as acknowledged)")
+      ->capture_default_str();
+  app.add_option("--warmup-seconds", o.warmup_seconds,
+                 "with --rate: first send this long of warm-up messages (besides --messages), "
+                 "checked like the rest but with their latencies reported apart: a freshly "
+                 "started hub and generator fault their memory in and fill their caches")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--day", o.plan.day, "settlement day YYYY-MM-DD (default: yesterday)");
   app.add_option("--shards", o.shards, "the hub's hub.shards (0 = cores)")->capture_default_str();
