@@ -293,6 +293,10 @@ dip::Status Client::Poll(std::chrono::milliseconds timeout) {
   return dip::Status::Ok();
 }
 
+std::vector<int> Client::WaitFds() {
+  return {socket_.get(::zmq::sockopt::fd), monitor_.get(::zmq::sockopt::fd)};
+}
+
 dip::Status Client::Flush(std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   while (!unacked_.empty()) {

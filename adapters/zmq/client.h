@@ -73,6 +73,11 @@ class Client {
   // Handles what arrives within `timeout`; returns once something was handled, or at timeout.
   // An error means the connection is unusable (refused, dropped, protocol error): reconnect.
   dip::Status Poll(std::chrono::milliseconds timeout);
+  // File descriptors that become readable when something may have arrived (libzmq's ZMQ_FD of
+  // the connection and of its monitor), for a caller that waits on several clients at once with
+  // poll(2): it calls Poll(0) on every client before it waits (ZMQ_FD signals a change, not a
+  // level) and after each wake.
+  std::vector<int> WaitFds();
   // Waits until every send is acknowledged.
   dip::Status Flush(std::chrono::milliseconds timeout);
   // Acknowledges deliveries through `seq` (cumulative).
