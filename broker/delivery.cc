@@ -19,6 +19,7 @@
 
 #include "dip/catalogue.h"
 #include "dip/egress.h"
+#include "dip/thread_name.h"
 #include "routing/shard.h"
 
 namespace diphub::broker {
@@ -64,7 +65,9 @@ struct DeliveryScheduler::Shard {
 // order they were queued, so a recipient's rows never overtake each other.
 class DeliveryScheduler::Recorder {
  public:
-  explicit Recorder(storage::Store* store) : store_(store), thread_([this] { Run(); }) {}
+  explicit Recorder(storage::Store* store) : store_(store), thread_([this] { Run(); }) {
+    dip::NameThread(thread_, "diphub-outcomes");
+  }
   ~Recorder() { Stop(); }
 
   // `done` runs on the recorder thread once `outcomes` are written (or the write failed).
@@ -204,6 +207,7 @@ dip::Status DeliveryScheduler::Start() {
       s->io.run();
       s->running = false;
     });
+    dip::NameThread(shard->thread, "diphub-deliv-" + std::to_string(&shard - shards_.data()));
   }
   return dip::Status::Ok();
 }

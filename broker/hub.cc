@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "dip/catalogue.h"
+#include "dip/thread_name.h"
 #include "storage/jetstream_store.h"
 
 namespace diphub::broker {
@@ -239,6 +240,7 @@ dip::Status Hub::Start() {
     } while (
         !sampler_cv_.wait_for(lock, std::chrono::seconds(2), [this] { return sampler_stop_; }));
   });
+  dip::NameThread(sampler_, "diphub-sampler");
   return dip::Status::Ok();
 }
 

@@ -1,9 +1,8 @@
 #include "broker/routing_shards.h"
 
-#include <pthread.h>
-
 #include <string>
 
+#include "dip/thread_name.h"
 #include "routing/shard.h"
 
 namespace diphub::broker {
@@ -58,9 +57,7 @@ void RoutingShards::Start() {
     s->memory_bytes = s->state.appointments.MemoryBytes();
     Shard* raw = s.get();
     s->thread = std::thread([this, raw] { Run(*raw); });
-    // "diphub-route-N" in top -H and /proc/<pid>/task/*/comm (15 characters at most).
-    const std::string name = ("diphub-route-" + std::to_string(s->state.index)).substr(0, 15);
-    pthread_setname_np(s->thread.native_handle(), name.c_str());
+    dip::NameThread(s->thread, "diphub-route-" + std::to_string(s->state.index));
   }
 }
 

@@ -10,6 +10,7 @@
 
 #include "dip/codes.h"
 #include "dip/dip_time.h"
+#include "dip/thread_name.h"
 
 namespace diphub::storage {
 namespace {
@@ -77,7 +78,10 @@ GroupCommitter::GroupCommitter(Store* store, GroupCommitOptions options,
       on_batch_(std::move(on_batch)),
       next_seq_(store->LastSeq() + 1) {
   const std::size_t n = std::max<std::size_t>(options_.committers, 1);
-  for (std::size_t i = 0; i < n; ++i) threads_.emplace_back([this] { Run(); });
+  for (std::size_t i = 0; i < n; ++i) {
+    threads_.emplace_back([this] { Run(); });
+    dip::NameThread(threads_.back(), "diphub-commit-" + std::to_string(i));
+  }
 }
 
 GroupCommitter::~GroupCommitter() { Stop(); }

@@ -19,6 +19,7 @@
 #include <thread>
 #include <tuple>
 
+#include "dip/thread_name.h"
 #include "storage/codec.h"
 #include "storage/message_log.h"
 #include "storage/migrate_format4.h"
@@ -63,7 +64,9 @@ std::optional<std::uint64_t> SeqUnder(const rocksdb::Slice& k, const std::string
 // so a sync round waits for the slower of the two rather than for both in turn.
 class LogSyncer {
  public:
-  explicit LogSyncer(MessageLog* log) : log_(log), thread_([this] { Run(); }) {}
+  explicit LogSyncer(MessageLog* log) : log_(log), thread_([this] { Run(); }) {
+    dip::NameThread(thread_, "diphub-logsync");
+  }
   ~LogSyncer() {
     {
       std::lock_guard lock(mu_);

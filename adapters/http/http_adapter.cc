@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "adapters/http/api.h"
+#include "dip/thread_name.h"
 
 namespace diphub::adapters::http {
 
@@ -40,6 +41,7 @@ dip::Status HttpAdapter::Start() {
       auto guard = boost::asio::make_work_guard(io_);
       io_.run();
     });
+    dip::NameThread(threads_.back(), "diphub-http-" + std::to_string(i));
   }
   up_ = true;
   spdlog::info("http: DIP API listening on {}://{}:{}{}",

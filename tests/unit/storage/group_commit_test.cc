@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -281,6 +283,26 @@ TEST_F(GroupCommitTest, ConcurrentSubmitsGetDistinctSeqsAndTransactionIds) {
   EXPECT_EQ(*seqs.rbegin(), 2u * kThreads * kPerThread);
   EXPECT_EQ(tids.size(), seqs.size());
   EXPECT_EQ(store_->LastSeq(), 2u * kThreads * kPerThread);
+}
+
+// The committers are named, so top -H and perf show them apart from the hub's other threads.
+TEST_F(GroupCommitTest, CommitterThreadsAreNamed) {
+  auto names = [] {
+    std::multiset<std::string> out;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+      std::ifstream comm(task.path() / "comm");
+      std::string name;
+      std::getline(comm, name);
+      out.insert(name);
+    }
+    return out;
+  };
+  GroupCommitOptions o = Options();
+  o.committers = 2;
+  GroupCommitter gc(store_.get(), o, nullptr);
+  const std::multiset<std::string> running = names();
+  EXPECT_EQ(running.count("diphub-commit-0"), 1u);
+  EXPECT_EQ(running.count("diphub-commit-1"), 1u);
 }
 
 TEST_F(GroupCommitTest, SequenceContinuesAfterRestart) {
