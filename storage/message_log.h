@@ -65,7 +65,8 @@ class MessageLog {
   // Makes every Append() that returned before this call began durable (fdatasync).
   dip::Status Sync();
 
-  // Copies the payload at `p` to `dst` (p.size bytes) and checks its checksum.
+  // Copies the payload at `p` to `dst` (p.size bytes), checked as ReadMany checks it (one read
+  // per call: tests and tools; the store reads through ReadMany).
   dip::Status Read(const LogPosition& p, char* dst) const;
   // Reads the payloads at `positions` into `*buffer` (replaced) and views them in `*payloads`
   // (in the same order), checking each one's checksum. Records that lie together in a segment
