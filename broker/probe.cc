@@ -145,9 +145,9 @@ Probe::Probe() : registry_(std::make_shared<prometheus::Registry>()) {
                      .Name(Named("diphub_stage_seconds"))
                      .Help("Time a message spends in each stage of its way through the hub")
                      .Register(reg);
-  static const char* const kStageNames[] = {"ingest",       "commit_queue",  "commit_checks",
-                                            "commit_write", "commit_answer", "delivery_wait",
-                                            "delivery_post"};
+  static const char* const kStageNames[] = {"ingest",        "commit_queue", "commit_checks",
+                                            "commit_write",  "commit_sync",  "commit_answer",
+                                            "delivery_wait", "delivery_post"};
   static_assert(std::size(kStageNames) == static_cast<std::size_t>(Stage::kCount));
   for (std::size_t i = 0; i < std::size(kStageNames); ++i) {
     stages_[i] = &stages.Add(
@@ -261,6 +261,7 @@ void Probe::Batch(const storage::BatchStats& s) {
   for (double q : s.queue_seconds) StageTime(Stage::kCommitQueue, q);
   StageTime(Stage::kCommitChecks, s.checks_seconds);
   StageTime(Stage::kCommitWrite, s.write_seconds);
+  if (s.sync_seconds) StageTime(Stage::kCommitSync, *s.sync_seconds);
   StageTime(Stage::kCommitAnswerWait, s.answer_wait_seconds);
 }
 

@@ -82,6 +82,7 @@ enum class Stage {
   kCommitQueue,       // queued -> taken into a batch by a committer
   kCommitChecks,      // taken -> write begins (duplicate checks, seq turn)
   kCommitWrite,       // WriteBatch + fsync
+  kCommitSync,        // the fsync part of kCommitWrite: written -> a sync covering it done
   kCommitAnswerWait,  // written -> answered (behind the answers of earlier batches)
   kDeliveryWait,      // handed to delivery -> the POST (or DELIVER) carrying it is built
   kDeliveryPost,      // that batch built, sent and answered

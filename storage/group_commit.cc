@@ -394,7 +394,9 @@ void GroupCommitter::CommitBatch(Batch& batch) {
         written_through_ = batch.take;  // writes are made in take order (the write slot)
       }
       free_slot();
+      const auto sync_from = std::chrono::steady_clock::now();
       written = AwaitSync(batch.take);
+      stats.sync_seconds = Seconds(std::chrono::steady_clock::now() - sync_from).count();
       unsynced = !written.ok();
     } else {
       free_slot();

@@ -69,8 +69,11 @@ struct BatchStats {
   std::size_t messages = 0;
   std::size_t bytes = 0;
   std::vector<double> queue_seconds;  // per request: Submit() -> taken into this batch
-  double checks_seconds = 0;       // taken -> write begins (duplicate checks, waiting for seq turn)
-  double write_seconds = 0;        // WriteBatch + fsync (waiting for a sync under way included)
+  double checks_seconds = 0;  // taken -> write begins (duplicate checks, waiting for seq turn)
+  double write_seconds = 0;   // WriteBatch + fsync (waiting for a sync under way included)
+  // The fsync part of write_seconds: written -> a sync covering the batch done (waiting for a
+  // sync under way included). Only with Durability::kFsync.
+  std::optional<double> sync_seconds;
   double answer_wait_seconds = 0;  // written -> answered (waiting for earlier batches' answers)
 };
 

@@ -177,7 +177,7 @@ TEST(SendDeliver, StagesOfADeliveredSendAreTimed) {
       << HttpRequest("127.0.0.1", hub.metrics_port(), "GET", "/metrics").body;
   const std::string metrics = HttpRequest("127.0.0.1", hub.metrics_port(), "GET", "/metrics").body;
   for (const char* stage : {"ingest", "commit_queue", "commit_checks", "commit_write",
-                            "commit_answer", "delivery_wait", "delivery_post"}) {
+                            "commit_sync", "commit_answer", "delivery_wait", "delivery_post"}) {
     EXPECT_NE(metrics.find("diphub_stage_seconds_count{stage=\"" + std::string(stage) + "\"} 1"),
               std::string::npos)
         << stage << "\n"

@@ -572,6 +572,44 @@ TEST_F(PipelinedCommitTest, NextBatchIsWrittenWhileOneIsSyncedAndNeitherIsAnswer
   EXPECT_LT(a.records[0].seq, b.records[0].seq);
 }
 
+// The fsync's part of a commit is reported apart (the commit_sync stage, docs/metrics.md): an
+// operator sees whether a commit's time goes to the disk's flush or to the write itself.
+TEST_F(PipelinedCommitTest, BatchStatsGiveTheSyncsPartOfTheWrite) {
+  std::mutex mu;
+  std::vector<BatchStats> stats;
+  GroupCommitter gc(store_.get(), Options(), [&](const BatchStats& s) {
+    std::lock_guard l(mu);
+    stats.push_back(s);
+  });
+  store_->CloseSync();
+  auto first = Send(gc, {Msg("1100000001", "T1")});
+  ASSERT_TRUE(store_->AwaitBlockedSync(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a slow fsync
+  store_->OpenSync();
+  ASSERT_TRUE(first.get().status.ok());
+  gc.Stop();
+  std::lock_guard l(mu);
+  ASSERT_EQ(stats.size(), 1u);
+  ASSERT_TRUE(stats[0].sync_seconds.has_value());
+  EXPECT_GE(*stats[0].sync_seconds, 0.05);
+  EXPECT_LE(*stats[0].sync_seconds, stats[0].write_seconds);
+}
+
+// Without fsync there is no sync to time.
+TEST_F(GroupCommitTest, BatchStatsHaveNoSyncTimeWithoutFsync) {
+  std::mutex mu;
+  std::vector<BatchStats> stats;
+  GroupCommitter gc(store_.get(), Options(), [&](const BatchStats& s) {
+    std::lock_guard l(mu);
+    stats.push_back(s);
+  });
+  ASSERT_TRUE(Send(gc, {Msg("1100000001", "U1")}).get().status.ok());
+  gc.Stop();
+  std::lock_guard l(mu);
+  ASSERT_EQ(stats.size(), 1u);
+  EXPECT_FALSE(stats[0].sync_seconds.has_value());
+}
+
 TEST_F(PipelinedCommitTest, CopyOfAWrittenMessageIsRefusedOnlyOnceItIsSynced) {
   GroupCommitter gc(store_.get(), Options(), nullptr);
   store_->CloseSync();
