@@ -1,8 +1,11 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <ctime>
+#include <string>
 #include <thread>
 #include <unordered_map>
 
@@ -135,6 +138,7 @@ dip::Status ZmqLoad::Send(const Plan& plan) {
   for (auto& client : clients) {
     for (int fd : client->WaitFds()) fds.push_back({fd, POLLIN, 0});
   }
+  bool wait_failed = false;  // ppoll failed (reported once)
   Source source(plan, impl_->senders, ledger.Now());
   while (std::optional<Request> r = source.Take()) {
     if (r->due_us >= 0) {
@@ -143,7 +147,16 @@ dip::Status ZmqLoad::Send(const Plan& plan) {
            wait = r->due_us - ledger.Now()) {
         const timespec timeout{static_cast<time_t>(wait / 1'000'000),
                                static_cast<long>(wait % 1'000'000) * 1000};
-        if (::ppoll(fds.data(), fds.size(), &timeout, nullptr) > 0) poll_all();
+        const int ready = ::ppoll(fds.data(), fds.size(), &timeout, nullptr);
+        if (ready > 0) {
+          poll_all();
+        } else if (ready < 0 && errno != EINTR) {
+          // Not a state to spin in until the due time: say so once, then sleep the wait out.
+          if (!wait_failed)
+            ledger.ConnectionError(std::string("zmq wait: ppoll: ") + std::strerror(errno));
+          wait_failed = true;
+          ::nanosleep(&timeout, nullptr);
+        }
       }
     }
     const std::int64_t start = r->due_us >= 0 ? r->due_us : ledger.Now();
