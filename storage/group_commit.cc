@@ -1,10 +1,13 @@
 #include "storage/group_commit.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <random>
 #include <string_view>
 #include <tuple>
 
@@ -29,10 +32,14 @@ bool SameKey(const MessageRecord& a, const MessageRecord& b) {
          a.sender_dip_id == b.sender_dip_id;
 }
 
-std::uint64_t KeyHash(const MessageRecord& m) {
-  const std::size_t s = std::hash<std::string_view>()(m.sender_dip_id);
-  const std::size_t r = std::hash<std::string_view>()(m.sender_unique_reference);
-  return static_cast<std::uint64_t>(r ^ (s + 0x9e3779b97f4a7c15ull + (r << 6) + (r >> 2)));
+// Seeded per committer (a random seed): the references are the senders' choice, and with a
+// fixed hash a sender could make many keys share one value offline, so that its batches (and
+// everybody's) wait for one another's syncs. A shared value only costs that wait.
+std::uint64_t KeyHash(const MessageRecord& m, std::uint64_t seed) {
+  const std::uint64_t s =
+      XXH3_64bits_withSeed(m.sender_dip_id.data(), m.sender_dip_id.size(), seed);
+  return XXH3_64bits_withSeed(m.sender_unique_reference.data(), m.sender_unique_reference.size(),
+                              s);
 }
 
 // One message's key: its hash and where the message is in the batch.
@@ -76,6 +83,8 @@ GroupCommitter::GroupCommitter(Store* store, GroupCommitOptions options,
     : store_(store),
       options_(std::move(options)),
       on_batch_(std::move(on_batch)),
+      key_seed_((static_cast<std::uint64_t>(std::random_device()()) << 32) |
+                std::random_device()()),
       next_seq_(store->LastSeq() + 1) {
   const std::size_t n = std::max<std::size_t>(options_.committers, 1);
   for (std::size_t i = 0; i < n; ++i) {
@@ -165,8 +174,8 @@ void GroupCommitter::Take(Batch& batch) {
     batch.keys[ri].assign(records.size(), Batch::kNoKey);
     for (std::size_t i = 0; i < records.size(); ++i) {
       if (!HasKey(records[i])) continue;
-      refs.push_back(
-          {KeyHash(records[i]), static_cast<std::uint32_t>(ri), static_cast<std::uint32_t>(i)});
+      refs.push_back({KeyHash(records[i], key_seed_), static_cast<std::uint32_t>(ri),
+                      static_cast<std::uint32_t>(i)});
     }
   }
   std::sort(refs.begin(), refs.end());

@@ -35,8 +35,9 @@
 //   looks its keys up in the store only once every batch taken before it and holding one of
 //   them has been synced (or failed). So a refusal always means "stored", never "being
 //   stored" (the store already shows a written, unsynced batch's keys).
-//   Keys are matched by a 64-bit hash to find those earlier batches (a collision only makes a
-//   batch wait for one it need not wait for) and compared exactly to refuse a message.
+//   Keys are matched by a 64-bit hash, seeded at random per committer, to find those earlier
+//   batches (a collision only makes a batch wait for one it need not wait for) and compared
+//   exactly to refuse a message.
 #pragma once
 
 #include <chrono>
@@ -124,6 +125,7 @@ class GroupCommitter {
   Store* store_;
   const GroupCommitOptions options_;
   std::function<void(const BatchStats&)> on_batch_;
+  const std::uint64_t key_seed_;  // of the keys' hash (random: senders cannot aim at a collision)
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
