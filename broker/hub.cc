@@ -35,6 +35,14 @@ dip::Status WritePrivate(const std::string& path, const std::string& text) {
   return out ? dip::Status::Ok() : dip::Status::Io("cannot write \"" + path + "\"");
 }
 
+storage::StoreOptions StoreOptionsOf(const StorageOptions& storage) {
+  storage::StoreOptions o;
+  o.memtable_bytes = storage.memtable_bytes;
+  o.min_free_bytes = storage.min_free_bytes;
+  o.message_log = storage.message_log;
+  return o;
+}
+
 // The store of `storage.engine`. With jetstream, a node that can no longer write to the stream
 // (fenced by another writer, or an entry it stored but could not apply) must not answer
 // anything more: it exits with status 3, and its restart replays the stream
@@ -60,6 +68,14 @@ dip::Result<std::unique_ptr<storage::Store>> OpenStore(const StorageOptions& sto
 }
 
 }  // namespace
+
+dip::Result<std::uint64_t> CatchUpStandbyView(const Config& config) {
+  if (config.storage.engine != "jetstream") {
+    return dip::Status::Config("a standby follows the stream of storage.engine jetstream only");
+  }
+  return storage::CatchUpJetStreamView(config.storage.data_dir, StoreOptionsOf(config.storage),
+                                       config.storage.jetstream);
+}
 
 Hub::Hub(Config config) : config_(std::move(config)) {
   settings_.dip_id = config_.hub.dip_id;
@@ -155,11 +171,7 @@ Adapter* Hub::AdapterNamed(std::string_view name) {
 
 dip::Status Hub::Start() {
   if (auto s = AdapterRegistry::CheckUnique(); !s.ok()) return s;
-  storage::StoreOptions store_options;
-  store_options.memtable_bytes = config_.storage.memtable_bytes;
-  store_options.min_free_bytes = config_.storage.min_free_bytes;
-  store_options.message_log = config_.storage.message_log;
-  auto store = OpenStore(config_.storage, store_options, &probe_);
+  auto store = OpenStore(config_.storage, StoreOptionsOf(config_.storage), &probe_);
   if (!store.ok()) return store.status();
   store_ = std::move(store).value();
   if (auto s = LoadSigner(); !s.ok()) return s;

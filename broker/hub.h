@@ -28,6 +28,11 @@ class Exposer;
 
 namespace diphub::broker {
 
+// With storage.engine jetstream: brings the node's view (storage.data_dir) up to the stream's
+// last entry and closes it, writing nothing (storage::CatchUpJetStreamView). A standby runs it
+// while it waits for the leader lease. Returns the entries applied.
+dip::Result<std::uint64_t> CatchUpStandbyView(const Config& config);
+
 class Hub final : public HubApi {
  public:
   explicit Hub(Config config);

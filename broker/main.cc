@@ -11,10 +11,12 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include "adapters/http/config.h"
@@ -27,6 +29,7 @@
 #include "broker/probe.h"
 #include "broker/standby_server.h"
 #include "dip/json_writer.h"
+#include "dip/thread_name.h"
 
 namespace {
 
@@ -57,6 +60,75 @@ sigset_t BlockStopSignals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
 }
+
+// A standby's view follows the stream (storage.engine jetstream): every lease TTL it is caught
+// up with what the leader wrote (CatchUpStandbyView), so that taking over replays only the
+// entries of the last TTL or so, not everything since the node last led (docs/scaleout.md).
+class StandbyFollower {
+ public:
+  explicit StandbyFollower(const diphub::broker::Config& c)
+      : config_(c), every_(std::chrono::milliseconds(c.cluster.lease_ttl_ms)) {
+    thread_ = std::thread([this] { Run(); });
+    diphub::dip::NameThread(thread_, "diphub-follow");
+  }
+  ~StandbyFollower() { StopWithin(std::chrono::hours(24)); }
+  // Asks the loop to stop and waits for it (its catch-up under way included) up to `limit`.
+  // False if it is still running then; the thread is then left to the process's exit.
+  bool StopWithin(std::chrono::steady_clock::duration limit) {
+    if (!thread_.joinable()) return true;  // stopped (or left behind) before
+    std::unique_lock lock(mu_);
+    stop_ = true;
+    cv_.notify_all();
+    if (!cv_.wait_for(lock, limit, [this] { return done_; })) {
+      if (thread_.joinable()) thread_.detach();
+      return false;
+    }
+    lock.unlock();
+    if (thread_.joinable()) thread_.join();
+    return true;
+  }
+
+ private:
+  void Run() {
+    bool first = true;
+    std::string last_error;
+    for (;;) {
+      {
+        std::lock_guard lock(mu_);
+        if (stop_) break;
+      }
+      const auto began = std::chrono::steady_clock::now();
+      auto applied = diphub::broker::CatchUpStandbyView(config_);
+      const double took =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+      if (applied.ok()) {
+        last_error.clear();
+        spdlog::log(first ? spdlog::level::info : spdlog::level::debug,
+                    "cluster: standby view caught up with the stream ({} entries applied in "
+                    "{:.2f} s)",
+                    applied.value(), took);
+        first = false;
+      } else if (applied.status().ToString() != last_error) {
+        last_error = applied.status().ToString();
+        spdlog::warn("cluster: the standby's view could not follow the stream: {} (retried)",
+                     last_error);
+      }
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, every_, [this] { return stop_; });
+    }
+    std::lock_guard lock(mu_);
+    done_ = true;
+    cv_.notify_all();
+  }
+
+  const diphub::broker::Config& config_;
+  const std::chrono::milliseconds every_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;  // guarded by mu_
+  bool done_ = false;  // guarded by mu_
+  std::thread thread_;
+};
 
 // Exit status of a node that lost the leader lease: its supervisor restarts it as a standby.
 constexpr int kLostLeadership = 3;
@@ -90,6 +162,7 @@ std::unique_ptr<diphub::broker::LeaderLease> WaitForLeadership(const diphub::bro
     return nullptr;
   }
   spdlog::info("cluster: node {} is a standby until it holds the leader lease", c.cluster.node);
+  StandbyFollower follower(c);
   int sig = 0;
   Status s = lease->Acquire([&] {
     timespec zero{};
@@ -104,8 +177,16 @@ std::unique_ptr<diphub::broker::LeaderLease> WaitForLeadership(const diphub::bro
       spdlog::info("received {} while standby; stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
       *stopped = true;
     }
+    if (!follower.StopWithin(std::chrono::seconds(2))) {
+      // A catch-up stuck on an unreachable stream: leave without it. The view is as safe as
+      // after a kill -9 (each entry and the view's position are one write).
+      spdlog::warn("cluster: the standby's catch-up did not stop within 2 s; exiting without it");
+      spdlog::default_logger()->flush();
+      std::_Exit(*failed);
+    }
     return nullptr;
   }
+  follower.StopWithin(std::chrono::hours(24));  // the catch-up under way finishes: view closed
   return lease;  // the standby listener closes here, before the hub binds the same addresses
 }
 

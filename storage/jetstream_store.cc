@@ -93,7 +93,13 @@ class JetStreamStore final : public Store {
   }
 
   // Checks the view against the stream, replays what it lacks, and starts the writer.
-  dip::Status Open();
+  dip::Status Open() { return Replay(/*follow_only=*/false); }
+  // The same checks and replay, without the writer, its progress logged at debug level: a
+  // standby following the stream (CatchUpJetStreamView). How many entries it applied.
+  dip::Result<std::uint64_t> CatchUp() {
+    if (dip::Status s = Replay(/*follow_only=*/true); !s.ok()) return s;
+    return replayed_;
+  }
 
   // --- Reads: the local view.
   dip::Result<bool> IsDuplicate(std::string_view sender, std::string_view reference) override {
@@ -233,6 +239,9 @@ class JetStreamStore final : public Store {
   }
 
  private:
+  // Open() and CatchUp(): the checks of the view against the stream and the replay; then the
+  // writer, unless `follow_only`.
+  dip::Status Replay(bool follow_only);
   // One waiting Store call: how to encode it and how to apply it to the view.
   struct Call {
     std::function<void(EntryBuilder*)> encode;
@@ -445,6 +454,7 @@ class JetStreamStore final : public Store {
   bool fatal_told_ = false;          // guarded by mu_: on_fatal was called
   // Writer thread only:
   std::uint64_t last_seq_ = 0;  // the stream's last sequence as this node knows it
+  std::uint64_t replayed_ = 0;  // entries the last Replay() applied
   bool uncertain_ = false;      // the last publish got no answer
   // Nats-Msg-Id prefix of this writer's publishes (random per open): with the expected last
   // sequence it names one publish of one writer.
@@ -456,7 +466,8 @@ class JetStreamStore final : public Store {
   bool expire_backlog_ = false;                        // guarded by expire_mu_
 };
 
-dip::Status JetStreamStore::Open() {
+dip::Status JetStreamStore::Replay(bool follow_only) {
+  const auto level = follow_only ? spdlog::level::debug : spdlog::level::info;
   auto raw = view_->GetMeta(kMarkerKey);
   if (!raw.ok()) return raw.status();
   std::optional<Marker> marker;
@@ -504,8 +515,8 @@ dip::Status JetStreamStore::Open() {
   std::uint64_t entries = 0, mutations = 0;
   jetstream::PartAssembler assembler;
   if (st.messages > 0 && st.last_seq >= from) {
-    spdlog::info("jetstream: replaying stream {} from sequence {} to {}", options_.stream, from,
-                 st.last_seq);
+    spdlog::log(level, "jetstream: replaying stream {} from sequence {} to {}", options_.stream,
+                from, st.last_seq);
     dip::Status read = log_->Read(
         from, st.last_seq, [&](std::uint64_t seq, std::string_view payload) -> dip::Status {
           auto complete = assembler.Add(seq, payload);
@@ -536,8 +547,8 @@ dip::Status JetStreamStore::Open() {
           const auto now = std::chrono::steady_clock::now();
           if (now - last_log > std::chrono::seconds(5)) {
             last_log = now;
-            spdlog::info("jetstream: replayed sequence {} of {} ({} entries so far)", seq,
-                         st.last_seq, entries);
+            spdlog::log(level, "jetstream: replayed sequence {} of {} ({} entries so far)", seq,
+                        st.last_seq, entries);
           }
           return dip::Status::Ok();
         });
@@ -546,11 +557,14 @@ dip::Status JetStreamStore::Open() {
       spdlog::warn("jetstream: {} parts of entries cut short by a writer that stopped were skipped",
                    assembler.dropped_parts());
     }
-    spdlog::info("jetstream: replayed {} entries ({} mutations) in {:.1f} s; last sequence {}",
-                 entries, mutations,
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
-                 st.last_seq);
+    spdlog::log(level,
+                "jetstream: replayed {} entries ({} mutations) in {:.1f} s; last sequence {}",
+                entries, mutations,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+                st.last_seq);
   }
+  replayed_ = entries;
+  if (follow_only) return dip::Status::Ok();
   if (options_.on_replayed) options_.on_replayed(entries);
   last_seq_ = st.last_seq;
   writer_ = std::thread([this] { Run(); });
@@ -559,9 +573,12 @@ dip::Status JetStreamStore::Open() {
 
 }  // namespace
 
-dip::Result<std::unique_ptr<Store>> OpenJetStreamStore(const std::string& dir,
-                                                       const StoreOptions& store_options,
-                                                       const JetStreamOptions& options) {
+namespace {
+
+// The store on the view in `dir` and the stream, not yet opened (checked and replayed).
+dip::Result<std::unique_ptr<JetStreamStore>> MakeJetStreamStore(const std::string& dir,
+                                                                const StoreOptions& store_options,
+                                                                const JetStreamOptions& options) {
   StoreOptions view_options = store_options;
   view_options.fsync = false;  // the stream's quorum is what is durable
   // The view is rebuilt from the stream: the messages stay in its records (no second log).
@@ -573,10 +590,27 @@ dip::Result<std::unique_ptr<Store>> OpenJetStreamStore(const std::string& dir,
   if (!view.ok()) return view.status();
   auto log = jetstream::Log::Open(options);
   if (!log.ok()) return log.status();
-  auto store = std::make_unique<JetStreamStore>(std::move(view).value(), std::move(log).value(),
-                                                options, dir, store_options.min_free_bytes);
-  if (dip::Status s = store->Open(); !s.ok()) return s;
-  return std::unique_ptr<Store>(std::move(store));
+  return std::make_unique<JetStreamStore>(std::move(view).value(), std::move(log).value(), options,
+                                          dir, store_options.min_free_bytes);
+}
+
+}  // namespace
+
+dip::Result<std::unique_ptr<Store>> OpenJetStreamStore(const std::string& dir,
+                                                       const StoreOptions& store_options,
+                                                       const JetStreamOptions& options) {
+  auto store = MakeJetStreamStore(dir, store_options, options);
+  if (!store.ok()) return store.status();
+  if (dip::Status s = store.value()->Open(); !s.ok()) return s;
+  return std::unique_ptr<Store>(std::move(store).value());
+}
+
+dip::Result<std::uint64_t> CatchUpJetStreamView(const std::string& dir,
+                                                const StoreOptions& store_options,
+                                                const JetStreamOptions& options) {
+  auto store = MakeJetStreamStore(dir, store_options, options);
+  if (!store.ok()) return store.status();
+  return store.value()->CatchUp();
 }
 
 }  // namespace diphub::storage
