@@ -110,8 +110,17 @@ class StandbyFollower {
         first = false;
       } else if (applied.status().ToString() != last_error) {
         last_error = applied.status().ToString();
-        spdlog::warn("cluster: the standby's view could not follow the stream: {} (retried)",
-                     last_error);
+        if (applied.status().code() == Status::kConfigCode) {
+          // The data dir or the stream is wrong for this node: it would fail the same way when
+          // it takes over, so say so now rather than then.
+          spdlog::error(
+              "cluster: this standby could not take over: {} (its view is checked again every "
+              "lease TTL)",
+              last_error);
+        } else {
+          spdlog::warn("cluster: the standby's view could not follow the stream: {} (retried)",
+                       last_error);
+        }
       }
       std::unique_lock lock(mu_);
       cv_.wait_for(lock, every_, [this] { return stop_; });

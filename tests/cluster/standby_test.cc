@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 #include "tests/cluster/nats_test_client.h"
@@ -211,6 +212,27 @@ TEST_F(StandbyTest, AStandbysViewFollowsTheStreamSoTakingOverReplaysLittle) {
   EXPECT_EQ(last.status, 200) << last.body;
   b.process().Signal(SIGTERM);
   EXPECT_EQ(b.process().Wait(seconds(20)), std::optional<int>(0)) << b.Log();
+}
+
+// A standby whose data dir could never become its view (here: a directory with other files in
+// it) says so while it waits, not only when it takes over.
+TEST_F(StandbyTest, AStandbyThatCouldNotTakeOverSaysSoWhileItWaits) {
+  Node a(dir_, "node-a", cluster_);
+  ASSERT_NO_FATAL_FAILURE(StartLeader(a));
+  std::filesystem::create_directories(dir_.File("node-b-data"));
+  WriteFile(dir_.File("node-b-data/notes.txt"), "not a diphub store\n");
+  Node b(dir_, "node-b", cluster_);
+  ASSERT_NO_FATAL_FAILURE(StartStandby(b));
+  const auto deadline = std::chrono::steady_clock::now() + seconds(10);
+  while (b.Log().find("this standby could not take over") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  const std::string log = b.Log();
+  EXPECT_NE(log.find("this standby could not take over"), std::string::npos) << log;
+  EXPECT_NE(log.find("is not empty (\"notes.txt\")"), std::string::npos) << log;
+  EXPECT_EQ(b.Get("/readyz").status, 503);  // still a standby; the leader is unaffected
+  EXPECT_EQ(a.Get("/readyz").status, 200);
 }
 
 TEST_F(StandbyTest, ANodeThatLosesTheLeaseExitsWithStatus3) {
