@@ -7,8 +7,9 @@
 #   bench/scaleout.sh [MESSAGES] [NODES...]       (defaults: 20000 "1 2 3")
 #   DIPHUB_BUILD_DIR  the build directory (default: build)
 #   SCALEOUT_KEEP     set: keep the work directory (configs, logs)
-# Active/standby: extra nodes are standbys, so the figure is not expected to grow with nodes
-# (sharding by MPAN across active nodes is the next step, not built).
+# Active/standby: extra nodes are standbys (following the stream, cluster.follow_ms), so the
+# figure is not expected to grow with nodes (sharding by MPAN across active nodes is the next
+# step, not built). Exits 1 when a nats-server does not come up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 messages=${1:-20000}
@@ -30,12 +31,24 @@ cleanup() {
   pids=()
 }
 trap 'cleanup; [ -n "${SCALEOUT_KEEP:-}" ] && echo "scaleout: kept $work" >&2 || rm -rf "$work"' EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# N distinct free ports: the sockets stay bound until all are chosen, so no port is handed out
+# twice (one port picked for two listeners made a nats-server exit, and the run wait for ever).
+free_ports() {
+  python3 -c 'import socket,sys
+ss=[socket.socket() for _ in range(int(sys.argv[1]))]
+for s in ss: s.bind(("127.0.0.1",0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
+}
 
 start_nats() {  # $1: directory
   local dir=$1 i j
-  local -a client cluster monitor
-  for i in 0 1 2; do client[$i]=$(free_port); cluster[$i]=$(free_port); monitor[$i]=$(free_port); done
+  local -a client cluster monitor ports
+  read -r -a ports <<<"$(free_ports 9)"
+  for i in 0 1 2; do
+    client[$i]=${ports[$i]}
+    cluster[$i]=${ports[$((i + 3))]}
+    monitor[$i]=${ports[$((i + 6))]}
+  done
   for i in 0 1 2; do
     local routes=""
     for j in 0 1 2; do [ "$i" = "$j" ] || routes="$routes nats-route://127.0.0.1:${cluster[$j]}"; done
@@ -50,10 +63,16 @@ CONF
     pids+=($!)
   done
   for i in 0 1 2; do
+    local healthy=""
     for _ in $(seq 300); do
-      curl -sf "http://127.0.0.1:${monitor[$i]}/healthz" >/dev/null 2>&1 && break
+      curl -sf "http://127.0.0.1:${monitor[$i]}/healthz" >/dev/null 2>&1 && healthy=1 && break
       sleep 0.1
     done
+    if [ -z "$healthy" ]; then
+      echo "scaleout: nats-server n$i did not become healthy in 30 s; the end of its log:" >&2
+      tail -n 5 "$dir/n$i.log" >&2
+      exit 1
+    fi
   done
   servers="[nats://127.0.0.1:${client[0]}, nats://127.0.0.1:${client[1]}, nats://127.0.0.1:${client[2]}]"
 }

@@ -51,7 +51,7 @@ bool IsNatsUrl(const std::string& url) {
 dip::Status ParseClusterSection(const YAML::Node& node, ClusterOptions* out) {
   if (dip::Status s = CheckKeys(node,
                                 {"enabled", "node", "lease_ttl_ms", "servers", "lease_bucket",
-                                 "lease_replicas", "unreachable_after_ms"},
+                                 "lease_replicas", "unreachable_after_ms", "follow_ms"},
                                 "cluster");
       !s.ok()) {
     return s;
@@ -72,6 +72,9 @@ dip::Status ParseClusterSection(const YAML::Node& node, ClusterOptions* out) {
     if (auto s =
             ReadScalar(node, "unreachable_after_ms", &out->unreachable_after_ms, "a whole number");
         !s.ok()) {
+      return s;
+    }
+    if (auto s = ReadScalar(node, "follow_ms", &out->follow_ms, "a whole number"); !s.ok()) {
       return s;
     }
     if (const YAML::Node servers = node["servers"]; servers && !servers.IsNull()) {
@@ -106,6 +109,10 @@ dip::Status ParseClusterSection(const YAML::Node& node, ClusterOptions* out) {
                       "must be at least cluster.lease_ttl_ms (" +
                           std::to_string(out->lease_ttl_ms) + ") and at most 3600000 (ms), got " +
                           std::to_string(out->unreachable_after_ms));
+  }
+  if (out->follow_ms != 0 && (out->follow_ms < 100 || out->follow_ms > 3600000)) {
+    return ClusterBad("cluster.follow_ms", "must be 0 (off) or 100 to 3600000 (ms), got " +
+                                               std::to_string(out->follow_ms));
   }
   if (!IsName(out->lease_bucket, /*allow_dot=*/false)) {
     return ClusterBad(

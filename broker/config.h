@@ -117,6 +117,10 @@ struct ClusterOptions {
   // The leader gives the lease up (and exits with status 3) when its renewals have had no answer
   // for this long; at least lease_ttl_ms. Default: 15000
   std::int64_t unreachable_after_ms = 15000;
+  // A standby catches its view up with the stream this often (docs/scaleout.md), so that taking
+  // over replays little; 0 = never (it replays everything it lacks when it takes over).
+  // Default: 3000
+  std::int64_t follow_ms = 3000;
 };
 
 struct LogOptions {

@@ -61,13 +61,14 @@ sigset_t BlockStopSignals() {
   return set;
 }
 
-// A standby's view follows the stream (storage.engine jetstream): every lease TTL it is caught
-// up with what the leader wrote (CatchUpStandbyView), so that taking over replays only the
-// entries of the last TTL or so, not everything since the node last led (docs/scaleout.md).
+// A standby's view follows the stream (storage.engine jetstream): every cluster.follow_ms it is
+// caught up with what the leader wrote (CatchUpStandbyView), so that taking over replays only
+// the entries since, not everything since the node last led (docs/scaleout.md).
 class StandbyFollower {
  public:
   explicit StandbyFollower(const diphub::broker::Config& c)
-      : config_(c), every_(std::chrono::milliseconds(c.cluster.lease_ttl_ms)) {
+      : config_(c), every_(std::chrono::milliseconds(c.cluster.follow_ms)) {
+    if (every_.count() == 0) return;  // cluster.follow_ms: 0, off
     thread_ = std::thread([this] { Run(); });
     diphub::dip::NameThread(thread_, "diphub-follow");
   }

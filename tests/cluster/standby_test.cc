@@ -25,7 +25,9 @@ using std::chrono::seconds;
 
 class Node {
  public:
-  Node(const TempDir& dir, const std::string& name, const NatsCluster& cluster)
+  // `cluster_extra`: more keys of the cluster section, each line "  key: value\n".
+  Node(const TempDir& dir, const std::string& name, const NatsCluster& cluster,
+       const std::string& cluster_extra = "")
       : dir_(dir), name_(name), http_port_(PickFreePort()), metrics_port_(PickFreePort()) {
     std::string servers;
     for (const std::string& u : cluster.Urls()) servers += "\n      - " + u;
@@ -36,7 +38,7 @@ class Node {
                            "storage:\n  durability: fsync\n  engine: jetstream\n  jetstream:\n"
                            "    servers:" +
                            servers + "\ncluster:\n  enabled: true\n  node: " + name +
-                           "\n  lease_ttl_ms: 3000\n");
+                           "\n  lease_ttl_ms: 3000\n" + cluster_extra);
   }
   bool Start() {
     std::remove(ready_file().c_str());
@@ -178,16 +180,11 @@ long long ReplayedAtOpen(const std::string& log) {
   return std::atoll(log.c_str() + at + key.size());
 }
 
-// A standby's view follows the stream while it waits for the lease, so taking over replays what
-// the leader wrote in about the last TTL, not everything since the node last led (before this,
-// it replayed every entry the leader had written: all the changes below and more).
-TEST_F(StandbyTest, AStandbysViewFollowsTheStreamSoTakingOverReplaysLittle) {
-  Node a(dir_, "node-a", cluster_);
-  ASSERT_NO_FATAL_FAILURE(StartLeader(a));
-  Node b(dir_, "node-b", cluster_);
-  ASSERT_NO_FATAL_FAILURE(StartStandby(b));
-  constexpr int kChanges = 120;  // one stream entry each (a participant change)
-  for (int i = 0; i < kChanges; ++i) {
+// Makes kTakeOverChanges stream entries on a leader while `b` is its standby, kills the leader
+// and returns how many entries `b` replayed when it took over (-1 if it did not say).
+constexpr int kTakeOverChanges = 120;  // one stream entry each (a participant change)
+void ChangeThenTakeOver(Node& a, Node& b, long long* replayed) {
+  for (int i = 0; i < kTakeOverChanges; ++i) {
     char id[16];
     std::snprintf(id, sizeof id, "22%08d", i);
     HttpResult r = a.AdminPut(
@@ -195,23 +192,48 @@ TEST_F(StandbyTest, AStandbysViewFollowsTheStreamSoTakingOverReplaysLittle) {
         R"({"role":"MDR","mpid":"DMDR","api_key":"mdr-key-)" + std::to_string(i) + "\"}");
     ASSERT_TRUE(r.status == 200 || r.status == 201) << r.status << " " << r.body;
   }
-  // Two TTLs (3 s each) for the standby's next catch-up to come and go.
+  // Two follow periods (3 s each) for the standby's next catch-up to come and go.
   std::this_thread::sleep_for(seconds(7));
-  EXPECT_NE(b.Log().find("standby view caught up with the stream"), std::string::npos) << b.Log();
-
   a.process().Signal(SIGKILL);
   a.process().Wait(seconds(5));
   ASSERT_TRUE(b.WaitReady(seconds(20))) << b.Log();
-  const long long replayed = ReplayedAtOpen(b.Log());
-  std::printf("the standby replayed %lld entries when it took over (%d changes made before)\n",
-              replayed, kChanges);
-  EXPECT_GE(replayed, 0) << b.Log();
-  EXPECT_LT(replayed, 10) << b.Log();
+  *replayed = ReplayedAtOpen(b.Log());
   // The changes are in the new leader's view all the same.
   HttpResult last = b.AdminGet("/admin/participants/2200000119");
   EXPECT_EQ(last.status, 200) << last.body;
   b.process().Signal(SIGTERM);
   EXPECT_EQ(b.process().Wait(seconds(20)), std::optional<int>(0)) << b.Log();
+}
+
+// A standby's view follows the stream while it waits for the lease (cluster.follow_ms), so
+// taking over replays what the leader wrote in the last few seconds, not everything since the
+// node last led (before the follower, it replayed every entry the leader had written: all the
+// changes and more).
+TEST_F(StandbyTest, AStandbysViewFollowsTheStreamSoTakingOverReplaysLittle) {
+  Node a(dir_, "node-a", cluster_);
+  ASSERT_NO_FATAL_FAILURE(StartLeader(a));
+  Node b(dir_, "node-b", cluster_);
+  ASSERT_NO_FATAL_FAILURE(StartStandby(b));
+  long long replayed = -1;
+  ASSERT_NO_FATAL_FAILURE(ChangeThenTakeOver(a, b, &replayed));
+  std::printf("the standby replayed %lld entries when it took over (%d changes made before)\n",
+              replayed, kTakeOverChanges);
+  EXPECT_NE(b.Log().find("standby view caught up with the stream"), std::string::npos) << b.Log();
+  EXPECT_GE(replayed, 0) << b.Log();
+  EXPECT_LT(replayed, 10) << b.Log();
+}
+
+// cluster.follow_ms: 0 turns the following off: the standby replays everything when it takes
+// over.
+TEST_F(StandbyTest, WithFollowingOffTakingOverReplaysEverything) {
+  Node a(dir_, "node-a", cluster_);
+  ASSERT_NO_FATAL_FAILURE(StartLeader(a));
+  Node b(dir_, "node-b", cluster_, "  follow_ms: 0\n");
+  ASSERT_NO_FATAL_FAILURE(StartStandby(b));
+  long long replayed = -1;
+  ASSERT_NO_FATAL_FAILURE(ChangeThenTakeOver(a, b, &replayed));
+  EXPECT_EQ(b.Log().find("standby view caught up"), std::string::npos) << b.Log();
+  EXPECT_GE(replayed, kTakeOverChanges) << b.Log();
 }
 
 // A standby whose data dir could never become its view (here: a directory with other files in

@@ -412,6 +412,7 @@ TEST(ClusterConfigTest, OffByDefaultWithTheHostNameAsNode) {
   EXPECT_EQ(c.value().cluster.lease_ttl_ms, 3000);
   EXPECT_EQ(c.value().cluster.lease_bucket, "diphub_leader");
   EXPECT_EQ(c.value().cluster.unreachable_after_ms, 15000);
+  EXPECT_EQ(c.value().cluster.follow_ms, 3000);
 }
 
 const char* const kJetStream =
@@ -421,7 +422,7 @@ TEST(ClusterConfigTest, ReadsEveryKey) {
   dip::Result<Config> c =
       Parse(std::string(kJetStream) +
             "cluster:\n  enabled: true\n  node: hub-1\n  lease_ttl_ms: 5000\n  lease_bucket: hubs\n"
-            "  lease_replicas: 1\n  unreachable_after_ms: 30000\n"
+            "  lease_replicas: 1\n  unreachable_after_ms: 30000\n  follow_ms: 0\n"
             "  servers: [nats://10.0.0.1:4222, tls://nats-2:4222]\n");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   const ClusterOptions& cl = c.value().cluster;
@@ -431,6 +432,7 @@ TEST(ClusterConfigTest, ReadsEveryKey) {
   EXPECT_EQ(cl.lease_bucket, "hubs");
   EXPECT_EQ(cl.lease_replicas, 1);
   EXPECT_EQ(cl.unreachable_after_ms, 30000);
+  EXPECT_EQ(cl.follow_ms, 0);
   EXPECT_EQ(cl.servers, (std::vector<std::string>{"nats://10.0.0.1:4222", "tls://nats-2:4222"}));
 }
 
@@ -456,6 +458,8 @@ TEST(ClusterConfigTest, BadValuesNameTheKeyAndTheRule) {
       Rejection("cluster:\n  lease_ttl_ms: soon\n").find("cluster.lease_ttl_ms: expected a whole"),
       std::string::npos);
   EXPECT_NE(Rejection("cluster:\n  node: \"a b\"\n").find("cluster.node: must be 1 to 64"),
+            std::string::npos);
+  EXPECT_NE(Rejection("cluster:\n  follow_ms: 50\n").find("cluster.follow_ms: must be 0 (off)"),
             std::string::npos);
   EXPECT_NE(Rejection("cluster:\n  lease_bucket: a.b\n").find("cluster.lease_bucket"),
             std::string::npos);
