@@ -32,9 +32,9 @@ bool SameKey(const MessageRecord& a, const MessageRecord& b) {
          a.sender_dip_id == b.sender_dip_id;
 }
 
-// Seeded per committer (a random seed): the references are the senders' choice, and with a
-// fixed hash a sender could make many keys share one value offline, so that its batches (and
-// everybody's) wait for one another's syncs. A shared value only costs that wait.
+// Seeded at random per GroupCommitter (so per hub start): the references are the senders' choice,
+// and with a fixed hash a sender could make many keys share one value offline, so that its batches
+// (and everybody's) wait for one another's syncs. A shared value only costs that wait.
 std::uint64_t KeyHash(const MessageRecord& m, std::uint64_t seed) {
   const std::uint64_t s =
       XXH3_64bits_withSeed(m.sender_dip_id.data(), m.sender_dip_id.size(), seed);

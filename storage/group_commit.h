@@ -35,7 +35,7 @@
 //   looks its keys up in the store only once every batch taken before it and holding one of
 //   them has been synced (or failed). So a refusal always means "stored", never "being
 //   stored" (the store already shows a written, unsynced batch's keys).
-//   Keys are matched by a 64-bit hash, seeded at random per committer, to find those earlier
+//   Keys are matched by a 64-bit hash, seeded at random per GroupCommitter, to find those earlier
 //   batches (a collision only makes a batch wait for one it need not wait for) and compared
 //   exactly to refuse a message.
 #pragma once
