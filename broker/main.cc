@@ -66,8 +66,9 @@ sigset_t BlockStopSignals() {
 // the entries since, not everything since the node last led (docs/scaleout.md).
 class StandbyFollower {
  public:
-  explicit StandbyFollower(const diphub::broker::Config& c)
-      : config_(c), every_(std::chrono::milliseconds(c.cluster.follow_ms)) {
+  // `state` (what the standby's metrics show) must outlive the follower's thread.
+  StandbyFollower(const diphub::broker::Config& c, diphub::broker::StandbyFollowState* state)
+      : config_(c), state_(state), every_(std::chrono::milliseconds(c.cluster.follow_ms)) {
     if (every_.count() == 0) return;  // cluster.follow_ms: 0, off
     thread_ = std::thread([this] { Run(); });
     diphub::dip::NameThread(thread_, "diphub-follow");
@@ -103,21 +104,29 @@ class StandbyFollower {
       const double took =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
       if (applied.ok()) {
+        state_->applied += applied.value();
+        state_->caught_up_at =
+            std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
+        state_->can_take_over = true;
         last_error.clear();
         spdlog::log(first ? spdlog::level::info : spdlog::level::debug,
                     "cluster: standby view caught up with the stream ({} entries applied in "
                     "{:.2f} s)",
                     applied.value(), took);
         first = false;
-      } else if (applied.status().ToString() != last_error) {
+      } else if (applied.status().code() == Status::kConfigCode) {
+        state_->can_take_over = false;
+      }
+      if (!applied.ok() && applied.status().ToString() != last_error) {
         last_error = applied.status().ToString();
         if (applied.status().code() == Status::kConfigCode) {
           // The data dir or the stream is wrong for this node: it would fail the same way when
           // it takes over, so say so now rather than then.
           spdlog::error(
-              "cluster: this standby could not take over: {} (its view is checked again every "
-              "lease TTL)",
-              last_error);
+              "cluster: this standby could not take over: {} (checked again every "
+              "cluster.follow_ms, {} ms)",
+              last_error, every_.count());
         } else {
           spdlog::warn("cluster: the standby's view could not follow the stream: {} (retried)",
                        last_error);
@@ -132,6 +141,7 @@ class StandbyFollower {
   }
 
   const diphub::broker::Config& config_;
+  diphub::broker::StandbyFollowState* const state_;
   const std::chrono::milliseconds every_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -164,15 +174,17 @@ std::unique_ptr<diphub::broker::LeaderLease> WaitForLeadership(const diphub::bro
   }
   const bool http_on = std::find(c.adapters.begin(), c.adapters.end(), "http") != c.adapters.end();
   auto* raw = lease.get();
-  diphub::broker::StandbyServer standby(http_on ? http_listen : "", c.metrics.listen,
-                                        c.cluster.node, [raw] { return raw->holder_seen(); });
+  diphub::broker::StandbyFollowState follow_state;  // outlives the server and the follower
+  diphub::broker::StandbyServer standby(
+      http_on ? http_listen : "", c.metrics.listen, c.cluster.node,
+      [raw] { return raw->holder_seen(); }, c.cluster.follow_ms != 0 ? &follow_state : nullptr);
   if (Status s = standby.Start(); !s.ok()) {
     spdlog::error("cannot start: {}", s.ToString());
     *failed = 1;
     return nullptr;
   }
   spdlog::info("cluster: node {} is a standby until it holds the leader lease", c.cluster.node);
-  StandbyFollower follower(c);
+  StandbyFollower follower(c, &follow_state);
   int sig = 0;
   Status s = lease->Acquire([&] {
     timespec zero{};
@@ -422,7 +434,11 @@ int main(int argc, char** argv) {
   }
   if (print_metrics) {
     diphub::broker::Probe probe;
-    for (const std::string& name : probe.FamilyNames()) std::cout << name << "\n";
+    std::vector<std::string> names = probe.FamilyNames();
+    for (std::string& name : diphub::broker::StandbyMetricFamilies()) {  // a standby's own
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    }
+    for (const std::string& name : names) std::cout << name << "\n";
     return 0;
   }
   if (print_default) {

@@ -1,5 +1,6 @@
 #include "broker/standby_server.h"
 
+#include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio.hpp>
@@ -72,6 +73,43 @@ http::response<http::string_body> Text(http::status status, std::string body,
 
 }  // namespace
 
+std::string StandbyMetricsPage(const StandbyFollowState* follow) {
+  std::string text =
+      "# HELP diphub_ready 1 when storage is open, delivery shards run and every adapter is up "
+      "(as /readyz)\n# TYPE diphub_ready gauge\ndiphub_ready 0\n"
+      "# HELP diphub_cluster_leader 1 on the node holding the cluster's leader lease "
+      "(cluster.enabled only)\n# TYPE diphub_cluster_leader gauge\n"
+      "diphub_cluster_leader 0\n";
+  if (follow == nullptr) return text;
+  text += fmt::format(
+      "# HELP diphub_cluster_standby_can_take_over 0 when this standby's last catch-up found its "
+      "data dir or the stream wrong for it (it could not take over)\n"
+      "# TYPE diphub_cluster_standby_can_take_over gauge\n"
+      "diphub_cluster_standby_can_take_over {}\n"
+      "# HELP diphub_cluster_standby_caught_up_timestamp_seconds Unix time of this standby's last "
+      "catch-up with the stream's end (0: none yet)\n"
+      "# TYPE diphub_cluster_standby_caught_up_timestamp_seconds gauge\n"
+      "diphub_cluster_standby_caught_up_timestamp_seconds {:.3f}\n"
+      "# HELP diphub_cluster_standby_applied_entries_total Stream entries this standby's "
+      "catch-ups applied to its view\n"
+      "# TYPE diphub_cluster_standby_applied_entries_total counter\n"
+      "diphub_cluster_standby_applied_entries_total {}\n",
+      follow->can_take_over.load() ? 1 : 0, follow->caught_up_at.load(), follow->applied.load());
+  return text;
+}
+
+std::vector<std::string> StandbyMetricFamilies() {
+  StandbyFollowState follow;
+  const std::string page = StandbyMetricsPage(&follow);
+  const std::string_view key = "# TYPE ";
+  std::vector<std::string> out;
+  for (std::size_t at = page.find(key); at != std::string::npos; at = page.find(key, at + 1)) {
+    const std::size_t begin = at + key.size();
+    out.push_back(page.substr(begin, page.find(' ', begin) - begin));
+  }
+  return out;
+}
+
 struct StandbyServer::Impl {
   asio::io_context io;
   std::vector<std::unique_ptr<Listener>> listeners;
@@ -79,7 +117,7 @@ struct StandbyServer::Impl {
 };
 
 StandbyServer::StandbyServer(std::string http_listen, std::string metrics_listen, std::string node,
-                             std::function<std::string()> holder)
+                             std::function<std::string()> holder, const StandbyFollowState* follow)
     : impl_(std::make_unique<Impl>()) {
   auto not_ready = [node, holder](const std::string& target) {
     if (target == "/healthz") return Text(http::status::ok, "ok: standby\n");
@@ -88,15 +126,9 @@ StandbyServer::StandbyServer(std::string http_listen, std::string metrics_listen
                 "standby: node " + node + " waits for the leader lease" +
                     (h.empty() ? std::string() : " (held by " + h + ")") + "\n");
   };
-  auto metrics = [](const std::string& target) {
+  auto metrics = [follow](const std::string& target) {
     if (target != "/metrics") return Text(http::status::not_found, "not found\n");
-    return Text(http::status::ok,
-                "# HELP diphub_ready 1 when storage is open, delivery shards run and every "
-                "adapter is up (as /readyz)\n# TYPE diphub_ready gauge\ndiphub_ready 0\n"
-                "# HELP diphub_cluster_leader 1 on the node holding the cluster's leader lease "
-                "(cluster.enabled only)\n# TYPE diphub_cluster_leader gauge\n"
-                "diphub_cluster_leader 0\n",
-                "text/plain; version=0.0.4");
+    return Text(http::status::ok, StandbyMetricsPage(follow), "text/plain; version=0.0.4");
   };
   if (!http_listen.empty()) {
     impl_->listeners.push_back(

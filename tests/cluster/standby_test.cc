@@ -2,12 +2,13 @@
 // waits as a standby answering /readyz 503 (naming the holder); when the leader is killed -9 the
 // standby takes over and becomes ready; a clean stop hands over at once; a node whose lease is
 // taken from it exits with status 3; a standby's view follows the stream, so that taking over
-// replays little.
+// replays little, and its metrics say how it follows.
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <thread>
 
@@ -180,10 +181,19 @@ long long ReplayedAtOpen(const std::string& log) {
   return std::atoll(log.c_str() + at + key.size());
 }
 
+// The value of an unlabelled sample `name` in a Prometheus text page, or -1 when it is absent.
+double Sample(const std::string& page, const std::string& name) {
+  const std::string key = "\n" + name + " ";
+  const std::size_t at = page.find(key);
+  if (at == std::string::npos) return -1;
+  return std::strtod(page.c_str() + at + key.size(), nullptr);
+}
+
 // Makes kTakeOverChanges stream entries on a leader while `b` is its standby, kills the leader
-// and returns how many entries `b` replayed when it took over (-1 if it did not say).
+// and returns how many entries `b` replayed when it took over (-1 if it did not say) and `b`'s
+// metrics page from just before the kill.
 constexpr int kTakeOverChanges = 120;  // one stream entry each (a participant change)
-void ChangeThenTakeOver(Node& a, Node& b, long long* replayed) {
+void ChangeThenTakeOver(Node& a, Node& b, long long* replayed, std::string* standby_metrics) {
   for (int i = 0; i < kTakeOverChanges; ++i) {
     char id[16];
     std::snprintf(id, sizeof id, "22%08d", i);
@@ -194,6 +204,7 @@ void ChangeThenTakeOver(Node& a, Node& b, long long* replayed) {
   }
   // Two follow periods (3 s each) for the standby's next catch-up to come and go.
   std::this_thread::sleep_for(seconds(7));
+  *standby_metrics = b.Get("/metrics", /*metrics=*/true).body;
   a.process().Signal(SIGKILL);
   a.process().Wait(seconds(5));
   ASSERT_TRUE(b.WaitReady(seconds(20))) << b.Log();
@@ -214,13 +225,21 @@ TEST_F(StandbyTest, AStandbysViewFollowsTheStreamSoTakingOverReplaysLittle) {
   ASSERT_NO_FATAL_FAILURE(StartLeader(a));
   Node b(dir_, "node-b", cluster_);
   ASSERT_NO_FATAL_FAILURE(StartStandby(b));
+  const double started = static_cast<double>(std::time(nullptr));
   long long replayed = -1;
-  ASSERT_NO_FATAL_FAILURE(ChangeThenTakeOver(a, b, &replayed));
+  std::string metrics;
+  ASSERT_NO_FATAL_FAILURE(ChangeThenTakeOver(a, b, &replayed, &metrics));
   std::printf("the standby replayed %lld entries when it took over (%d changes made before)\n",
               replayed, kTakeOverChanges);
   EXPECT_NE(b.Log().find("standby view caught up with the stream"), std::string::npos) << b.Log();
   EXPECT_GE(replayed, 0) << b.Log();
   EXPECT_LT(replayed, 10) << b.Log();
+  // Its metrics said so while it waited: every change applied, a recent catch-up, able to lead.
+  EXPECT_GE(Sample(metrics, "diphub_cluster_standby_applied_entries_total"), kTakeOverChanges)
+      << metrics;
+  EXPECT_GE(Sample(metrics, "diphub_cluster_standby_caught_up_timestamp_seconds"), started - 1)
+      << metrics;
+  EXPECT_EQ(Sample(metrics, "diphub_cluster_standby_can_take_over"), 1) << metrics;
 }
 
 // cluster.follow_ms: 0 turns the following off: the standby replays everything when it takes
@@ -231,13 +250,15 @@ TEST_F(StandbyTest, WithFollowingOffTakingOverReplaysEverything) {
   Node b(dir_, "node-b", cluster_, "  follow_ms: 0\n");
   ASSERT_NO_FATAL_FAILURE(StartStandby(b));
   long long replayed = -1;
-  ASSERT_NO_FATAL_FAILURE(ChangeThenTakeOver(a, b, &replayed));
+  std::string metrics;
+  ASSERT_NO_FATAL_FAILURE(ChangeThenTakeOver(a, b, &replayed, &metrics));
   EXPECT_EQ(b.Log().find("standby view caught up"), std::string::npos) << b.Log();
+  EXPECT_EQ(Sample(metrics, "diphub_cluster_standby_applied_entries_total"), -1) << metrics;
   EXPECT_GE(replayed, kTakeOverChanges) << b.Log();
 }
 
 // A standby whose data dir could never become its view (here: a directory with other files in
-// it) says so while it waits, not only when it takes over.
+// it) says so while it waits, not only when it takes over: in its log and in its metrics.
 TEST_F(StandbyTest, AStandbyThatCouldNotTakeOverSaysSoWhileItWaits) {
   Node a(dir_, "node-a", cluster_);
   ASSERT_NO_FATAL_FAILURE(StartLeader(a));
@@ -253,6 +274,9 @@ TEST_F(StandbyTest, AStandbyThatCouldNotTakeOverSaysSoWhileItWaits) {
   const std::string log = b.Log();
   EXPECT_NE(log.find("this standby could not take over"), std::string::npos) << log;
   EXPECT_NE(log.find("is not empty (\"notes.txt\")"), std::string::npos) << log;
+  const std::string metrics = b.Get("/metrics", /*metrics=*/true).body;
+  EXPECT_EQ(Sample(metrics, "diphub_cluster_standby_can_take_over"), 0) << metrics;
+  EXPECT_EQ(Sample(metrics, "diphub_cluster_standby_caught_up_timestamp_seconds"), 0) << metrics;
   EXPECT_EQ(b.Get("/readyz").status, 503);  // still a standby; the leader is unaffected
   EXPECT_EQ(a.Get("/readyz").status, 200);
 }

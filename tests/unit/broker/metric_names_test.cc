@@ -1,6 +1,7 @@
 // The metric names used outside the code (the Grafana dashboard, the Prometheus alert rules and
-// docs/metrics.md) are the names the hub registers: renaming a metric in broker/probe.cc without
-// updating deploy/ and docs/ fails here, naming the file and the name.
+// docs/metrics.md) are the names the hub registers (broker/probe.cc) or a cluster standby's
+// metrics page shows (broker/standby_server.cc): renaming a metric there without updating
+// deploy/ and docs/ fails here, naming the file and the name.
 #include <gtest/gtest.h>
 #include <simdjson.h>
 #include <yaml-cpp/yaml.h>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "broker/probe.h"
+#include "broker/standby_server.h"
 
 namespace diphub::broker {
 namespace {
@@ -30,10 +32,17 @@ std::string ReadSource(const std::string& relative) {
   return ss.str();
 }
 
+std::set<std::string> StandbyFamilies() {
+  std::vector<std::string> names = StandbyMetricFamilies();
+  return {names.begin(), names.end()};
+}
+
 std::set<std::string> Families() {
   Probe probe;
   std::vector<std::string> names = probe.FamilyNames();
-  return {names.begin(), names.end()};
+  std::set<std::string> out(names.begin(), names.end());
+  out.merge(StandbyFamilies());
+  return out;
 }
 
 // Identifiers that name a hub metric (diphub_*, process_*).
@@ -128,6 +137,16 @@ TEST(MetricNamesTest, GrafanaDashboardUsesRegisteredNames) {
   CollectPanelExprs(panels, &exprs);
   ASSERT_GE(exprs.size(), 10u) << kDashboard << ": expected the panels' target expressions";
   CheckExpressions(families, kDashboard, exprs);
+}
+
+TEST(MetricNamesTest, AStandbysPageDeclaresItsFollowersFamilies) {
+  std::set<std::string> standby = StandbyFamilies();
+  EXPECT_TRUE(standby.contains("diphub_cluster_leader"));
+  EXPECT_TRUE(standby.contains("diphub_cluster_standby_can_take_over"));
+  EXPECT_TRUE(standby.contains("diphub_cluster_standby_caught_up_timestamp_seconds"));
+  EXPECT_TRUE(standby.contains("diphub_cluster_standby_applied_entries_total"));
+  // Without a follower (cluster.follow_ms: 0) the page has only the two gauges.
+  EXPECT_EQ(StandbyMetricsPage(nullptr).find("diphub_cluster_standby_"), std::string::npos);
 }
 
 TEST(MetricNamesTest, AlertRulesUseRegisteredNames) {
