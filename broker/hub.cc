@@ -69,12 +69,13 @@ dip::Result<std::unique_ptr<storage::Store>> OpenStore(const StorageOptions& sto
 
 }  // namespace
 
-dip::Result<std::uint64_t> CatchUpStandbyView(const Config& config) {
+dip::Result<std::unique_ptr<storage::JetStreamViewFollower>> StandbyViewFollower(
+    const Config& config) {
   if (config.storage.engine != "jetstream") {
     return dip::Status::Config("a standby follows the stream of storage.engine jetstream only");
   }
-  return storage::CatchUpJetStreamView(config.storage.data_dir, StoreOptionsOf(config.storage),
-                                       config.storage.jetstream);
+  return std::make_unique<storage::JetStreamViewFollower>(
+      config.storage.data_dir, StoreOptionsOf(config.storage), config.storage.jetstream);
 }
 
 Hub::Hub(Config config) : config_(std::move(config)) {

@@ -20,6 +20,7 @@
 #include "broker/sla.h"
 #include "broker/status.h"
 #include "storage/group_commit.h"
+#include "storage/jetstream_store.h"
 #include "storage/store.h"
 
 namespace prometheus {
@@ -28,10 +29,12 @@ class Exposer;
 
 namespace diphub::broker {
 
-// With storage.engine jetstream: brings the node's view (storage.data_dir) up to the stream's
-// last entry and closes it, writing nothing (storage::CatchUpJetStreamView). A standby runs it
-// while it waits for the leader lease. Returns the entries applied.
-dip::Result<std::uint64_t> CatchUpStandbyView(const Config& config);
+// With storage.engine jetstream: the follower of the node's view (storage.data_dir) that a
+// standby runs while it waits for the leader lease, bringing the view up to the stream's last
+// entry at each CatchUp and writing nothing (storage::JetStreamViewFollower). A config error for
+// any other engine.
+dip::Result<std::unique_ptr<storage::JetStreamViewFollower>> StandbyViewFollower(
+    const Config& config);
 
 class Hub final : public HubApi {
  public:

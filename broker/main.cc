@@ -62,8 +62,9 @@ sigset_t BlockStopSignals() {
 }
 
 // A standby's view follows the stream (storage.engine jetstream): every cluster.follow_ms it is
-// caught up with what the leader wrote (CatchUpStandbyView), so that taking over replays only
-// the entries since, not everything since the node last led (docs/scaleout.md).
+// caught up with what the leader wrote (StandbyViewFollower), so that taking over replays only
+// the entries since, not everything since the node last led (docs/scaleout.md). The view stays
+// open between catch-ups and is closed when the loop stops, before the hub opens it.
 class StandbyFollower {
  public:
   // `state` (what the standby's metrics show) must outlive the follower's thread.
@@ -94,13 +95,15 @@ class StandbyFollower {
   void Run() {
     bool first = true;
     std::string last_error;
+    auto view = diphub::broker::StandbyViewFollower(config_);
     for (;;) {
       {
         std::lock_guard lock(mu_);
         if (stop_) break;
       }
       const auto began = std::chrono::steady_clock::now();
-      auto applied = diphub::broker::CatchUpStandbyView(config_);
+      auto applied =
+          view.ok() ? view.value()->CatchUp() : diphub::dip::Result<std::uint64_t>(view.status());
       const double took =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
       if (applied.ok()) {
@@ -135,6 +138,7 @@ class StandbyFollower {
       std::unique_lock lock(mu_);
       cv_.wait_for(lock, every_, [this] { return stop_; });
     }
+    if (view.ok()) view.value().reset();  // the view closed: the data dir is free for the hub
     std::lock_guard lock(mu_);
     done_ = true;
     cv_.notify_all();

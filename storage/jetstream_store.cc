@@ -95,7 +95,8 @@ class JetStreamStore final : public Store {
   // Checks the view against the stream, replays what it lacks, and starts the writer.
   dip::Status Open() { return Replay(/*follow_only=*/false); }
   // The same checks and replay, without the writer, its progress logged at debug level: a
-  // standby following the stream (CatchUpJetStreamView). How many entries it applied.
+  // standby following the stream (JetStreamViewFollower), as often as it likes. How many
+  // entries it applied.
   dip::Result<std::uint64_t> CatchUp() {
     if (dip::Status s = Replay(/*follow_only=*/true); !s.ok()) return s;
     return replayed_;
@@ -605,12 +606,30 @@ dip::Result<std::unique_ptr<Store>> OpenJetStreamStore(const std::string& dir,
   return std::unique_ptr<Store>(std::move(store).value());
 }
 
-dip::Result<std::uint64_t> CatchUpJetStreamView(const std::string& dir,
-                                                const StoreOptions& store_options,
-                                                const JetStreamOptions& options) {
-  auto store = MakeJetStreamStore(dir, store_options, options);
-  if (!store.ok()) return store.status();
-  return store.value()->CatchUp();
+struct JetStreamViewFollower::Open {
+  std::unique_ptr<JetStreamStore> store;
+};
+
+JetStreamViewFollower::JetStreamViewFollower(std::string dir, StoreOptions store_options,
+                                             JetStreamOptions options)
+    : dir_(std::move(dir)),
+      store_options_(std::move(store_options)),
+      options_(std::move(options)) {}
+
+JetStreamViewFollower::~JetStreamViewFollower() { Close(); }
+
+dip::Result<std::uint64_t> JetStreamViewFollower::CatchUp() {
+  if (open_ == nullptr) {
+    auto store = MakeJetStreamStore(dir_, store_options_, options_);
+    if (!store.ok()) return store.status();
+    open_ = std::make_unique<Open>(Open{std::move(store).value()});
+    ++opens_;
+  }
+  auto applied = open_->store->CatchUp();
+  if (!applied.ok()) Close();
+  return applied;
 }
+
+void JetStreamViewFollower::Close() { open_.reset(); }
 
 }  // namespace diphub::storage
