@@ -197,6 +197,21 @@ double Sample(const std::string& page, const std::string& name) {
   return std::strtod(page.c_str() + at + key.size(), nullptr);
 }
 
+// promtool's lint of a Prometheus text page ("" when it passes).
+std::string LintMetrics(const TempDir& dir, const std::string& page) {
+  const std::string promtool = DIPHUB_PROMTOOL;
+  if (promtool.empty() || promtool.ends_with("-NOTFOUND")) {
+    return "promtool is not installed: run scripts/setup (Debian's prometheus package)";
+  }
+  const std::string file = dir.File("standby-metrics.txt");
+  const std::string out = dir.File("standby-metrics.lint");
+  WriteFile(file, page);
+  const int status =
+      std::system((promtool + " check metrics < " + file + " > " + out + " 2>&1").c_str());
+  if (status == 0) return "";
+  return "promtool check metrics failed: " + ReadFile(out);
+}
+
 // How many times RocksDB opened the store in `data_dir`: it renames its info log (LOG) to
 // LOG.old.<time> at each open after the first.
 int RocksOpens(const std::string& data_dir) {
@@ -263,6 +278,7 @@ TEST_F(StandbyTest, AStandbysViewFollowsTheStreamSoTakingOverReplaysLittle) {
   EXPECT_GE(Sample(metrics, "diphub_cluster_standby_caught_up_timestamp_seconds"), started - 1)
       << metrics;
   EXPECT_EQ(Sample(metrics, "diphub_cluster_standby_can_take_over"), 1) << metrics;
+  EXPECT_EQ(LintMetrics(dir_, metrics), "") << metrics;
   // Its view stayed open across its catch-ups (at least three by then): reopening a RocksDB
   // replays its log and flushes what it recovered, which cost the standby as much CPU per
   // message as the leader's whole path.
