@@ -174,9 +174,10 @@ namespace {
 // storage.jetstream into `storage.jetstream`; checked only as far as `storage.engine` uses it.
 dip::Status ParseJetStream(const YAML::Node& js, StorageOptions& storage) {
   const std::string where = "storage.jetstream";
-  if (dip::Status s = CheckKeys(
-          js, {"servers", "stream", "subject", "replicas", "max_age_seconds", "ack_timeout_ms"},
-          where);
+  if (dip::Status s = CheckKeys(js,
+                                {"servers", "stream", "subject", "replicas", "max_age_seconds",
+                                 "ack_timeout_ms", "retained_bytes"},
+                                where);
       !s.ok()) {
     return s;
   }
@@ -195,6 +196,7 @@ dip::Status ParseJetStream(const YAML::Node& js, StorageOptions& storage) {
     if (dip::Status s = Read(js, "replicas", where, &o.replicas); !s.ok()) return s;
     if (dip::Status s = Read(js, "max_age_seconds", where, &o.max_age_seconds); !s.ok()) return s;
     if (dip::Status s = Read(js, "ack_timeout_ms", where, &o.ack_timeout_ms); !s.ok()) return s;
+    if (dip::Status s = Read(js, "retained_bytes", where, &o.retained_bytes); !s.ok()) return s;
   }
   if (storage.engine != "jetstream") return dip::Status::Ok();
   if (o.servers.empty()) {
@@ -239,6 +241,10 @@ dip::Status ParseJetStream(const YAML::Node& js, StorageOptions& storage) {
   if (o.ack_timeout_ms < 100 || o.ack_timeout_ms > 600000) {
     return Bad(where + ".ack_timeout_ms",
                "must be from 100 to 600000, got " + std::to_string(o.ack_timeout_ms));
+  }
+  if (o.retained_bytes > (std::size_t{4} << 30)) {
+    return Bad(where + ".retained_bytes",
+               "must be from 0 to 4294967296 (4 GiB), got " + std::to_string(o.retained_bytes));
   }
   return dip::Status::Ok();
 }

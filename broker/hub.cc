@@ -64,6 +64,7 @@ dip::Result<std::unique_ptr<storage::Store>> OpenStore(const StorageOptions& sto
   };
   js.on_publish = [probe](double seconds) { probe->JetStreamPublish(seconds); };
   js.on_replayed = [probe](std::uint64_t n) { probe->JetStreamReplayed(static_cast<double>(n)); };
+  js.on_restored = [probe](std::uint64_t n) { probe->JetStreamRestored(static_cast<double>(n)); };
   return storage::OpenJetStreamStore(storage.data_dir, options, js);
 }
 

@@ -141,6 +141,13 @@ Probe::Probe() : registry_(std::make_shared<prometheus::Registry>()) {
                                  "jetstream)")
                              .Register(reg)
                              .Add({});
+  jetstream_restored_ = &prometheus::BuildCounter()
+                             .Name(Named("diphub_jetstream_restored_parts_total"))
+                             .Help(
+                                 "Log entry parts the stream lost after acknowledging them, "
+                                 "published again (storage.engine jetstream)")
+                             .Register(reg)
+                             .Add({});
   auto& stages = prometheus::BuildHistogram()
                      .Name(Named("diphub_stage_seconds"))
                      .Help("Time a message spends in each stage of its way through the hub")

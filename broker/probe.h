@@ -113,6 +113,7 @@ class Probe {
   // and the log entries replayed at open.
   void JetStreamPublish(double seconds) { jetstream_publish_seconds_->Observe(seconds); }
   void JetStreamReplayed(double entries) { jetstream_replayed_->Increment(entries); }
+  void JetStreamRestored(double parts) { jetstream_restored_->Increment(parts); }
   void StageTime(Stage stage, double seconds) {
     stages_[static_cast<std::size_t>(stage)]->Observe(seconds);
   }
@@ -153,6 +154,7 @@ class Probe {
   prometheus::Histogram* write_seconds_;
   prometheus::Histogram* jetstream_publish_seconds_;
   prometheus::Counter* jetstream_replayed_;
+  prometheus::Counter* jetstream_restored_;
   prometheus::Histogram* stages_[static_cast<std::size_t>(Stage::kCount)] = {};
   prometheus::Family<prometheus::Counter>* deliveries_;
   prometheus::Family<prometheus::Counter>* retries_;

@@ -2,6 +2,7 @@
 // how it is made. Plain struct; validated by the configuration parser (broker/config.cc).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -30,6 +31,13 @@ struct JetStreamOptions {
   std::function<void(double seconds)> on_publish;
   // Called once at open with the number of log entries replayed into the view. Default: none
   std::function<void(std::uint64_t entries)> on_replayed;
+  // Called from the writer thread when the stream had lost entries that JetStream had
+  // acknowledged to this node and they were published again (their parts). Default: none
+  std::function<void(std::uint64_t parts)> on_restored;
+  // How many bytes of the parts it published (the newest) the writer keeps, so that it can
+  // publish them again if the stream loses them after their PubAck (docs/scaleout.md). 0:
+  // none. Default: 64 MiB
+  std::size_t retained_bytes = 64u << 20;
 };
 
 }  // namespace diphub::storage

@@ -314,16 +314,17 @@ class JetStreamStore final : public Store {
     spdlog::critical("jetstream store: {}", reason);
   }
 
-  // Publishes one part of a round's entry, expecting the stream to end at last_seq_. A publish
-  // without an answer (kUncertain: a nats node died with it, or the stream was electing a
-  // leader) is sent again with the same Nats-Msg-Id until it is answered: JetStream then says
-  // whether the first one was stored (a duplicate PubAck naming its sequence) or stores it
-  // now. So a lost PubAck costs a wait, not the node. Gives up kUncertain after
-  // max(30 s, 2 x ack_timeout_ms), well inside the stream's 2-minute duplicate window.
-  // Writer thread only.
-  Log::Published PublishPart(const std::string& part) {
-    const std::string msg_id = writer_id_ + "." + std::to_string(last_seq_);
-    Log::Published p = log_->Publish(part, last_seq_, msg_id);
+  // Publishes one part of an entry, expecting the stream to end at `expected` (last_seq_, or
+  // an earlier sequence when RestoreLost publishes a lost part again: its Nats-Msg-Id is then
+  // the one it had). A publish without an answer (kUncertain: a nats node died with it, or the
+  // stream was electing a leader) is sent again with the same Nats-Msg-Id until it is answered:
+  // JetStream then says whether the first one was stored (a duplicate PubAck naming its
+  // sequence) or stores it now. So a lost PubAck costs a wait, not the node. Gives up
+  // kUncertain after max(30 s, 2 x ack_timeout_ms), well inside the stream's 2-minute
+  // duplicate window. Writer thread only.
+  Log::Published PublishPart(const std::string& part, std::uint64_t expected) {
+    const std::string msg_id = writer_id_ + "." + std::to_string(expected);
+    Log::Published p = log_->Publish(part, expected, msg_id);
     if (p.error != Log::PublishError::kUncertain) return p;
     const auto give_up =
         std::chrono::steady_clock::now() +
@@ -332,9 +333,9 @@ class JetStreamStore final : public Store {
     spdlog::warn(
         "jetstream store: no PubAck for stream sequence {} ({}); publishing it again "
         "with the same Nats-Msg-Id until the stream answers",
-        last_seq_ + 1, p.detail);
+        expected + 1, p.detail);
     while (std::chrono::steady_clock::now() < give_up) {
-      Log::Published again = log_->Publish(part, last_seq_, msg_id);
+      Log::Published again = log_->Publish(part, expected, msg_id);
       if (again.error == Log::PublishError::kNone || again.error == Log::PublishError::kFenced) {
         if (again.error == Log::PublishError::kNone) {
           spdlog::info("jetstream store: stream sequence {} {}", again.seq,
@@ -350,6 +351,61 @@ class JetStreamStore final : public Store {
       p.detail = again.detail;
     }
     return p;
+  }
+
+  // Keeps a part JetStream acknowledged at `seq`, dropping the oldest past
+  // options_.retained_bytes. Writer thread only.
+  void Retain(std::uint64_t seq, std::string part) {
+    if (options_.retained_bytes == 0) return;
+    retained_bytes_ += part.size();
+    retained_.push_back(Retained{seq, std::move(part)});
+    while (retained_.size() > 1 && retained_bytes_ > options_.retained_bytes) {
+      retained_bytes_ -= retained_.front().part.size();
+      retained_.pop_front();
+    }
+  }
+
+  // Called when the stream does not end at last_seq_ as expected. If it ends before it, the
+  // server has lost parts it acknowledged to this writer (nats-server 2.9.10 was seen to, when
+  // its stream leader was killed: docs/scaleout.md): they are published again, in order, with
+  // their sequences and Nats-Msg-Ids, from the retained parts. True when the stream ends at
+  // last_seq_ again. False with `why` empty when the stream has moved on past it (another
+  // writer: fenced) or cannot be asked; false with `why` set when parts were lost that this
+  // writer can no longer publish again. Writer thread only.
+  bool RestoreLost(std::string* why) {
+    auto state = log_->GetState();
+    if (!state.ok()) return false;
+    const std::uint64_t stream_last = state.value().last_seq;
+    if (stream_last >= last_seq_) return false;
+    const std::uint64_t lost = last_seq_ - stream_last;
+    const std::string what = "the stream " + options_.stream + " ends at sequence " +
+                             std::to_string(stream_last) + ", but JetStream acknowledged this " +
+                             "node's entries up to " + std::to_string(last_seq_) +
+                             ": the server lost " + std::to_string(lost) + " acknowledged parts";
+    if (retained_.empty() || retained_.front().seq > stream_last + 1 ||
+        retained_.back().seq != last_seq_) {
+      *why = what + ", not all of which this node keeps to publish again " +
+             "(storage.jetstream.retained_bytes: the newest " +
+             std::to_string(options_.retained_bytes) + " bytes); the messages of those " +
+             "sequences are missing from the stream";
+      return false;
+    }
+    spdlog::critical("jetstream store: {}; publishing them again", what);
+    for (const Retained& r : retained_) {
+      if (r.seq <= stream_last) continue;
+      Log::Published p = PublishPart(r.part, r.seq - 1);
+      if (p.error != Log::PublishError::kNone || p.seq != r.seq) {
+        *why = what + "; publishing sequence " + std::to_string(r.seq) + " again failed (" +
+               (p.error == Log::PublishError::kNone ? "stored as " + std::to_string(p.seq)
+                                                    : p.detail) +
+               ")";
+        return false;
+      }
+    }
+    spdlog::warn("jetstream store: the {} lost parts (sequences {} to {}) are in the stream again",
+                 lost, stream_last + 1, last_seq_);
+    if (options_.on_restored) options_.on_restored(lost);
+    return true;
   }
 
   // One round: the calls as one entry, published, then applied. Writer thread only.
@@ -370,7 +426,19 @@ class JetStreamStore final : public Store {
                                        state.status().help()));
         return;
       }
-      if (state.value().last_seq != last_seq_) {
+      bool restored = false;
+      if (state.value().last_seq < last_seq_) {
+        // Acknowledged parts are missing (the server lost them): the timed-out publish, which
+        // expected the stream to end at last_seq_, cannot have landed.
+        std::string lost;
+        restored = RestoreLost(&lost);
+        if (!restored && !lost.empty()) {
+          FailAll(calls, dip::Status::Io("jetstream: nothing was stored: " + lost));
+          Fatal(lost);
+          return;
+        }
+      }
+      if (!restored && state.value().last_seq != last_seq_) {
         const std::string reason =
             "the stream's last sequence is " + std::to_string(state.value().last_seq) +
             ", not this node's " + std::to_string(last_seq_) +
@@ -387,15 +455,24 @@ class JetStreamStore final : public Store {
     const std::string entry = builder.Finish();
     // Room for the headers JetStream publishes with (expected stream and sequence).
     const std::size_t max_payload = std::max<std::size_t>(log_->max_payload(), 4096) - 512;
-    const std::vector<std::string> parts = jetstream::SplitIntoParts(entry, max_payload);
+    std::vector<std::string> parts = jetstream::SplitIntoParts(entry, max_payload);
     std::uint64_t first_seq = 0;
     const auto started = std::chrono::steady_clock::now();
-    for (const std::string& part : parts) {
-      Log::Published p = PublishPart(part);
+    int restores = 0;  // a server that keeps losing parts is not chased for ever
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      Log::Published p = PublishPart(parts[i], last_seq_);
       if (p.error == Log::PublishError::kFenced) {
-        const std::string reason = "fenced: the stream " + options_.stream +
-                                   " has entries after sequence " + std::to_string(last_seq_) +
-                                   " that this node did not write (" + p.detail + ")";
+        std::string lost;
+        if (restores < 3 && RestoreLost(&lost)) {
+          ++restores;
+          --i;  // the stream ends at last_seq_ again: this part once more
+          continue;
+        }
+        const std::string reason =
+            !lost.empty() ? lost
+                          : "fenced: the stream " + options_.stream + " has entries after " +
+                                "sequence " + std::to_string(last_seq_) +
+                                " that this node did not write (" + p.detail + ")";
         FailAll(calls, dip::Status::Io("jetstream: nothing was stored: " + reason));
         Fatal(reason);
         return;
@@ -416,6 +493,7 @@ class JetStreamStore final : public Store {
       }
       if (first_seq == 0) first_seq = p.seq;
       last_seq_ = p.seq;
+      Retain(p.seq, std::move(parts[i]));
     }
     if (options_.on_publish) {
       options_.on_publish(
@@ -457,6 +535,14 @@ class JetStreamStore final : public Store {
   std::uint64_t last_seq_ = 0;  // the stream's last sequence as this node knows it
   std::uint64_t replayed_ = 0;  // entries the last Replay() applied
   bool uncertain_ = false;      // the last publish got no answer
+  // The newest parts this writer published, each with the sequence JetStream acknowledged it
+  // at (consecutive: fencing lets no other writer in between), up to options_.retained_bytes.
+  struct Retained {
+    std::uint64_t seq;
+    std::string part;
+  };
+  std::deque<Retained> retained_;
+  std::size_t retained_bytes_ = 0;
   // Nats-Msg-Id prefix of this writer's publishes (random per open): with the expected last
   // sequence it names one publish of one writer.
   const std::string writer_id_ = RandomWriterId();

@@ -56,6 +56,8 @@ class JetStreamServer {
   }
 
   const std::string& url() const { return url_; }
+  // The server's storage directory (-sd): its streams' files.
+  std::string store_dir() const { return dir_.File("store"); }
 
  private:
   bool Run(const std::string& port, std::string* error) {

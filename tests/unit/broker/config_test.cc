@@ -89,7 +89,7 @@ TEST(ParseConfigTest, StorageEngineJetStream) {
   dip::Result<Config> c = Parse(
       "storage:\n  engine: jetstream\n  jetstream:\n    servers: [nats://10.0.0.1:4222, "
       "nats://10.0.0.2:4222]\n    stream: HUB_1\n    subject: hub.log\n    replicas: 5\n"
-      "    max_age_seconds: 2592000\n    ack_timeout_ms: 2000\n");
+      "    max_age_seconds: 2592000\n    ack_timeout_ms: 2000\n    retained_bytes: 1048576\n");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   const storage::JetStreamOptions& js = c.value().storage.jetstream;
   EXPECT_EQ(c.value().storage.engine, "jetstream");
@@ -99,7 +99,9 @@ TEST(ParseConfigTest, StorageEngineJetStream) {
   EXPECT_EQ(js.replicas, 5);
   EXPECT_EQ(js.max_age_seconds, 2592000);
   EXPECT_EQ(js.ack_timeout_ms, 2000);
+  EXPECT_EQ(js.retained_bytes, 1048576u);
   EXPECT_EQ(Parse("{}").value().storage.engine, "rocksdb");
+  EXPECT_EQ(Parse("{}").value().storage.jetstream.retained_bytes, 64u << 20);
 
   const std::string base = "storage:\n  engine: jetstream\n  jetstream:\n";
   const std::string servers = "    servers: [nats://127.0.0.1:4222]\n";
@@ -118,6 +120,9 @@ TEST(ParseConfigTest, StorageEngineJetStream) {
       {base + servers + "    max_age_seconds: 60\n", "storage.jetstream.max_age_seconds",
        "retention_seconds"},
       {base + servers + "    ack_timeout_ms: 5\n", "storage.jetstream.ack_timeout_ms", "got 5"},
+      {base + servers + "    retained_bytes: 8589934592\n", "storage.jetstream.retained_bytes",
+       "got 8589934592"},
+      {base + servers + "    retained_bytes: -1\n", "storage.jetstream.retained_bytes", ""},
       {base + servers + "    acktimeout: 5\n", "acktimeout", ""},
   };
   for (const Case& k : cases) {
