@@ -402,6 +402,17 @@ class JetStreamStore final : public Store {
         return false;
       }
     }
+    // A server that lost the parts but still remembers their Nats-Msg-Ids answers the copies
+    // as duplicates (naming the old sequences) without storing them: check the stream's end.
+    auto again = log_->GetState();
+    if (!again.ok() || again.value().last_seq != last_seq_) {
+      *why = what + "; publishing them again did not bring the stream back to sequence " +
+             std::to_string(last_seq_) +
+             (again.ok() ? " (it ends at " + std::to_string(again.value().last_seq) +
+                               ": JetStream took the copies for duplicates of what it lost)"
+                         : " (" + again.status().help() + ")");
+      return false;
+    }
     spdlog::warn("jetstream store: the {} lost parts (sequences {} to {}) are in the stream again",
                  lost, stream_last + 1, last_seq_);
     if (options_.on_restored) options_.on_restored(lost);
